@@ -1,0 +1,36 @@
+import type { ModelFormat } from '../../../shared/types';
+import type { LayersModel } from '../tf';
+
+/** Where a loaded model came from, and how it was stored. */
+export interface LoadedModel {
+  model: LayersModel;
+  format: ModelFormat;
+  /** The path the user gave. */
+  source: string;
+  /** The files that make up the model on disk (for size and SHA-256). */
+  files: string[];
+  /** Dtypes found in the stored weights manifest (e.g. ["uint8"] for a quantized tfjs model). */
+  weightDtypes: string[];
+  /** Pollard metadata stored with the model (class names, input normalisation, provenance). */
+  metadata: ModelMetadata;
+}
+
+export interface ModelMetadata {
+  classNames?: string[];
+  /** How pixels are normalised before they reach the model: x / 255 * scale + offset. */
+  normalization?: { scale: number; offset: number };
+  /** Free-form provenance: the run that produced the model, the method. */
+  producedBy?: Record<string, unknown>;
+}
+
+export interface ModelEntry {
+  path: string;
+  isDirectory: boolean;
+  names: string[];
+}
+
+export interface ModelImporter {
+  readonly format: ModelFormat;
+  match(entry: ModelEntry): boolean;
+  open(entry: ModelEntry): Promise<LoadedModel>;
+}

@@ -1,0 +1,206 @@
+/**
+ * The job protocol: a JobSpec goes into a job process, a stream of JobEvents comes out.
+ * Specs are validated with zod wherever they enter (CLI flags, IPC, HTTP); events are produced
+ * by Pollard's own code and carry a sequence number so a consumer can spot gaps.
+ */
+import { z } from 'zod';
+import type { SerializedError } from './errors';
+import type { BackendReport, EnergyFigure } from './types';
+
+export const ARCHITECTURES = ['lenet', 'vgg-small', 'resnet20', 'mobilenet-small'] as const;
+export type ArchitectureName = (typeof ARCHITECTURES)[number];
+
+export const backendChoiceSchema = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+/** Options every job accepts. */
+export const commonOptionsSchema = z.object({
+  backend: backendChoiceSchema.default('auto'),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
+  batchSize: z.number().int().min(1).max(65_536).default(64),
+  /** Use only the first N samples of each split. */
+  limit: z.number().int().min(1).optional(),
+  verbose: z.boolean().default(false),
+});
+
+export const lrScheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }),
+  z.object({ kind: z.literal('step'), stepEpochs: z.number().int().min(1), gamma: z.number().positive() }),
+  z.object({ kind: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
+]);
+export type LrSchedule = z.infer<typeof lrScheduleSchema>;
+
+export const trainingOptionsSchema = z.object({
+  epochs: z.number().int().min(1).max(10_000).default(5),
+  optimizer: z.enum(['adam', 'sgd']).default('adam'),
+  learningRate: z.number().positive().default(0.001),
+  /** SGD momentum; ignored by Adam. */
+  momentum: z.number().min(0).max(1).default(0.9),
+  schedule: lrScheduleSchema.default({ kind: 'constant' }),
+  /** Decoupled L2 weight decay on kernels. */
+  weightDecay: z.number().min(0).default(0),
+  earlyStopping: z
+    .object({ patience: z.number().int().min(1), minDelta: z.number().min(0).default(0) })
+    .optional(),
+  /** Fraction of the training split held out for validation. */
+  validationSplit: z.number().min(0).max(0.5).default(0.1),
+  /** Random crop with padding and horizontal flip (CIFAR-type data). */
+  augment: z.boolean().default(false),
+});
+export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
+
+export const trainSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('train'),
+  data: z.string().min(1),
+  arch: z.enum(ARCHITECTURES),
+  out: z.string().min(1),
+  training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),
+  /** Continue the run in `out` from its last good checkpoint. */
+  resume: z.boolean().default(false),
+});
+
+export const evaluateSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('evaluate'),
+  model: z.string().min(1),
+  data: z.string().min(1),
+});
+
+export const inspectSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('inspect'),
+  model: z.string().min(1),
+});
+
+export const infoSpecSchema = commonOptionsSchema.extend({ kind: z.literal('info') });
+
+export const datasetSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('dataset'),
+  data: z.string().min(1),
+  /** How many sample images per class to return as previews. */
+  previews: z.number().int().min(0).max(64).default(0),
+});
+
+export const COMPRESSION_METHODS = [
+  'structured',
+  'magnitude',
+  'quantize',
+  'qat',
+  'structured+quantize',
+] as const;
+export type CompressionMethod = (typeof COMPRESSION_METHODS)[number];
+export const CRITERIA = ['l1', 'l2', 'bn', 'fpgm', 'taylor', 'random'] as const;
+export type Criterion = (typeof CRITERIA)[number];
+export const QUANT_DTYPES = ['float16', 'uint16', 'uint8'] as const;
+export type QuantDtype = (typeof QUANT_DTYPES)[number];
+
+export const compressSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('compress'),
+  model: z.string().min(1),
+  data: z.string().min(1),
+  out: z.string().min(1),
+  method: z.enum(COMPRESSION_METHODS),
+  /** Fraction of MACs to remove (structured). */
+  targetMacs: z.number().gt(0).lt(1).optional(),
+  /** Fraction of parameters to remove (structured). */
+  targetParams: z.number().gt(0).lt(1).optional(),
+  /** Fraction of weights set to zero (magnitude). */
+  sparsity: z.number().gt(0).lt(1).optional(),
+  dtype: z.enum(QUANT_DTYPES).default('uint8'),
+  criterion: z.enum(CRITERIA).default('l1'),
+  /** Per-layer or global ranking of channels (structured) / weights (magnitude). */
+  scope: z.enum(['global', 'layer']).default('layer'),
+  roundTo: z.number().int().min(1).default(1),
+  minChannels: z.number().int().min(1).default(1),
+  ignoredLayers: z.array(z.string()).default([]),
+  /** Iterative schedule: prune in N steps, fine-tuning after each. */
+  steps: z.number().int().min(1).max(100).default(1),
+  /** Accuracy budget in points (0..100) for automatic mode: choose per-layer ratios from sensitivity. */
+  accuracyBudget: z.number().min(0).max(100).optional(),
+  /** Per-tensor or per-channel fake-quant for QAT. */
+  granularity: z.enum(['tensor', 'channel']).default('channel'),
+  finetuneEpochs: z.number().int().min(0).max(1000).default(2),
+  training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),
+  resume: z.boolean().default(false),
+});
+
+export const sensitivitySpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('sensitivity'),
+  model: z.string().min(1),
+  data: z.string().min(1),
+  out: z.string().min(1),
+  criterion: z.enum(CRITERIA).default('l1'),
+  ratios: z.array(z.number().gt(0).lt(1)).default([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+  /** Validation samples used per measurement. */
+  samples: z.number().int().min(1).default(1000),
+});
+
+export const demoSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('demo'),
+  out: z.string().min(1),
+  epochs: z.number().int().min(1).default(3),
+});
+
+export const jobSpecSchema = z.discriminatedUnion('kind', [
+  trainSpecSchema,
+  evaluateSpecSchema,
+  inspectSpecSchema,
+  infoSpecSchema,
+  datasetSpecSchema,
+  compressSpecSchema,
+  sensitivitySpecSchema,
+  demoSpecSchema,
+]);
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobKind = JobSpec['kind'];
+export type SpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
+
+/** Live power and energy where measured; figures carry their labels. */
+export interface LiveEnergy {
+  watts: number | null;
+  /** Energy since the job started. */
+  total: EnergyFigure;
+}
+
+export type JobEventBody =
+  | { type: 'started'; kind: JobKind; backend: BackendReport; runDir?: string; pid: number }
+  | { type: 'stage'; stage: string; detail?: string }
+  | { type: 'progress'; stage: string; done: number; total: number; etaSeconds?: number }
+  | {
+      type: 'batch';
+      epoch: number;
+      epochs: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      accuracy: number;
+      samplesPerSecond: number;
+      etaSeconds: number;
+      energy?: LiveEnergy;
+    }
+  | {
+      type: 'epoch';
+      epoch: number;
+      epochs: number;
+      loss: number;
+      accuracy: number;
+      valLoss?: number;
+      valAccuracy?: number;
+      learningRate: number;
+      seconds: number;
+      samplesPerSecond: number;
+      energy?: LiveEnergy;
+    }
+  | { type: 'checkpoint'; epoch: number; path: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+  | { type: 'result'; result: Record<string, unknown> }
+  | { type: 'error'; error: SerializedError }
+  | { type: 'cancelled'; epoch?: number; batch?: number };
+
+export type JobEvent = JobEventBody & { seq: number; time: number };
+
+/** Messages from the job host to the job process. */
+export type JobCommand = { type: 'start'; spec: JobSpec } | { type: 'cancel' };

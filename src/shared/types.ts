@@ -1,0 +1,97 @@
+/** Plain data that crosses process boundaries: engine → job host → CLI / renderer. */
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendRung {
+  name: BackendName;
+  /** `used`: this job runs on it; `available`: it would load; `unavailable`: see `reason`. */
+  status: 'used' | 'available' | 'unavailable' | 'not-tried';
+  reason?: string;
+  /** e.g. "CUDA: NVIDIA RTX A6000", "SIMD, 1 thread", "pure JavaScript". */
+  device?: string;
+}
+
+export interface BackendReport {
+  used: BackendName;
+  device: string;
+  rungs: BackendRung[];
+}
+
+export type DatasetFormat = 'idx' | 'cifar-10' | 'cifar-100' | 'image-folder';
+
+export interface SplitInfo {
+  count: number;
+  /** Samples per class, indexed like `classNames`. */
+  perClass: number[];
+}
+
+export interface DatasetInfo {
+  format: DatasetFormat;
+  source: string;
+  /** [height, width, channels] of every sample as the model sees it. */
+  shape: [number, number, number];
+  classNames: string[];
+  train: SplitInfo;
+  test?: SplitInfo;
+  /** Human-readable notes, e.g. the resize policy that was applied. */
+  notes: string[];
+}
+
+export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3' | 'keras-weights-h5';
+
+export interface LayerSummary {
+  name: string;
+  className: string;
+  outputShape: (number | null)[] | (number | null)[][];
+  params: number;
+  trainableParams: number;
+  /** Multiply-accumulates for one sample; see README "How MACs are counted". */
+  macs: number;
+  inbound: string[];
+}
+
+export interface ModelSummary {
+  format: ModelFormat;
+  source: string;
+  name: string;
+  inputShape: (number | null)[];
+  outputShape: (number | null)[];
+  /** Output units of the classifier (last dimension of the output). */
+  classes: number;
+  layers: LayerSummary[];
+  params: number;
+  trainableParams: number;
+  macs: number;
+  /** Bytes on disk of the model as stored (model.json + shards, or the single file). */
+  sizeBytes: number;
+  sizeGzipBytes: number;
+  /** Weight dtypes in the stored manifest, e.g. ["float32"] or ["uint8"]. */
+  weightDtypes: string[];
+}
+
+export interface EvaluationResult {
+  count: number;
+  loss: number;
+  /** Top-1, 0..1. */
+  accuracy: number;
+  /** Top-5, 0..1, where there are more than 5 classes. */
+  top5?: number;
+  classNames: string[];
+  perClassAccuracy: number[];
+  /** confusion[actual][predicted] */
+  confusion: number[][];
+}
+
+export type EnergyLabel =
+  'measured:counter' | 'measured:sampled' | 'modelled:tdp-load' | 'modelled:op-count' | 'unavailable';
+
+/** Every energy figure carries how it was obtained; an unavailable figure has `joules: null`. */
+export interface EnergyFigure {
+  joules: number | null;
+  label: EnergyLabel;
+  /** e.g. "RAPL package-0", "NVML GPU 0", "TDP table: Intel Xeon (65 W)". */
+  source: string;
+  reason?: string;
+}
