@@ -166,7 +166,15 @@ export interface LiveEnergy {
 }
 
 export type JobEventBody =
-  | { type: 'started'; kind: JobKind; backend: BackendReport; runDir?: string; pid: number }
+  | {
+      type: 'started';
+      kind: JobKind;
+      backend: BackendReport;
+      runDir?: string;
+      pid: number;
+      /** node, tfjs-core, tfjs-layers, and the backend package. */
+      versions: Record<string, string>;
+    }
   | { type: 'stage'; stage: string; detail?: string }
   | { type: 'progress'; stage: string; done: number; total: number; etaSeconds?: number }
   | {

@@ -1,0 +1,26 @@
+/**
+ * Job kind → engine function. Each handler is imported lazily so a job process loads only
+ * what its job needs.
+ */
+import type { JobKind, SpecOf } from '../../../shared/jobs';
+import type { JobContext } from './context';
+
+export type JobResult = Record<string, unknown>;
+export type JobHandler<K extends JobKind> = (spec: SpecOf<K>, ctx: JobContext) => Promise<JobResult>;
+
+type HandlerLoaders = { [K in JobKind]: () => Promise<JobHandler<K>> };
+
+const loaders: HandlerLoaders = {
+  info: async () => (await import('./info-job')).runInfoJob,
+  inspect: async () => (await import('./inspect-job')).runInspectJob,
+  dataset: async () => (await import('./dataset-job')).runDatasetJob,
+  train: async () => (await import('../train/train-job')).runTrainJob,
+  evaluate: async () => (await import('../train/evaluate-job')).runEvaluateJob,
+  compress: async () => (await import('../compress/compress-job')).runCompress,
+  sensitivity: async () => (await import('../compress/compress-job')).runSensitivity,
+  demo: async () => (await import('./demo-job')).runDemoJob,
+};
+
+export async function loadHandler<K extends JobKind>(kind: K): Promise<JobHandler<K>> {
+  return (loaders[kind] as () => Promise<JobHandler<K>>)();
+}
