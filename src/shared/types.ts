@@ -95,3 +95,33 @@ export interface EnergyFigure {
   source: string;
   reason?: string;
 }
+
+/** Median and spread of repeated measurements from one energy source (joules unless named otherwise). */
+export interface EnergyStatistic {
+  label: EnergyLabel;
+  source: string;
+  /** Why there are no values (label `unavailable`). */
+  reason?: string;
+  /** One value per repetition, in measurement order. */
+  values: number[];
+  /** null where there are no values: an unavailable figure is never 0. */
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** Quartiles (linear interpolation between order statistics). */
+  q1: number | null;
+  q3: number | null;
+}
+
+/** Grams of CO2-equivalent for an energy figure, and where the grid intensity came from. */
+export interface CarbonFigure {
+  grams: number | null;
+  gCO2ePerKWh: number | null;
+  /** Power usage effectiveness the energy was multiplied by (1.0 for a workstation). */
+  pue: number;
+  /** e.g. "DE (Germany) 2024, Electricity Maps yearly average (via CO2.js)" or "user setting". */
+  intensitySource: string;
+  region?: string;
+  year?: number;
+  reason?: string;
+}
