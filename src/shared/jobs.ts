@@ -137,6 +137,23 @@ export const sensitivitySpecSchema = commonOptionsSchema.extend({
   samples: z.number().int().min(1).default(1000),
 });
 
+/** Dry run of structured pruning over a sweep of targets: what the app's target slider shows. */
+export const planSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('plan'),
+  model: z.string().min(1),
+  /** Remove this fraction of MACs or of parameters. */
+  by: z.enum(['macs', 'params']).default('macs'),
+  targets: z
+    .array(z.number().min(0).lt(1))
+    .max(101)
+    .default(Array.from({ length: 19 }, (_, i) => i * 0.05)),
+  criterion: z.enum(CRITERIA).default('l1'),
+  scope: z.enum(['global', 'layer']).default('layer'),
+  roundTo: z.number().int().min(1).default(1),
+  minChannels: z.number().int().min(1).default(1),
+  ignoredLayers: z.array(z.string()).default([]),
+});
+
 export const demoSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('demo'),
   out: z.string().min(1),
@@ -151,6 +168,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
   datasetSpecSchema,
   compressSpecSchema,
   sensitivitySpecSchema,
+  planSpecSchema,
   demoSpecSchema,
 ]);
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -18,6 +18,7 @@ const loaders: HandlerLoaders = {
   evaluate: async () => (await import('../train/evaluate-job')).runEvaluateJob,
   compress: async () => (await import('../compress/compress-job')).runCompress,
   sensitivity: async () => (await import('../compress/compress-job')).runSensitivity,
+  plan: async () => (await import('../compress/compress-job')).runPlan,
   demo: async () => (await import('./demo-job')).runDemoJob,
 };
 

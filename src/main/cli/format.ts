@@ -1,0 +1,149 @@
+/** Human-readable output for each command (the `--json` output is the result object itself). */
+import type { JobSpec } from '../../shared/jobs';
+
+type Result = Record<string, unknown>;
+
+const int = (n: unknown): string => (typeof n === 'number' ? Math.round(n).toLocaleString('en-US') : '—');
+const pct = (n: unknown): string => (typeof n === 'number' ? `${(n * 100).toFixed(2)}%` : '—');
+const bytes = (n: unknown): string => {
+  if (typeof n !== 'number') return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+};
+const ms = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)} ms` : '—');
+const ratio = (before: unknown, after: unknown): string =>
+  typeof before === 'number' && typeof after === 'number' && after > 0
+    ? `${(before / after).toFixed(2)}×`
+    : '—';
+
+/** Render rows as an aligned table. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return (
+    rows
+      .map((row) =>
+        row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+function record(value: unknown): Result {
+  return value && typeof value === 'object' ? (value as Result) : {};
+}
+
+function formatCompression(result: Result): string {
+  const before = record(result.before);
+  const after = record(result.after);
+  const latencyBefore = record(before.latencyMs);
+  const latencyAfter = record(after.latencyMs);
+  const rows = [
+    ['', 'before', 'after', 'change'],
+    [
+      'accuracy',
+      pct(before.accuracy),
+      pct(after.accuracy),
+      typeof before.accuracy === 'number' && typeof after.accuracy === 'number'
+        ? `${((after.accuracy - before.accuracy) * 100).toFixed(2)} pts`
+        : '—',
+    ],
+    ['parameters', int(before.params), int(after.params), ratio(before.params, after.params)],
+    ['MACs', int(before.macs), int(after.macs), ratio(before.macs, after.macs)],
+    ['file size', bytes(before.sizeBytes), bytes(after.sizeBytes), ratio(before.sizeBytes, after.sizeBytes)],
+    [
+      'gzipped',
+      bytes(before.sizeGzipBytes),
+      bytes(after.sizeGzipBytes),
+      ratio(before.sizeGzipBytes, after.sizeGzipBytes),
+    ],
+    [
+      'latency, batch 1',
+      ms(latencyBefore.batch1),
+      ms(latencyAfter.batch1),
+      ratio(latencyBefore.batch1, latencyAfter.batch1),
+    ],
+    [
+      'latency, batch 32',
+      ms(latencyBefore.batch32),
+      ms(latencyAfter.batch32),
+      ratio(latencyBefore.batch32, latencyAfter.batch32),
+    ],
+  ];
+  return table(rows);
+}
+
+export function formatResult(spec: JobSpec, result: Result): string {
+  const lines: string[] = [];
+  switch (spec.kind) {
+    case 'info': {
+      const rungs = Array.isArray(result.backends) ? (result.backends as Result[]) : [];
+      lines.push('Backends');
+      lines.push(
+        table(
+          rungs.map((r) => [String(r.name), String(r.status), String(r.device ?? r.reason ?? '')]),
+        ).trimEnd(),
+      );
+      const sources = Array.isArray(result.energySources) ? (result.energySources as Result[]) : [];
+      if (sources.length > 0) {
+        lines.push('', 'Energy sources');
+        lines.push(
+          table(
+            sources.map((s) => [
+              String(s.id),
+              String(s.status),
+              String(s.label ?? ''),
+              String(s.detail ?? s.reason ?? ''),
+            ]),
+          ).trimEnd(),
+        );
+      }
+      const system = record(result.system);
+      if (Object.keys(system).length > 0) {
+        lines.push('', 'System');
+        lines.push(table(Object.entries(system).map(([k, v]) => [k, String(v)])).trimEnd());
+      }
+      break;
+    }
+    case 'inspect': {
+      const layers = Array.isArray(result.layers) ? (result.layers as Result[]) : [];
+      lines.push(`${String(result.source)} (${String(result.format)})`);
+      lines.push(
+        table([
+          ['layer', 'type', 'output shape', 'params', 'MACs'],
+          ...layers.map((l) => [
+            String(l.name),
+            String(l.className),
+            JSON.stringify(l.outputShape),
+            int(l.params),
+            int(l.macs),
+          ]),
+          ['total', '', '', int(result.params), int(result.macs)],
+        ]).trimEnd(),
+      );
+      lines.push(
+        `size ${bytes(result.sizeBytes)} (gzipped ${bytes(result.sizeGzipBytes)}) · weights ${String(result.weightDtypes ?? '')}`,
+      );
+      break;
+    }
+    case 'compress':
+      lines.push(formatCompression(result).trimEnd());
+      break;
+    default: {
+      if (result.accuracy !== undefined) lines.push(`accuracy ${pct(result.accuracy)}`);
+      if (result.top5 !== undefined) lines.push(`top-5 ${pct(result.top5)}`);
+      if (result.params !== undefined)
+        lines.push(
+          `parameters ${int(result.params)} · MACs ${int(result.macs)} · size ${bytes(result.sizeBytes)}`,
+        );
+      if (result.samplesPerSecond !== undefined)
+        lines.push(`training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}`);
+      if (result.compression !== undefined)
+        lines.push(formatCompression(record(result.compression)).trimEnd());
+      if (result.report !== undefined) lines.push(`report ${String(result.report)}`);
+    }
+  }
+  if (typeof result.runDir === 'string') lines.push(`run folder: ${result.runDir}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,479 @@
+/**
+ * The `pollard` command line: the headless contract from ARCHITECTURE.md. Every command that
+ * touches a model runs as a job in a separate process, exactly as the app does.
+ *
+ * Output: `--json` prints one JSON object on stdout and nothing else; progress goes to stderr.
+ * Errors: one line naming the file and the problem, exit code 1 (2 for usage errors,
+ * 130 when cancelled); the stack trace only with `--verbose`.
+ */
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { ZodError } from 'zod';
+import { PollardError, type SerializedError } from '../../shared/errors';
+import {
+  ARCHITECTURES,
+  COMPRESSION_METHODS,
+  CRITERIA,
+  jobSpecSchema,
+  type JobSpec,
+  type JobSpecInput,
+  QUANT_DTYPES,
+} from '../../shared/jobs';
+import { BACKEND_CHOICES } from '../../shared/types';
+import { resumeSpec, runJob } from '../services/jobs';
+import { defaultRunsDirectory, SAMPLE_DATASET } from '../util/paths';
+import { POLLARD_VERSION } from '../util/version';
+import { formatResult } from './format';
+import { ProgressPrinter } from './progress';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+interface CommonFlags {
+  backend: string;
+  seed?: number;
+  batchSize?: number;
+  limit?: number;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+// ---- argument parsers: each failure is one line naming the flag -----------------------------
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}.`);
+    return n;
+  };
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1)
+    throw new InvalidArgumentError('expected a number between 0 and 1 (exclusive).');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0.');
+  return n;
+}
+
+const absolute = (p: string): string => path.resolve(p);
+
+function withCommon(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'),
+    )
+    .option('--seed <n>', 'random seed', integer(0))
+    .option('--batch-size <n>', 'batch size', integer(1))
+    .option('--limit <n>', 'use only the first N samples of each split', integer(1))
+    .option('--json', 'print one JSON object on stdout')
+    .option('--verbose', 'more progress detail; stack traces on errors');
+}
+
+function common(flags: CommonFlags): Partial<JobSpecInput> {
+  return {
+    backend: flags.backend as JobSpec['backend'],
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    verbose: flags.verbose ?? false,
+  };
+}
+
+/** Spec field path → the flag a user typed, for validation messages. */
+const FLAG_OF: Record<string, string> = {
+  targetMacs: '--target-macs',
+  targetParams: '--target-params',
+  batchSize: '--batch-size',
+  accuracyBudget: '--accuracy-budget',
+  finetuneEpochs: '--finetune-epochs',
+  'training.epochs': '--epochs',
+  'training.learningRate': '--lr',
+  'training.validationSplit': '--validation-split',
+};
+
+function describeZodError(error: ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid arguments';
+  const key = issue.path.join('.');
+  const flag =
+    FLAG_OF[key] ?? `--${key.replace(/^training\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return `${flag}: ${issue.message}`;
+}
+
+function parseSpec(input: JobSpecInput): JobSpec {
+  const parsed = jobSpecSchema.safeParse(input);
+  if (!parsed.success) throw new PollardError('usage', describeZodError(parsed.error));
+  return parsed.data;
+}
+
+// ---- running a job ------------------------------------------------------------------------
+
+async function execute(spec: JobSpec, flags: CommonFlags): Promise<number> {
+  const printer = new ProgressPrinter(process.stderr, flags.verbose ?? false);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write('\ncancelling at the next batch boundary (Ctrl-C again to stop at once)…\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.cancelled);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const { outcome } = await runJob(spec, {
+      onEvent: (event) => printer.handle(event),
+      signal: controller.signal,
+      command: ['pollard', ...process.argv.slice(2)],
+      graceMs: 15_000,
+    });
+    printer.end();
+    if (outcome.status === 'completed') {
+      if (flags.json) process.stdout.write(JSON.stringify(outcome.result) + '\n');
+      else process.stdout.write(formatResult(spec, outcome.result));
+      return EXIT.ok;
+    }
+    if (outcome.status === 'cancelled') {
+      const out = 'out' in spec ? spec.out : undefined;
+      const hint = out && 'resume' in spec ? `; continue with: pollard ${spec.kind} --resume ${out}` : '';
+      process.stderr.write(`pollard: cancelled${hint}\n`);
+      if (flags.json)
+        process.stdout.write(JSON.stringify({ cancelled: true, ...(out ? { runDir: out } : {}) }) + '\n');
+      return EXIT.cancelled;
+    }
+    return reportError(outcome.error, flags);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function reportError(error: SerializedError, flags: CommonFlags): number {
+  process.stderr.write(`pollard: ${error.message.split('\n')[0]}\n`);
+  if (flags.verbose && error.stack) process.stderr.write(error.stack + '\n');
+  if (flags.json)
+    process.stdout.write(
+      JSON.stringify({ error: { code: error.code, message: error.message, file: error.file } }) + '\n',
+    );
+  return error.code === 'usage' ? EXIT.usage : EXIT.failed;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
+}
+
+// ---- the program --------------------------------------------------------------------------
+
+type Action = (...args: never[]) => Promise<JobSpec>;
+
+export function buildProgram(
+  run: (spec: JobSpec, flags: CommonFlags) => Promise<number>,
+  setExit: (code: number) => void,
+): Command {
+  const program = new Command('pollard')
+    .description('Make trained neural networks smaller, faster and cheaper to run.')
+    .version(POLLARD_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const action =
+    (build: Action) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const flags = command.opts<CommonFlags>();
+      const spec = await (build as (...a: unknown[]) => Promise<JobSpec>)(...args);
+      setExit(await run(spec, flags));
+    };
+
+  withCommon(
+    program.command('info').description('backends (used, or why not), devices and energy sources'),
+  ).action(
+    action(async (flags: CommonFlags) => parseSpec({ kind: 'info', ...common(flags) } as JobSpecInput)),
+  );
+
+  withCommon(
+    program
+      .command('inspect')
+      .description('format, input shape, classes, layers, parameters, MACs and size of a model')
+      .requiredOption(
+        '--model <path>',
+        'model folder or file (model.json, .h5, .keras) or a run folder',
+        absolute,
+      ),
+  ).action(
+    action(async (flags: CommonFlags & { model: string }) =>
+      parseSpec({ kind: 'inspect', model: flags.model, ...common(flags) } as JobSpecInput),
+    ),
+  );
+
+  withCommon(
+    program
+      .command('train')
+      .description('train a baseline from a built-in architecture')
+      .option('--data <path>', 'dataset folder or file', absolute)
+      .addOption(new Option('--arch <name>', 'architecture').choices([...ARCHITECTURES]))
+      .option('--epochs <n>', 'epochs', integer(1))
+      .option('--out <dir>', 'run folder to write', absolute)
+      .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd']))
+      .option('--lr <rate>', 'learning rate', positive)
+      .option('--momentum <m>', 'SGD momentum', nonNegative)
+      .addOption(
+        new Option('--schedule <kind>', 'learning-rate schedule').choices(['constant', 'step', 'cosine']),
+      )
+      .option('--step-epochs <n>', 'step schedule: epochs per step', integer(1))
+      .option('--gamma <g>', 'step schedule: factor per step', positive)
+      .option('--weight-decay <wd>', 'decoupled weight decay on kernels', nonNegative)
+      .option('--early-stopping <patience>', 'stop after N epochs without improvement', integer(1))
+      .option('--validation-split <f>', 'fraction of the training split held out', nonNegative)
+      .option('--augment', 'random crop with padding and horizontal flip')
+      .option('--resume <dir>', 'continue an interrupted run from its last checkpoint', absolute),
+  ).action(
+    action(async (flags: CommonFlags & TrainFlags) => {
+      if (flags.resume) return resumeSpec(flags.resume);
+      for (const required of ['data', 'arch', 'out'] as const) {
+        if (!flags[required])
+          throw new PollardError('usage', `train: --${required} is required (or --resume <dir>)`);
+      }
+      return parseSpec({
+        kind: 'train',
+        data: flags.data,
+        arch: flags.arch,
+        out: flags.out,
+        training: trainingFlags(flags),
+        ...common(flags),
+      } as JobSpecInput);
+    }),
+  );
+
+  withCommon(
+    program
+      .command('evaluate')
+      .description('loss, top-1/top-5 accuracy, per-class accuracy and the confusion matrix')
+      .requiredOption('--model <path>', 'model folder or file, or a run folder', absolute)
+      .requiredOption('--data <path>', 'dataset folder or file', absolute),
+  ).action(
+    action(async (flags: CommonFlags & { model: string; data: string }) =>
+      parseSpec({ kind: 'evaluate', model: flags.model, data: flags.data, ...common(flags) } as JobSpecInput),
+    ),
+  );
+
+  withCommon(
+    program
+      .command('compress')
+      .description('prune and/or quantize a model, fine-tune it, and compare before and after')
+      .option('--model <path>', 'model folder or file, or a run folder', absolute)
+      .option('--data <path>', 'dataset folder or file', absolute)
+      .addOption(new Option('--method <method>', 'compression method').choices([...COMPRESSION_METHODS]))
+      .option('--target-macs <f>', 'structured: fraction of MACs to remove', fraction)
+      .option('--target-params <f>', 'structured: fraction of parameters to remove', fraction)
+      .option('--sparsity <f>', 'magnitude: fraction of weights set to zero', fraction)
+      .addOption(new Option('--dtype <dtype>', 'quantization dtype').choices([...QUANT_DTYPES]))
+      .addOption(new Option('--criterion <name>', 'channel importance').choices([...CRITERIA]))
+      .addOption(new Option('--scope <scope>', 'rank per layer or globally').choices(['layer', 'global']))
+      .option('--round-to <n>', 'round channel counts to a multiple of N', integer(1))
+      .option('--min-channels <n>', 'keep at least N channels per layer', integer(1))
+      .option('--ignore <layers>', 'comma-separated layer names never to prune')
+      .option('--steps <n>', 'iterative pruning: N prune + fine-tune steps', integer(1))
+      .option(
+        '--accuracy-budget <points>',
+        'automatic mode: at most this many accuracy points lost',
+        nonNegative,
+      )
+      .addOption(new Option('--granularity <g>', 'QAT fake-quant granularity').choices(['tensor', 'channel']))
+      .option('--finetune-epochs <n>', 'fine-tuning epochs', integer(0))
+      .option('--lr <rate>', 'fine-tuning learning rate', positive)
+      .option('--out <dir>', 'run folder to write', absolute)
+      .option('--resume <dir>', 'continue an interrupted run', absolute),
+  ).action(
+    action(async (flags: CommonFlags & CompressFlags) => {
+      if (flags.resume) return resumeSpec(flags.resume);
+      for (const required of ['model', 'data', 'method', 'out'] as const) {
+        if (!flags[required])
+          throw new PollardError('usage', `compress: --${required} is required (or --resume <dir>)`);
+      }
+      return parseSpec({
+        kind: 'compress',
+        model: flags.model,
+        data: flags.data,
+        out: flags.out,
+        method: flags.method,
+        ...(flags.targetMacs !== undefined ? { targetMacs: flags.targetMacs } : {}),
+        ...(flags.targetParams !== undefined ? { targetParams: flags.targetParams } : {}),
+        ...(flags.sparsity !== undefined ? { sparsity: flags.sparsity } : {}),
+        ...(flags.dtype ? { dtype: flags.dtype } : {}),
+        ...(flags.criterion ? { criterion: flags.criterion } : {}),
+        ...(flags.scope ? { scope: flags.scope } : {}),
+        ...(flags.roundTo !== undefined ? { roundTo: flags.roundTo } : {}),
+        ...(flags.minChannels !== undefined ? { minChannels: flags.minChannels } : {}),
+        ...(flags.ignore
+          ? {
+              ignoredLayers: flags.ignore
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+        ...(flags.accuracyBudget !== undefined ? { accuracyBudget: flags.accuracyBudget } : {}),
+        ...(flags.granularity ? { granularity: flags.granularity } : {}),
+        ...(flags.finetuneEpochs !== undefined ? { finetuneEpochs: flags.finetuneEpochs } : {}),
+        ...(flags.lr !== undefined ? { training: { learningRate: flags.lr } } : {}),
+        ...common(flags),
+      } as JobSpecInput);
+    }),
+  );
+
+  withCommon(
+    program
+      .command('sensitivity')
+      .description('per-layer accuracy when pruned at 10%…90%, without fine-tuning')
+      .requiredOption('--model <path>', 'model folder or file, or a run folder', absolute)
+      .requiredOption('--data <path>', 'dataset folder or file', absolute)
+      .requiredOption('--out <dir>', 'run folder to write', absolute)
+      .addOption(new Option('--criterion <name>', 'channel importance').choices([...CRITERIA]))
+      .option('--samples <n>', 'validation samples per measurement', integer(1)),
+  ).action(
+    action(
+      async (
+        flags: CommonFlags & {
+          model: string;
+          data: string;
+          out: string;
+          criterion?: string;
+          samples?: number;
+        },
+      ) =>
+        parseSpec({
+          kind: 'sensitivity',
+          model: flags.model,
+          data: flags.data,
+          out: flags.out,
+          ...(flags.criterion ? { criterion: flags.criterion } : {}),
+          ...(flags.samples !== undefined ? { samples: flags.samples } : {}),
+          ...common(flags),
+        } as JobSpecInput),
+    ),
+  );
+
+  withCommon(
+    program
+      .command('demo')
+      .description(`the whole pipeline on the bundled sample (${path.basename(SAMPLE_DATASET)})`)
+      .option(
+        '--out <dir>',
+        'run folder to write (default: a new folder under your Pollard runs folder)',
+        absolute,
+      )
+      .option('--epochs <n>', 'baseline training epochs', integer(1)),
+  ).action(
+    action(async (flags: CommonFlags & { out?: string; epochs?: number }) =>
+      parseSpec({
+        kind: 'demo',
+        out: flags.out ?? path.join(defaultRunsDirectory(), `demo-${timestamp()}`),
+        ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+        ...common(flags),
+      } as JobSpecInput),
+    ),
+  );
+
+  return program;
+}
+
+interface TrainFlags {
+  data?: string;
+  arch?: string;
+  out?: string;
+  epochs?: number;
+  optimizer?: string;
+  lr?: number;
+  momentum?: number;
+  schedule?: string;
+  stepEpochs?: number;
+  gamma?: number;
+  weightDecay?: number;
+  earlyStopping?: number;
+  validationSplit?: number;
+  augment?: boolean;
+  resume?: string;
+}
+
+interface CompressFlags {
+  model?: string;
+  data?: string;
+  method?: string;
+  out?: string;
+  targetMacs?: number;
+  targetParams?: number;
+  sparsity?: number;
+  dtype?: string;
+  criterion?: string;
+  scope?: string;
+  roundTo?: number;
+  minChannels?: number;
+  ignore?: string;
+  steps?: number;
+  accuracyBudget?: number;
+  granularity?: string;
+  finetuneEpochs?: number;
+  lr?: number;
+  resume?: string;
+}
+
+function trainingFlags(flags: TrainFlags): Record<string, unknown> {
+  const schedule =
+    flags.schedule === 'step'
+      ? { kind: 'step', stepEpochs: flags.stepEpochs ?? 10, gamma: flags.gamma ?? 0.1 }
+      : flags.schedule === 'cosine'
+        ? { kind: 'cosine' }
+        : flags.schedule === 'constant'
+          ? { kind: 'constant' }
+          : undefined;
+  return {
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.optimizer ? { optimizer: flags.optimizer } : {}),
+    ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
+    ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
+    ...(schedule ? { schedule } : {}),
+    ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}),
+    ...(flags.earlyStopping !== undefined ? { earlyStopping: { patience: flags.earlyStopping } } : {}),
+    ...(flags.validationSplit !== undefined ? { validationSplit: flags.validationSplit } : {}),
+    ...(flags.augment ? { augment: true } : {}),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(execute, (code) => {
+    exitCode = code;
+  });
+  const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message (or the help / version text).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof PollardError) return reportError(error.toJSON(), { backend: 'auto', verbose, json });
+    const serialized: SerializedError = {
+      code: 'internal',
+      message: error instanceof Error ? error.message : String(error),
+      ...(error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
+    return reportError(serialized, { backend: 'auto', verbose, json });
+  }
+}

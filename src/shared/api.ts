@@ -1,0 +1,174 @@
+/**
+ * PollardApi: the one typed interface the renderer calls. Two bridges implement it with the
+ * same behaviour: Electron (preload + ipcRenderer.invoke, one method per channel) and the
+ * browser (HTTP + WebSocket to `pollard serve`). Errors cross as SerializedError data and are
+ * rethrown as PollardError by the bridge.
+ *
+ * Argument schemas (zod) live beside the types so every host validates what it receives.
+ */
+import { z } from 'zod';
+import type { SerializedError } from './errors';
+import type { JobEvent, JobKind, JobSpec, JobSpecInput } from './jobs';
+import type { BackendRung, DatasetInfo, ModelSummary } from './types';
+
+// ---- data shapes ------------------------------------------------------------------------------
+
+export interface SamplePreview {
+  label: number;
+  width: number;
+  height: number;
+  channels: number;
+  /** PNG, base64 (no data: prefix). */
+  pngBase64: string;
+}
+
+export interface DatasetPreview {
+  info: DatasetInfo;
+  previews: SamplePreview[];
+}
+
+export interface EnergySourceStatus {
+  id: string;
+  label: string;
+  status: 'working' | 'unavailable';
+  detail?: string;
+  reason?: string;
+}
+
+export interface SystemInfo {
+  pollardVersion: string;
+  versions: Record<string, string>;
+  backends: BackendRung[];
+  energySources: EnergySourceStatus[];
+  system: Record<string, string | number>;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /** Where runs are written. */
+  runsDirectory: string;
+  /** ISO 3166 alpha-2/alpha-3 country code for the grid-intensity table, or null for the world average. */
+  gridCountry: string | null;
+  /** gCO2e/kWh; overrides the table when set. */
+  gridIntensityOverride: number | null;
+  pue: number;
+  theme: Theme;
+}
+
+export const settingsPatchSchema = z
+  .object({
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']),
+    runsDirectory: z.string().min(1).max(4096),
+    gridCountry: z.string().min(2).max(3).nullable(),
+    gridIntensityOverride: z.number().min(0).max(5000).nullable(),
+    pue: z.number().min(1).max(5),
+    theme: z.enum(['system', 'light', 'dark']),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface JobStatus {
+  jobId: string;
+  kind: JobKind;
+  state: JobState;
+  runDir?: string;
+  spec: JobSpec;
+  result?: Record<string, unknown>;
+  error?: SerializedError;
+  /** Position in the queue (0 = next), while queued. */
+  queuePosition?: number;
+}
+
+/** A job event as it reaches the renderer: which job it belongs to. */
+export interface JobMessage {
+  jobId: string;
+  event: JobEvent;
+}
+
+export interface RunSummary {
+  dir: string;
+  id: string;
+  kind: JobKind;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  /** Marked running but its processes are gone: offer to resume. */
+  interrupted: boolean;
+  resumable: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** A few headline numbers for the list (accuracy, MACs ratio, …). */
+  headline: Record<string, number | string>;
+}
+
+export interface RunDetails {
+  summary: RunSummary;
+  /** run.json as written. */
+  run: Record<string, unknown>;
+  /** Per-epoch metrics from events.jsonl. */
+  history: Record<string, unknown>[];
+  /** Files in the run folder (relative paths) with sizes. */
+  files: { path: string; bytes: number }[];
+}
+
+export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras-h5'] as const;
+export const REPORT_FORMATS = ['html', 'pdf', 'json', 'csv'] as const;
+
+export const exportRequestSchema = z
+  .object({
+    runDir: z.string().min(1).max(4096),
+    targetDir: z.string().min(1).max(4096),
+    modelFormats: z.array(z.enum(MODEL_EXPORT_FORMATS)).max(2),
+    reportFormats: z.array(z.enum(REPORT_FORMATS)).max(4),
+  })
+  .strict();
+export type ExportRequest = z.infer<typeof exportRequestSchema>;
+
+export interface ExportResult {
+  files: { path: string; bytes: number }[];
+  /** Formats that could not be written, with the reason (e.g. PDF without a browser engine). */
+  skipped: { format: string; reason: string }[];
+}
+
+export const pathSchema = z.string().min(1).max(4096);
+
+// ---- the interface ------------------------------------------------------------------------
+
+export interface PollardApi {
+  getSystemInfo(): Promise<SystemInfo>;
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: SettingsPatch): Promise<Settings>;
+
+  /** A native picker where the host has one (Electron); null when cancelled or unavailable. */
+  pickPath(
+    kind: 'dataset-file' | 'dataset-folder' | 'model-file' | 'model-folder' | 'export-folder',
+  ): Promise<string | null>;
+  /**
+   * Turn dropped or chosen files into paths the engine can open: Electron reads their paths
+   * (webUtils.getPathForFile, re-checked in main); the browser uploads them to `pollard serve`.
+   * Files that belong together (model.json + shards, IDX pairs) come back as one folder path.
+   */
+  resolveFiles(files: File[]): Promise<string>;
+
+  describeDataset(path: string): Promise<DatasetPreview>;
+  inspectModel(path: string): Promise<ModelSummary>;
+  /** Structured-pruning dry run over a sweep of targets (runs at once, not queued). */
+  planCompression(spec: Extract<JobSpecInput, { kind: 'plan' }>): Promise<Record<string, unknown>>;
+
+  /** Queue a job (one runs at a time); events arrive through `subscribe`. */
+  startJob(spec: JobSpecInput): Promise<JobStatus>;
+  cancelJob(jobId: string): Promise<void>;
+  listJobs(): Promise<JobStatus[]>;
+  /** Every job event of this session, live. Returns an unsubscribe function. */
+  subscribe(listener: (message: JobMessage) => void): () => void;
+
+  listRuns(): Promise<RunSummary[]>;
+  getRun(runDir: string): Promise<RunDetails>;
+  resumeRun(runDir: string): Promise<JobStatus>;
+  exportRun(request: ExportRequest): Promise<ExportResult>;
+  /** Show a folder in the OS file manager (Electron); rejects where the host cannot. */
+  openFolder(path: string): Promise<void>;
+}
