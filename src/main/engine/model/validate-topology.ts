@@ -127,7 +127,9 @@ class TopologyValidator {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
       this.bad(`${where}: layer name must be 1 to ${MAX_NAME_LENGTH} characters`);
     }
-    if (/[\u0000-\u001f\u007f]/.test(name)) this.bad(`${where}: layer name contains control characters`);
+    if ([...name].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
+      this.bad(`${where}: layer name contains control characters`);
+    }
   }
 
   /** Copy a config, checking every value by what its key means to tfjs. */
