@@ -1,0 +1,78 @@
+/**
+ * Graph surgery: build a new, genuinely smaller model with the given units removed. The model's
+ * own serialised topology is edited (producers' `filters` / `units`; every other width is inferred
+ * by tfjs when the model is built), the model is rebuilt with `modelFromJSON`, and every layer gets
+ * its old weights sliced along the surviving indices. The result is an ordinary LayersModel: it
+ * saves and loads with stock TensorFlow.js.
+ */
+import { tf, tfl } from '../tf';
+import type { LayersModel, Tensor } from '../tf';
+import type { DependencyGraph } from './graph';
+import type { AxisSelection } from './slicing';
+import { selectedShape, sliceLayer, weightKey } from './slicing';
+import { PollardError } from '../../../shared/errors';
+
+type JsonObject = Record<string, unknown>;
+
+function layerConfigs(topology: JsonObject): JsonObject[] {
+  const config = topology.config as JsonObject | JsonObject[];
+  // Old Sequential topologies store the layer list directly as the config.
+  const layers = Array.isArray(config) ? config : (config.layers as JsonObject[]);
+  return layers.map((entry) => entry.config as JsonObject);
+}
+
+function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Tensor {
+  return tf.tidy(() => {
+    let out = tensor;
+    axes?.forEach((indices, axis) => {
+      if (indices && indices.length !== out.shape[axis])
+        out = tf.gather(out, tf.tensor1d(indices, 'int32'), axis);
+    });
+    return out === tensor ? tf.clone(tensor) : out;
+  });
+}
+
+/** A new model without the given units; the source model is left untouched. */
+export async function buildPrunedModel(
+  graph: DependencyGraph,
+  removed: ReadonlySet<number>,
+): Promise<LayersModel> {
+  const model = graph.model;
+  const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as JsonObject;
+  const slices = new Map(graph.nodes.map((node) => [node.name, sliceLayer(graph, node, removed)]));
+  for (const config of layerConfigs(topology)) {
+    const slice = slices.get(String(config.name));
+    if (slice?.outChannels === undefined) continue;
+    if (slice.outChannels === 0) {
+      throw new PollardError('internal', `pruning would remove every channel of ${slice.node.name}`);
+    }
+    if ('filters' in config) config.filters = slice.outChannels;
+    else if ('units' in config) config.units = slice.outChannels;
+  }
+  const pruned = await tfl.models.modelFromJSON({
+    modelTopology: topology,
+  } as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]);
+  for (const layer of pruned.layers) {
+    const slice = slices.get(layer.name);
+    const source = graph.node(layer.name).layer;
+    if (!slice || layer.weights.length === 0) continue;
+    const old = new Map(source.weights.map((w) => [weightKey(w.originalName), w]));
+    const values = layer.weights.map((w) => {
+      const key = weightKey(w.originalName);
+      const from = old.get(key);
+      if (!from) throw new PollardError('internal', `${layer.name}: no weight ${key} in the source model`);
+      const axes = slice.weights.get(key);
+      const expected = selectedShape(from.shape as number[], axes);
+      if (expected.join(',') !== (w.shape as number[]).join(',')) {
+        throw new PollardError(
+          'internal',
+          `${layer.name}/${key}: sliced shape [${expected.join(',')}] does not match the rebuilt layer [${w.shape.join(',')}]`,
+        );
+      }
+      return selectAxes(from.read(), axes);
+    });
+    layer.setWeights(values);
+    tf.dispose(values);
+  }
+  return pruned;
+}
