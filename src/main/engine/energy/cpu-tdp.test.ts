@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CPU_TDP_TABLE, CpuTdpSource, loadFactor, parseProcStat, rateCpu } from './cpu-tdp';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pollard-cpu-tdp-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function stat(user: number, system: number, idle: number, iowait: number): string {
+  return `cpu  ${user} 0 ${system} ${idle} ${iowait} 0 0 0 0 0\ncpu0 ${user} 0 ${system} ${idle} ${iowait} 0 0 0 0 0\nintr 1\n`;
+}
+
+describe('TDP table', () => {
+  it('matches vendor model names exactly, not their variants', () => {
+    const tdp = (model: string): number | null => rateCpu(model, 1).entry?.tdpWatts ?? null;
+    expect(tdp('AMD EPYC 7763 64-Core Processor')).toBe(280);
+    expect(tdp('Intel(R) Xeon(R) Platinum 8480+')).toBe(350);
+    expect(tdp('Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz')).toBe(270);
+    expect(tdp('12th Gen Intel(R) Core(TM) i5-12400F')).toBe(65);
+    expect(tdp('13th Gen Intel(R) Core(TM) i9-13900K')).toBe(125);
+    expect(tdp('13th Gen Intel(R) Core(TM) i9-13900KS')).toBeNull(); // 150 W part, not in the table
+    expect(tdp('AMD Ryzen 9 7950X3D 16-Core Processor')).toBeNull(); // 120 W part
+    expect(tdp('AMD EPYC')).toBeNull(); // what a VM here reports
+    for (const entry of BUNDLED_CPU_TDP_TABLE.entries) {
+      expect(BUNDLED_CPU_TDP_TABLE.sources[entry.source]).toBeDefined();
+    }
+  });
+
+  it('attributes a share of the package to the CPUs this OS sees, or states the fallback', () => {
+    expect(rateCpu('AMD EPYC 7763 64-Core Processor', 2)).toMatchObject({
+      watts: 4.375,
+      detail:
+        "TDP table: AMD EPYC 7763 64-Core Processor 280 W × 2/128 logical CPUs = 4.4 W (AMD product specification pages (amd.com, 'Default TDP'))",
+    });
+    expect(rateCpu('AMD EPYC 7763 64-Core Processor', 256).watts).toBe(560); // two sockets
+    const fallback = rateCpu('AMD EPYC', 2);
+    expect(fallback.watts).toBe(8);
+    expect(fallback.detail).toBe(
+      `no TDP entry for "AMD EPYC": 4 W × 2 logical CPUs = 8 W (${BUNDLED_CPU_TDP_TABLE.fallback.note})`,
+    );
+  });
+});
+
+describe('load curve and utilisation', () => {
+  it('computes the linear and cubic curves', () => {
+    expect(loadFactor(0)).toBeCloseTo(0.1, 12);
+    expect(loadFactor(0.5)).toBeCloseTo(0.55, 12);
+    expect(loadFactor(1)).toBeCloseTo(1, 12);
+    expect(loadFactor(0.5, { kind: 'cubic' })).toBeCloseTo(0.2125, 12);
+    expect(loadFactor(2, { kind: 'linear', idleFraction: 0.3 })).toBe(1);
+  });
+
+  it('parses the cpu line of /proc/stat (idle includes iowait)', () => {
+    expect(parseProcStat(stat(100, 50, 800, 50))).toEqual({ busy: 150, total: 1000 });
+    expect(parseProcStat('intr 1\n')).toBeNull();
+  });
+
+  it('integrates TDP × load over time from /proc/stat deltas', async () => {
+    const file = path.join(dir, 'stat');
+    writeFileSync(file, stat(100, 50, 800, 50));
+    let now = 0;
+    const source = new CpuTdpSource({
+      procStat: file,
+      cpuModel: 'AMD EPYC 7763 64-Core Processor',
+      logicalCpus: 128,
+      clock: () => now,
+    });
+    const probe = await source.probe();
+    expect(probe).toEqual({
+      ok: true,
+      label: 'modelled:tdp-load',
+      detail:
+        "TDP table: AMD EPYC 7763 64-Core Processor 280 W = 280 W (AMD product specification pages (amd.com, 'Default TDP')); machine-wide utilisation; linear load curve, idle 10 % of TDP",
+    });
+    const reader = await source.open();
+    const start = reader.mark();
+    writeFileSync(file, stat(350, 100, 850, 100)); // +300 busy of +400: 75 %
+    now = 2000;
+    const busy = reader.mark();
+    expect(reader.joulesBetween(start, busy)).toBeCloseTo(280 * (0.1 + 0.9 * 0.75) * 2, 9);
+    expect(reader.watts()).toBeCloseTo(217, 9);
+    writeFileSync(file, stat(350, 100, 1250, 100)); // idle from here
+    now = 2100; // under 250 ms: utilisation is not re-read yet
+    const soon = reader.mark();
+    expect(reader.joulesBetween(busy, soon)).toBeCloseTo(217 * 0.1, 9);
+    now = 3100;
+    const idle = reader.mark();
+    expect(reader.joulesBetween(soon, idle)).toBeCloseTo(28, 9); // 10 % of 280 W for 1 s
+    expect(reader.label).toBe('modelled:tdp-load');
+    await reader.close();
+  });
+});

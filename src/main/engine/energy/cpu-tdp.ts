@@ -1,0 +1,251 @@
+/**
+ * Modelled CPU energy (`modelled:tdp-load`), CodeCarbon's approach: the CPU's TDP from a bundled
+ * table × a load curve of the machine-wide CPU utilisation × time. It works everywhere, so a
+ * report made on a machine without RAPL or a GPU (like CI) is still complete, and it is labelled
+ * modelled wherever it is shown.
+ *
+ * - TDP: `resources/energy/cpu-tdp.json` (vendor spec sheets), matched on `os.cpus()[0].model`.
+ *   A match is scaled by the logical CPUs this OS sees over the part's threads, so a 2-vCPU VM
+ *   on a 128-thread EPYC is attributed 2/128 of the package. No match: the table's stated
+ *   per-logical-CPU fallback.
+ * - Utilisation: whole machine, from `/proc/stat` deltas (os.cpus() times where there is no
+ *   /proc), the same scope RAPL measures.
+ * - Load curve: `linear` (default), P = TDP × (idle + (1 − idle) × u) with idle = 10 % of TDP, the
+ *   floor CodeCarbon uses; or `cubic`, CodeCarbon 3's machine mode: P = TDP × (0.1 + 0.9 × u³).
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
+import tdpTableJson from '../../../../resources/energy/cpu-tdp.json';
+import {
+  systemClock,
+  type Clock,
+  type EnergyPart,
+  type EnergyReader,
+  type EnergySource,
+  type ProbeResult,
+  type ReaderMark,
+} from './types';
+
+const tdpTableSchema = z.object({
+  description: z.string(),
+  sources: z.record(z.string(), z.string()),
+  fallback: z.object({ wattsPerLogicalCpu: z.number().positive(), note: z.string() }),
+  entries: z.array(
+    z.object({
+      pattern: z.string(),
+      tdpWatts: z.number().positive(),
+      cores: z.number().int().positive(),
+      threads: z.number().int().positive(),
+      source: z.string(),
+    }),
+  ),
+});
+export type CpuTdpTable = z.infer<typeof tdpTableSchema>;
+export type CpuTdpEntry = CpuTdpTable['entries'][number];
+
+export const BUNDLED_CPU_TDP_TABLE: CpuTdpTable = tdpTableSchema.parse(tdpTableJson);
+
+export type LoadCurve = { kind: 'linear'; idleFraction: number } | { kind: 'cubic' };
+export const DEFAULT_LOAD_CURVE: LoadCurve = { kind: 'linear', idleFraction: 0.1 };
+
+/** Fraction of full power at utilisation u (0..1). */
+export function loadFactor(utilisation: number, curve: LoadCurve = DEFAULT_LOAD_CURVE): number {
+  const u = Math.min(1, Math.max(0, utilisation));
+  return curve.kind === 'linear' ? curve.idleFraction + (1 - curve.idleFraction) * u : 0.1 + 0.9 * u ** 3;
+}
+
+export interface CpuPowerRating {
+  /** Power attributed to the CPUs this OS sees at full load. */
+  watts: number;
+  entry: CpuTdpEntry | null;
+  /** How `watts` was found, for the figure's source. */
+  detail: string;
+}
+
+/** TDP attributed to the CPUs this OS sees, from the table or its fallback. */
+export function rateCpu(
+  model: string,
+  logicalCpus: number,
+  table: CpuTdpTable = BUNDLED_CPU_TDP_TABLE,
+): CpuPowerRating {
+  const name = model.replace(/\s+/g, ' ').trim();
+  const entry = table.entries.find((candidate) => new RegExp(candidate.pattern, 'i').test(name)) ?? null;
+  if (entry) {
+    const watts = (entry.tdpWatts * logicalCpus) / entry.threads;
+    const share = logicalCpus === entry.threads ? '' : ` × ${logicalCpus}/${entry.threads} logical CPUs`;
+    return {
+      watts,
+      entry,
+      detail: `TDP table: ${name} ${entry.tdpWatts} W${share} = ${round(watts)} W (${table.sources[entry.source] ?? entry.source})`,
+    };
+  }
+  const watts = table.fallback.wattsPerLogicalCpu * logicalCpus;
+  return {
+    watts,
+    entry: null,
+    detail: `no TDP entry for "${name}": ${table.fallback.wattsPerLogicalCpu} W × ${logicalCpus} logical CPUs = ${round(watts)} W (${table.fallback.note})`,
+  };
+}
+
+function round(value: number): string {
+  return String(Math.round(value * 10) / 10);
+}
+
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+/**
+ * Aggregate CPU times: the `cpu` line of /proc/stat (user nice system idle iowait irq softirq
+ * steal; guest time is already inside user), idle = idle + iowait.
+ */
+export function parseProcStat(text: string): CpuTimes | null {
+  const line = text.split('\n').find((candidate) => candidate.startsWith('cpu '));
+  if (!line) return null;
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (fields.length < 4 || fields.some((value) => !Number.isFinite(value))) return null;
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+function osCpuTimes(): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
+}
+
+export interface CpuTdpOptions {
+  /** Default `/proc/stat`; where it cannot be read, os.cpus() times are used. */
+  procStat?: string;
+  cpuModel?: string;
+  logicalCpus?: number;
+  table?: CpuTdpTable;
+  curve?: LoadCurve;
+  clock?: Clock;
+  /** Utilisation is re-read at most this often; marks in between reuse the last value. */
+  minUtilisationMs?: number;
+  /** Background integration step, so a convex curve sees load changes inside long windows. */
+  pollMs?: number;
+}
+
+class CpuTdpReader implements EnergyReader {
+  readonly id = 'cpu-tdp';
+  readonly label = 'modelled:tdp-load' as const;
+  readonly covers: readonly EnergyPart[] = ['cpu'];
+  private joules = 0;
+  private lastAt: number;
+  private lastTimes: CpuTimes;
+  private timesAt: number;
+  private utilisation = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly source: string,
+    private readonly fullWatts: number,
+    private readonly curve: LoadCurve,
+    private readonly readTimes: () => CpuTimes,
+    private readonly clock: Clock,
+    private readonly minUtilisationMs: number,
+    pollMs: number,
+  ) {
+    this.lastAt = this.clock();
+    this.timesAt = this.lastAt;
+    this.lastTimes = this.readTimes();
+    this.timer = setInterval(() => this.mark(), pollMs);
+    this.timer.unref();
+  }
+
+  mark(): ReaderMark {
+    const at = this.clock();
+    if (at - this.timesAt >= this.minUtilisationMs) {
+      const times = this.readTimes();
+      const total = times.total - this.lastTimes.total;
+      if (total > 0) this.utilisation = (times.busy - this.lastTimes.busy) / total;
+      this.lastTimes = times;
+      this.timesAt = at;
+    }
+    if (at > this.lastAt) {
+      this.joules += this.fullWatts * loadFactor(this.utilisation, this.curve) * ((at - this.lastAt) / 1000);
+      this.lastAt = at;
+    }
+    return { at, joules: this.joules };
+  }
+
+  joulesBetween(from: ReaderMark, to: ReaderMark): number | null {
+    return from.joules === null || to.joules === null ? null : to.joules - from.joules;
+  }
+
+  watts(): number {
+    return this.fullWatts * loadFactor(this.utilisation, this.curve);
+  }
+
+  failure(): null {
+    return null;
+  }
+
+  async settle(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+  }
+}
+
+export class CpuTdpSource implements EnergySource {
+  readonly id = 'cpu-tdp';
+  readonly name = 'CPU model (TDP × load)';
+  readonly kind = 'modelled' as const;
+  readonly covers = ['cpu'] as const;
+  private readonly options: CpuTdpOptions;
+
+  constructor(options: CpuTdpOptions = {}) {
+    this.options = options;
+  }
+
+  private readTimes(): () => CpuTimes {
+    const file = this.options.procStat ?? '/proc/stat';
+    return () => {
+      try {
+        return parseProcStat(readFileSync(file, 'utf8')) ?? osCpuTimes();
+      } catch {
+        return osCpuTimes();
+      }
+    };
+  }
+
+  private describe(): { rating: CpuPowerRating; source: string } {
+    const model = this.options.cpuModel ?? os.cpus()[0]?.model ?? 'unknown CPU';
+    const logicalCpus = this.options.logicalCpus ?? Math.max(1, os.cpus().length);
+    const rating = rateCpu(model, logicalCpus, this.options.table);
+    const curve = this.options.curve ?? DEFAULT_LOAD_CURVE;
+    const curveText =
+      curve.kind === 'linear'
+        ? `linear load curve, idle ${Math.round(curve.idleFraction * 100)} % of TDP`
+        : 'cubic load curve (CodeCarbon machine mode)';
+    return { rating, source: `${rating.detail}; machine-wide utilisation; ${curveText}` };
+  }
+
+  async probe(): Promise<ProbeResult> {
+    return { ok: true, detail: this.describe().source, label: 'modelled:tdp-load' };
+  }
+
+  async open(): Promise<EnergyReader> {
+    const { rating, source } = this.describe();
+    return new CpuTdpReader(
+      source,
+      rating.watts,
+      this.options.curve ?? DEFAULT_LOAD_CURVE,
+      this.readTimes(),
+      this.options.clock ?? systemClock,
+      this.options.minUtilisationMs ?? 250,
+      this.options.pollMs ?? 1000,
+    );
+  }
+}
