@@ -1,0 +1,88 @@
+/**
+ * Measured inference latency: warm median of repeated runs at batch 1 and batch 32 on the
+ * current backend. Models are measured alternately within the same loop (original, compressed,
+ * original, …) so drift in machine load hits both alike. Each run ends with `await data()` so the
+ * device has finished its work before the clock stops.
+ */
+import { tf } from '../tf';
+import type { LayersModel, Tensor } from '../tf';
+
+export interface LatencyMs {
+  batch1: number;
+  batch32: number;
+}
+
+export interface LatencyDetail extends LatencyMs {
+  /** Fastest and slowest run per batch size, in ms. */
+  spread: { batch1: [number, number]; batch32: [number, number] };
+  runs: number;
+}
+
+export interface LatencyOptions {
+  /** Untimed runs per model and batch size first. Default 2. */
+  warmup?: number;
+  /** Timed runs per model and batch size. Default 7. */
+  runs?: number;
+  /** Stop adding runs once this many seconds have been spent (at least 3 runs are kept). */
+  maxSeconds?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timeOnce(model: LayersModel, input: Tensor): Promise<number> {
+  const start = performance.now();
+  const output = model.predict(input) as Tensor;
+  await output.data();
+  const elapsed = performance.now() - start;
+  output.dispose();
+  return elapsed;
+}
+
+function inputFor(model: LayersModel, batch: number): Tensor {
+  const shape = model.inputs[0]!.shape.slice(1).map((d) => d ?? 1);
+  // Fixed pseudo-random inputs (no RNG state touched): a sine pattern in [-1, 1].
+  const size = batch * shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = Math.sin(i * 0.7);
+  return tf.tensor(data, [batch, ...shape]);
+}
+
+/** Latency of each model (same order as given), measured alternately. */
+export async function measureLatency(
+  models: LayersModel[],
+  options: LatencyOptions = {},
+): Promise<LatencyDetail[]> {
+  const warmup = options.warmup ?? 2;
+  const runs = Math.max(1, options.runs ?? 7);
+  const deadline = performance.now() + (options.maxSeconds ?? Infinity) * 1000;
+  const results = models.map(() => ({ batch1: [] as number[], batch32: [] as number[] }));
+  for (const [key, batch] of [
+    ['batch1', 1],
+    ['batch32', 32],
+  ] as const) {
+    const inputs = models.map((model) => inputFor(model, batch));
+    try {
+      for (let i = 0; i < warmup; i++)
+        for (const [m, model] of models.entries()) await timeOnce(model, inputs[m]!);
+      for (let run = 0; run < runs; run++) {
+        for (const [m, model] of models.entries()) results[m]![key].push(await timeOnce(model, inputs[m]!));
+        if (run >= 2 && performance.now() > deadline) break;
+      }
+    } finally {
+      tf.dispose(inputs);
+    }
+  }
+  return results.map((r) => ({
+    batch1: median(r.batch1),
+    batch32: median(r.batch32),
+    spread: {
+      batch1: [Math.min(...r.batch1), Math.max(...r.batch1)],
+      batch32: [Math.min(...r.batch32), Math.max(...r.batch32)],
+    },
+    runs: r.batch1.length,
+  }));
+}
