@@ -30,6 +30,8 @@ export interface DatasetEntry {
   isDirectory: boolean;
   /** For a folder: the names of the files and folders directly inside it. */
   names: string[];
+  /** For a folder: which of `names` are folders (symbolic links not followed). */
+  folders?: string[];
 }
 
 export interface OpenOptions {
@@ -39,6 +41,8 @@ export interface OpenOptions {
   size?: [number, number];
   /** Image folders: 1 (grayscale) or 3 (RGB); default: 3 unless every image is grayscale. */
   channels?: 1 | 3;
+  /** Refuse a dataset whose pixels (all splits, after `limit`) need more bytes; default 2 GiB. */
+  maxBytes?: number;
 }
 
 /** A format factory in Netron's shape: `match` is cheap and never throws; `open` validates before it allocates. */
