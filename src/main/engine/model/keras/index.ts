@@ -51,3 +51,4 @@ export const kerasImporters: ModelImporter[] = [kerasH5Importer, kerasV3Importer
 
 export { openKerasH5, openKerasWeightsH5 } from './import-h5';
 export { openKerasV3 } from './import-keras3';
+export { saveKerasH5, type SaveKerasH5Options } from './export-h5';
