@@ -76,6 +76,11 @@ class TopologyValidator {
       if (seen.has(layerName)) this.bad(`model "${name}" has two layers named "${layerName}"`);
       seen.add(layerName);
       if (className !== 'Sequential') this.inboundNodes(checked, layerName);
+      if (className === 'Sequential' && index > 0 && !MODEL_CLASSES.has(checked.class_name)) {
+        // Keras ignores input shapes after the first layer; tfjs warns about each one.
+        for (const key of ['batch_input_shape', 'input_shape', 'input_dim', 'batch_size'])
+          delete checked.config[key];
+      }
       return checked;
     });
     const clean: JsonRecord = { ...this.plainConfig(config, ['layers']), name, layers };
