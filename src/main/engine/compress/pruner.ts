@@ -136,7 +136,8 @@ export function selectUnits(
   return selection;
 }
 
-function removedUnits(graph: DependencyGraph, selection: Map<string, number[]>): Set<number> {
+/** The unit roots a selection removes. */
+export function removedUnits(graph: DependencyGraph, selection: Map<string, number[]>): Set<number> {
   const removed = new Set<number>();
   for (const group of graph.groups)
     for (const index of selection.get(group.id) ?? []) removed.add(group.units[index]!);
