@@ -56,10 +56,11 @@ function makeCnn(seed: number): LayersModel {
 function randomizeWeights(model: LayersModel, seed: number): void {
   const rng = new Rng(seed);
   const values = model.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * b, 1);
+    const shape = w.shape as number[];
+    const n = shape.reduce((a, b) => a * b, 1);
     const isVariance = w.originalName.endsWith('moving_variance');
     const data = Float32Array.from({ length: n }, () => (isVariance ? 0.5 + rng.next() : rng.next() - 0.5));
-    return tf.tensor(data, w.shape);
+    return tf.tensor(data, shape);
   });
   model.setWeights(values);
   tf.dispose(values);
@@ -144,7 +145,7 @@ describe('saveModel + readTfjsLayersModel round trip', () => {
       const reference = makeCnn(5);
       const fake = reference.weights.map((w) => {
         const values = w.read().dataSync() as Float32Array;
-        return tf.tensor(fakeQuantize(values, dtype), w.shape);
+        return tf.tensor(fakeQuantize(values, dtype), w.shape as number[]);
       });
       reference.setWeights(fake);
       tf.dispose(fake);
