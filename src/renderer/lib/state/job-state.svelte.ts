@@ -1,0 +1,67 @@
+/**
+ * One job as the UI sees it: the JobModel shape with `$state` fields, fed by the event stream.
+ * Metric histories and logs are `$state.raw` (replaced on each change, never proxied), so a
+ * long run costs one array swap per event.
+ */
+import type { JobStatus } from '../../../shared/api';
+import type { SerializedError } from '../../../shared/errors';
+import type { JobEvent, JobKind, LiveEnergy } from '../../../shared/jobs';
+import type { BackendReport } from '../../../shared/types';
+import {
+  applyJobEvent,
+  type BatchStatus,
+  isTerminal,
+  type JobModel,
+  type JobPhase,
+  type LogLine,
+  type MetricPoint,
+} from './job-model';
+import { SeqWindow } from './seq-window';
+
+export class JobState implements JobModel {
+  readonly jobId: string;
+  readonly seen = new SeqWindow();
+  kind = $state<JobKind | null>(null);
+  phase = $state<JobPhase>('queued');
+  backend = $state.raw<BackendReport | null>(null);
+  runDir = $state<string | null>(null);
+  stage = $state<string | null>(null);
+  stageDetail = $state<string | null>(null);
+  fraction = $state<number | null>(null);
+  etaSeconds = $state<number | null>(null);
+  batch = $state.raw<BatchStatus | null>(null);
+  loss = $state.raw<MetricPoint[]>([]);
+  accuracy = $state.raw<MetricPoint[]>([]);
+  valLoss = $state.raw<MetricPoint[]>([]);
+  valAccuracy = $state.raw<MetricPoint[]>([]);
+  power = $state.raw<MetricPoint[]>([]);
+  energy = $state.raw<LiveEnergy | null>(null);
+  logs = $state.raw<LogLine[]>([]);
+  result = $state.raw<Record<string, unknown> | null>(null);
+  error = $state.raw<SerializedError | null>(null);
+  startedAt = $state<number | null>(null);
+
+  readonly finished = $derived(isTerminal(this.phase));
+
+  constructor(jobId: string, kind: JobKind | null = null) {
+    this.jobId = jobId;
+    this.kind = kind;
+  }
+
+  apply(event: JobEvent): boolean {
+    return applyJobEvent(this, event);
+  }
+
+  /** Take what the host's status knows that the events did not say (e.g. a job that ended before this window opened). */
+  sync(status: JobStatus): void {
+    this.kind ??= status.kind;
+    if (status.runDir && !this.runDir) this.runDir = status.runDir;
+    if (isTerminal(this.phase)) return;
+    if (status.state === 'running' && this.phase === 'queued') this.phase = 'running';
+    if (isTerminal(status.state)) {
+      this.phase = status.state;
+      if (status.result) this.result = status.result;
+      if (status.error) this.error = status.error;
+    }
+  }
+}
