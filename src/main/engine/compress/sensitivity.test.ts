@@ -17,7 +17,7 @@ beforeAll(async () => {
 function fidelity(original: LayersModel, x: Tensor): (model: LayersModel) => Promise<number> {
   const reference = tf.tidy(() => tf.argMax(original.predict(x) as Tensor, 1).dataSync());
   return async (model) => {
-    const predicted = tf.tidy(() => tf.argMax(model.predict(x) as Tensor, 1).dataSync());
+    const predicted = Array.from(tf.tidy(() => tf.argMax(model.predict(x) as Tensor, 1).dataSync()));
     return predicted.reduce((n, p, i) => n + (p === reference[i] ? 1 : 0), 0) / predicted.length;
   };
 }
