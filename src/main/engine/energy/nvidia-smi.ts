@@ -118,7 +118,16 @@ export class NvidiaSmiSource implements EnergySource {
   }
 
   private executable(): string {
-    const found = this.options.executable ?? findNvidiaSmi(this.options.platform, this.options.env);
+    const given = this.options.executable;
+    if (given !== undefined) {
+      try {
+        accessSync(given, fsConstants.F_OK);
+      } catch {
+        throw new Error(`${given}: not found`);
+      }
+      return given;
+    }
+    const found = findNvidiaSmi(this.options.platform, this.options.env);
     if (found === null) throw new Error('nvidia-smi is not on PATH (no NVIDIA driver installed)');
     return found;
   }
