@@ -109,7 +109,7 @@ function layersWith(dense: FixtureWeight[], bn: FixtureWeight[]): [string, Fixtu
   ];
 }
 
-async function predictOne(model: tf.LayersModel | { predict: (x: tf.Tensor) => unknown }, input: number[]) {
+async function predictOne(model: { predict: (x: tf.Tensor) => unknown }, input: number[]) {
   const x = tf.tensor2d([input]);
   const y = model.predict(x) as tf.Tensor;
   const values = Array.from(await y.data());
