@@ -1,6 +1,73 @@
 /**
- * Training kernels that @tensorflow/tfjs-backend-wasm lacks (Conv2DBackpropFilter,
- * DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, ...).
- * TODO(backend): implement; until then CNN training on wasm fails with "kernel not found".
+ * Pollard's kernels for @tensorflow/tfjs-backend-wasm 4.22, so that CNNs train on wasm and
+ * train fast:
+ * - missing: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
+ *   DepthwiseConv2dNativeBackpropInput (gradients of every convolution layer);
+ * - replaced because the originals are scalar loops that dominated a training step:
+ *   Conv2DBackpropInput, MaxPoolGrad, and BatchMatMul with transposed operands (the
+ *   replacements fall back to the originals where they cannot help).
+ * Registering is idempotent. It must run after the wasm backend module has been imported,
+ * since that import registers the backend's own kernels, which the replacements wrap.
  */
-export function registerWasmTrainingKernels(): void {}
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import { makeBatchMatMulConfig } from './batch-mat-mul';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { makeConv2dBackpropInputConfig } from './conv2d-backprop-input';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
+import { maxPoolGradConfig } from './max-pool-grad';
+
+/** Kernels tfjs-backend-wasm 4.22 does not have at all. */
+export const MISSING_WASM_KERNELS: readonly string[] = [
+  tf.Conv2DBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropInput,
+];
+
+const REPLACEMENTS: Readonly<Record<string, (original: KernelFunc) => KernelConfig>> = {
+  [tf.Conv2DBackpropInput]: makeConv2dBackpropInputConfig,
+  [tf.BatchMatMul]: makeBatchMatMulConfig,
+};
+
+const ADDED: readonly KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  maxPoolGradConfig,
+];
+
+/** The configs this module registered, by kernel name (to recognise them on a second call). */
+const registeredByPollard = new Map<string, KernelConfig>();
+
+function register(config: KernelConfig): void {
+  // registerKernel over an existing kernel logs a warning; unregister first.
+  if (tf.getKernel(config.kernelName, 'wasm') !== undefined) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+  }
+  tf.registerKernel(config);
+  registeredByPollard.set(config.kernelName, config);
+}
+
+function isOurs(kernelName: string): boolean {
+  const current = tf.getKernel(kernelName, 'wasm');
+  return current !== undefined && current === registeredByPollard.get(kernelName);
+}
+
+export function registerWasmTrainingKernels(): void {
+  for (const config of ADDED) {
+    if (!isOurs(config.kernelName)) register(config);
+  }
+  for (const [kernelName, makeConfig] of Object.entries(REPLACEMENTS)) {
+    if (isOurs(kernelName)) continue;
+    const original = tf.getKernel(kernelName, 'wasm');
+    if (original === undefined) {
+      throw new Error(`tfjs-backend-wasm is not loaded: it registered no ${kernelName} kernel`);
+    }
+    // Keep the original's setup (it binds the wasm function) for a backend initialised later.
+    register({
+      ...makeConfig(original.kernelFunc),
+      setupFunc: original.setupFunc,
+      disposeFunc: original.disposeFunc,
+    });
+  }
+}

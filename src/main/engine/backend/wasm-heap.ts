@@ -1,0 +1,42 @@
+/**
+ * Small helpers for kernels that work directly on the wasm backend's heap. Kernels compose
+ * other wasm kernels by calling their kernelFunc (as tfjs's own backends do), which skips
+ * the engine: no tape recording, no per-op bookkeeping, and intermediates are freed here.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+
+export function asWasm(backend: unknown): BackendWasm {
+  return backend as BackendWasm;
+}
+
+/**
+ * A float32 view of a tensor on the wasm heap. Any allocation (makeOutput, another kernel)
+ * may grow the heap and detach earlier views, so take views after the last allocation.
+ */
+export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** Runs a kernel registered for wasm, bypassing the engine. */
+export function runWasmKernel(
+  backend: BackendWasm,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: object = {},
+): TensorInfo {
+  const config = tf.getKernel(kernelName, 'wasm');
+  if (config === undefined) throw new Error(`wasm kernel ${kernelName} is not registered`);
+  const out = config.kernelFunc({ inputs, backend, attrs: attrs as NamedAttrMap });
+  return Array.isArray(out) ? (out[0] as TensorInfo) : out;
+}
+
+/** The same data seen with another shape (no copy; the caller keeps ownership). */
+export function withShape(info: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+export function disposeIntermediate(backend: BackendWasm, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
