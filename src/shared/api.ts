@@ -7,7 +7,7 @@
  * Argument schemas (zod) live beside the types so every host validates what it receives.
  */
 import { z } from 'zod';
-import type { SerializedError } from './errors';
+import { PollardError, type SerializedError } from './errors';
 import type { JobEvent, JobKind, JobSpec, JobSpecInput } from './jobs';
 import type { BackendRung, DatasetInfo, ModelSummary } from './types';
 
@@ -135,6 +135,13 @@ export interface ExportResult {
 
 export const pathSchema = z.string().min(1).max(4096);
 
+/** A job spec as the UI sends it: `out` may be left out, and the host assigns a new run folder. */
+export type JobRequest = JobSpecInput extends infer S
+  ? S extends { out: string }
+    ? Omit<S, 'out'> & { out?: string }
+    : S
+  : never;
+
 // ---- the interface ------------------------------------------------------------------------
 
 export interface PollardApi {
@@ -158,8 +165,12 @@ export interface PollardApi {
   /** Structured-pruning dry run over a sweep of targets (runs at once, not queued). */
   planCompression(spec: Extract<JobSpecInput, { kind: 'plan' }>): Promise<Record<string, unknown>>;
 
-  /** Queue a job (one runs at a time); events arrive through `subscribe`. */
-  startJob(spec: JobSpecInput): Promise<JobStatus>;
+  /**
+   * Queue a job (one runs at a time); events arrive through `subscribe`. Without `out`, the
+   * host writes the run to `<runs folder>/<kind>-<YYYYMMDD-HHMMSS>-<4 hex>`; a spec whose
+   * `backend` is `auto` uses the backend from the settings.
+   */
+  startJob(spec: JobRequest): Promise<JobStatus>;
   cancelJob(jobId: string): Promise<void>;
   listJobs(): Promise<JobStatus[]>;
   /** Every job event of this session, live. Returns an unsubscribe function. */
@@ -172,3 +183,78 @@ export interface PollardApi {
   /** Show a folder in the OS file manager (Electron); rejects where the host cannot. */
   openFolder(path: string): Promise<void>;
 }
+
+// ---- how hosts carry calls ---------------------------------------------------------------
+
+/** The methods of PollardApi, in one list (the preload exposes exactly these). */
+const API_METHOD_SET = {
+  getSystemInfo: true,
+  getSettings: true,
+  updateSettings: true,
+  pickPath: true,
+  resolveFiles: true,
+  describeDataset: true,
+  inspectModel: true,
+  planCompression: true,
+  startJob: true,
+  cancelJob: true,
+  listJobs: true,
+  subscribe: true,
+  listRuns: true,
+  getRun: true,
+  resumeRun: true,
+  exportRun: true,
+  openFolder: true,
+} as const satisfies Record<keyof PollardApi, true>;
+export const POLLARD_API_METHODS = Object.keys(API_METHOD_SET) as (keyof PollardApi)[];
+
+/**
+ * What a host returns for one call, over IPC or HTTP: errors travel as data. The Electron
+ * preload rejects with the `error` object itself (contextBridge would keep only an Error's
+ * message), so the renderer's bridges rebuild it with `errorFromBridge`.
+ */
+export type ApiResponse<T = unknown> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+const ERROR_CODES = new Set<string>([
+  'bad-input',
+  'unsupported',
+  'io',
+  'usage',
+  'cancelled',
+  'non-finite',
+  'oom',
+  'crash',
+  'internal',
+]);
+
+export function isSerializedError(value: unknown): value is SerializedError {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.code === 'string' &&
+    ERROR_CODES.has(candidate.code) &&
+    typeof candidate.message === 'string'
+  );
+}
+
+/** A bridge's rejection (SerializedError data, or any thrown value) as a PollardError. */
+export function errorFromBridge(reason: unknown): PollardError {
+  if (reason instanceof PollardError) return reason;
+  if (isSerializedError(reason)) return PollardError.from(reason);
+  return new PollardError('internal', reason instanceof Error ? reason.message : String(reason));
+}
+
+/** IPC channel of a method in Electron; job events arrive on `JOB_MESSAGE_CHANNEL`. */
+export const ipcChannel = (method: string): string => `pollard:${method}`;
+export const JOB_MESSAGE_CHANNEL = 'pollard:job-message';
+/** Electron only: the buffered events of queued/running jobs, so a reloaded window recovers. */
+export const REPLAY_CHANNEL = 'pollard:replay';
+
+/** `pollard serve` URL paths (see the HTTP protocol in the README). */
+export const SERVE_PATHS = {
+  call: '/api/call/',
+  events: '/api/events',
+  upload: '/api/upload/',
+} as const;
+/** `pollard serve` only: seal an upload batch and get the path to open. */
+export const FINISH_UPLOAD_METHOD = 'finishUpload';

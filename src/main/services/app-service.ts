@@ -1,0 +1,335 @@
+/**
+ * The main side of PollardApi, under plain Node: `pollard serve` and the Electron main process
+ * both wrap one AppService. Engine work always runs in a job process started by the injected
+ * WorkerLauncher (child_process.fork here, Electron's utilityProcess in the app).
+ *
+ * Queued jobs (train, compress, sensitivity, …) run one at a time; quick look-ups that the
+ * wizard waits on (dataset description, model summary, pruning plan, system info) run at once
+ * in their own job process, beside the queue.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type {
+  DatasetPreview,
+  EnergySourceStatus,
+  ExportRequest,
+  ExportResult,
+  JobMessage,
+  JobRequest,
+  JobStatus,
+  RunDetails,
+  RunSummary,
+  Settings,
+  SettingsPatch,
+  SystemInfo,
+} from '../../shared/api';
+import { PollardError, usageError } from '../../shared/errors';
+import { type JobSpec, type JobSpecInput, jobSpecSchema, type SpecOf } from '../../shared/jobs';
+import type { BackendRung, ModelSummary } from '../../shared/types';
+import { dataDirectory, SAMPLE_DATASET } from '../util/paths';
+import { POLLARD_VERSION } from '../util/version';
+import { type ApiHandlers, jobRequestSchema } from './api-methods';
+import { exportJobSpec, exportRunFiles } from './export-run';
+import { nodeWorkerLauncher, type WorkerLauncher } from './job-host';
+import { JobQueue } from './job-queue';
+import { resumeSpec, runJob } from './jobs';
+import { resolveLocalPaths } from './local-paths';
+import { listRunSummaries, readRunDetails } from './run-details';
+import { isInterrupted, readRun } from './runs';
+import { SettingsStore } from './settings-store';
+
+/** Starts job processes; `env` holds the settings a job reads from its environment. */
+export type LauncherFactory = (env: Record<string, string>) => WorkerLauncher;
+
+export interface AppServiceOptions {
+  /** Default: POLLARD_DATA_DIR or the platform's data folder. */
+  dataDir?: string;
+  /** Default: child_process.fork of the job process from the TypeScript sources. */
+  createLauncher?: LauncherFactory;
+  /** Milliseconds between a soft cancel and the kill. */
+  graceMs?: number;
+  /** Batch/progress/log events kept per unfinished job for reconnecting windows. */
+  replayLimit?: number;
+  /** Sample images per class returned by describeDataset. */
+  previewsPerClass?: number;
+  now?: () => Date;
+}
+
+function defaultLauncherFactory(env: Record<string, string>): WorkerLauncher {
+  return nodeWorkerLauncher({ env: { ...process.env, ...env } });
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `<kind>-<YYYYMMDD-HHMMSS>-<4 hex>`, local time: sorts by time and reads well in a file manager. */
+export function runFolderName(kind: string, date: Date, suffix = randomBytes(2).toString('hex')): string {
+  const day = `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}`;
+  const time = `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+  return `${kind}-${day}-${time}-${suffix}`;
+}
+
+const PATH_FIELDS = ['data', 'model', 'out'] as const;
+
+export class AppService {
+  readonly dataDir: string;
+  private readonly settingsStore: SettingsStore;
+  private readonly createLauncher: LauncherFactory;
+  private readonly graceMs: number;
+  private readonly previewsPerClass: number;
+  private readonly now: () => Date;
+  private readonly queue: JobQueue;
+  private readonly immediate = new Set<AbortController>();
+  private systemInfo: Promise<SystemInfo> | undefined;
+
+  private constructor(settingsStore: SettingsStore, options: AppServiceOptions) {
+    this.settingsStore = settingsStore;
+    this.dataDir = settingsStore.dataDir;
+    this.createLauncher = options.createLauncher ?? defaultLauncherFactory;
+    this.graceMs = options.graceMs ?? 10_000;
+    this.previewsPerClass = options.previewsPerClass ?? 4;
+    this.now = options.now ?? (() => new Date());
+    this.queue = new JobQueue({
+      runner: (spec, hooks) =>
+        runJob(spec, {
+          ...hooks,
+          launcher: this.launcher(),
+          graceMs: this.graceMs,
+          command: ['pollard-app'],
+        }),
+      ...(options.replayLimit !== undefined ? { replayLimit: options.replayLimit } : {}),
+    });
+  }
+
+  static async create(options: AppServiceOptions = {}): Promise<AppService> {
+    const dataDir = path.resolve(options.dataDir ?? dataDirectory());
+    return new AppService(await SettingsStore.open(dataDir), options);
+  }
+
+  /** Problems found in the settings file at start (each one line, naming the file). */
+  get settingsWarnings(): readonly string[] {
+    return this.settingsStore.warnings;
+  }
+
+  // ---- settings and system ---------------------------------------------------------------
+
+  async getSettings(): Promise<Settings> {
+    return this.settingsStore.get();
+  }
+
+  async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const before = this.settingsStore.get();
+    const after = await this.settingsStore.update(patch);
+    if (after.backend !== before.backend) this.systemInfo = undefined;
+    return after;
+  }
+
+  /** The `info` job's report (backends, energy sources, versions), run once and cached. */
+  getSystemInfo(): Promise<SystemInfo> {
+    if (!this.systemInfo) {
+      const pending = this.runNow({ kind: 'info', backend: this.settingsStore.get().backend }).then(
+        (result) => this.toSystemInfo(result),
+      );
+      pending.catch(() => {
+        if (this.systemInfo === pending) this.systemInfo = undefined;
+      });
+      this.systemInfo = pending;
+    }
+    return this.systemInfo;
+  }
+
+  // ---- look-ups the wizard waits on (run at once, not queued) ------------------------------
+
+  async describeDataset(dataPath: string): Promise<DatasetPreview> {
+    const result = await this.runNow({
+      kind: 'dataset',
+      data: dataPath,
+      previews: this.previewsPerClass,
+      backend: 'cpu',
+    });
+    return { info: result.info, previews: result.previews ?? [] } as DatasetPreview;
+  }
+
+  async inspectModel(modelPath: string): Promise<ModelSummary> {
+    return (await this.runNow({
+      kind: 'inspect',
+      model: modelPath,
+      backend: 'cpu',
+    })) as unknown as ModelSummary;
+  }
+
+  async planCompression(
+    spec: SpecOf<'plan'> | Extract<JobSpecInput, { kind: 'plan' }>,
+  ): Promise<Record<string, unknown>> {
+    return this.runNow(spec);
+  }
+
+  // ---- the queue ---------------------------------------------------------------------------
+
+  async startJob(request: JobRequest): Promise<JobStatus> {
+    const spec = await this.prepareSpec(request);
+    return this.enqueue(spec);
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    this.queue.cancel(jobId);
+  }
+
+  async listJobs(): Promise<JobStatus[]> {
+    return this.queue.list();
+  }
+
+  /** Every job event of this session, live. */
+  subscribe(listener: (message: JobMessage) => void): () => void {
+    return this.queue.subscribe(listener);
+  }
+
+  /** The buffered events of jobs still queued or running (for a window that reconnects). */
+  replay(): JobMessage[] {
+    return this.queue.replay();
+  }
+
+  /** Resolves when a queued job has finished. */
+  waitForJob(jobId: string): Promise<JobStatus> {
+    return this.queue.waitFor(jobId);
+  }
+
+  // ---- runs --------------------------------------------------------------------------------
+
+  async listRuns(): Promise<RunSummary[]> {
+    return listRunSummaries(this.settingsStore.get().runsDirectory);
+  }
+
+  async getRun(runDir: string): Promise<RunDetails> {
+    return readRunDetails(path.resolve(runDir));
+  }
+
+  async resumeRun(runDir: string): Promise<JobStatus> {
+    const dir = path.resolve(runDir);
+    const run = await readRun(dir);
+    if (run.status === 'completed')
+      throw usageError(`${dir}: this run has completed; there is nothing to resume`);
+    if (run.status === 'running' && !isInterrupted(run)) {
+      throw usageError(`${dir}: this run is still running (process ${run.pid ?? run.hostPid})`);
+    }
+    return this.enqueue(await resumeSpec(dir));
+  }
+
+  async exportRun(request: ExportRequest): Promise<ExportResult> {
+    const spec = exportJobSpec(request);
+    if (spec) return (await this.runNow(spec)) as unknown as ExportResult;
+    return exportRunFiles(request);
+  }
+
+  /** Electron's resolveFiles: re-check the paths the preload read. */
+  resolveLocalPaths(paths: readonly string[]): Promise<string> {
+    return resolveLocalPaths(paths);
+  }
+
+  /** Cancel every job (queued at once, running soft then hard) and wait for them to stop. */
+  async shutdown(): Promise<void> {
+    for (const controller of this.immediate) controller.abort();
+    await this.queue.shutdown();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private launcher(): WorkerLauncher {
+    const settings = this.settingsStore.get();
+    const env: Record<string, string> = { POLLARD_PUE: String(settings.pue) };
+    if (settings.gridCountry !== null) env.POLLARD_GRID_COUNTRY = settings.gridCountry;
+    if (settings.gridIntensityOverride !== null)
+      env.POLLARD_GRID_INTENSITY = String(settings.gridIntensityOverride);
+    return this.createLauncher(env);
+  }
+
+  private enqueue(spec: JobSpec): JobStatus {
+    const out = 'out' in spec ? spec.out : undefined;
+    if (out !== undefined) {
+      const busy = this.queue
+        .list()
+        .find((job) => (job.state === 'queued' || job.state === 'running') && job.runDir === out);
+      if (busy) throw usageError(`${out}: job ${busy.jobId} is already ${busy.state} in this folder`);
+    }
+    return this.queue.enqueue(spec);
+  }
+
+  /** Assign a run folder when the UI left `out` out, apply the backend setting, validate. */
+  private async prepareSpec(request: JobRequest): Promise<JobSpec> {
+    const parsed = jobRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw usageError(`startJob: ${issue?.path.join('.') || 'spec'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const input: Record<string, unknown> = { ...parsed.data };
+    const settings = this.settingsStore.get();
+    const option = jobSpecSchema.options.find((o) => o.shape.kind.value === input.kind);
+    if (option && 'out' in option.shape && input.out === undefined) {
+      input.out = path.join(settings.runsDirectory, runFolderName(String(input.kind), this.now()));
+    }
+    if (input.backend === 'auto') input.backend = settings.backend;
+    for (const field of PATH_FIELDS) {
+      const value = input[field];
+      if (typeof value === 'string' && !path.isAbsolute(value)) {
+        throw usageError(`startJob: ${field}: must be an absolute path (got "${value}")`);
+      }
+    }
+    return jobSpecSchema.parse(input);
+  }
+
+  /** Run one job at once in its own process; its result, or its error as a PollardError. */
+  private async runNow(input: JobSpecInput | JobSpec): Promise<Record<string, unknown>> {
+    const spec = jobSpecSchema.parse(input);
+    const controller = new AbortController();
+    this.immediate.add(controller);
+    try {
+      const { outcome } = await runJob(spec, {
+        launcher: this.launcher(),
+        signal: controller.signal,
+        graceMs: this.graceMs,
+      });
+      if (outcome.status === 'completed') return outcome.result;
+      if (outcome.status === 'failed') throw PollardError.from(outcome.error);
+      throw new PollardError('cancelled', `${spec.kind}: cancelled`);
+    } finally {
+      this.immediate.delete(controller);
+    }
+  }
+
+  private toSystemInfo(result: Record<string, unknown>): SystemInfo {
+    const settings = this.settingsStore.get();
+    const system = (result.system ?? {}) as Record<string, string | number>;
+    return {
+      pollardVersion: POLLARD_VERSION,
+      versions: (result.versions ?? {}) as Record<string, string>,
+      backends: (result.backends ?? []) as BackendRung[],
+      energySources: (result.energySources ?? []) as EnergySourceStatus[],
+      system: {
+        ...system,
+        samplePath: SAMPLE_DATASET,
+        dataDirectory: this.dataDir,
+        runsDirectory: settings.runsDirectory,
+      },
+    };
+  }
+}
+
+/** The PollardApi methods an AppService answers; each host adds its own pickPath, openFolder and file hand-off. */
+export function serviceHandlers(service: AppService): ApiHandlers {
+  return {
+    getSystemInfo: () => service.getSystemInfo(),
+    getSettings: () => service.getSettings(),
+    updateSettings: (patch) => service.updateSettings(patch),
+    describeDataset: (dataPath) => service.describeDataset(dataPath),
+    inspectModel: (modelPath) => service.inspectModel(modelPath),
+    planCompression: (spec) => service.planCompression(spec),
+    startJob: (spec) => service.startJob(spec as JobRequest),
+    cancelJob: (jobId) => service.cancelJob(jobId),
+    listJobs: () => service.listJobs(),
+    listRuns: () => service.listRuns(),
+    getRun: (runDir) => service.getRun(runDir),
+    resumeRun: (runDir) => service.resumeRun(runDir),
+    exportRun: (request) => service.exportRun(request),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Export a finished run into a folder the user chose. When the engine has an `export` job
+ * kind, the export runs as that job (conversion and reports are engine work). Until then the
+ * host does what needs no engine: it copies the run's tfjs model and writes the run record
+ * as a JSON report; every other format is listed in `skipped` with the reason.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ExportRequest, ExportResult } from '../../shared/api';
+import { ioError, usageError } from '../../shared/errors';
+import { type JobSpec, jobSpecSchema } from '../../shared/jobs';
+import { writeJsonAtomic } from '../util/atomic';
+import { readRun } from './runs';
+
+export const EXPORT_JOB_MISSING = 'needs the engine\u2019s export job, which this build does not have yet';
+
+/** The spec of the engine's export job for this request, when the engine has one. */
+export function exportJobSpec(request: ExportRequest): JobSpec | undefined {
+  const hasExportKind = jobSpecSchema.options.some(
+    (option) => option.shape.kind.value === ('export' as string),
+  );
+  if (!hasExportKind) return undefined;
+  const parsed = jobSpecSchema.safeParse({
+    kind: 'export',
+    run: request.runDir,
+    out: request.targetDir,
+    modelFormats: request.modelFormats,
+    reportFormats: request.reportFormats,
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
+function inside(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+async function copyFileAtomic(from: string, to: string): Promise<number> {
+  const temp = `${to}.${randomBytes(4).toString('hex')}.part`;
+  try {
+    await fs.copyFile(from, temp);
+    await fs.rename(temp, to);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw ioError(to, `could not write: ${(error as Error).message}`);
+  }
+  return (await fs.stat(to)).size;
+}
+
+/** Copy the regular files of `from` into `to` (symlinks are skipped: they may point anywhere). */
+async function copyTree(from: string, to: string, written: ExportResult['files']): Promise<void> {
+  await fs.mkdir(to, { recursive: true });
+  for (const entry of await fs.readdir(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) await copyTree(source, target, written);
+    else if (entry.isFile()) written.push({ path: target, bytes: await copyFileAtomic(source, target) });
+  }
+}
+
+/** What the host can export without the engine's export job. */
+export async function exportRunFiles(request: ExportRequest): Promise<ExportResult> {
+  const runDir = path.resolve(request.runDir);
+  const targetDir = path.resolve(request.targetDir);
+  const run = await readRun(runDir);
+  const modelDir = path.join(runDir, 'model');
+  if (inside(modelDir, targetDir)) {
+    throw usageError(`${targetDir}: choose a folder outside the run's model folder`);
+  }
+  try {
+    await fs.mkdir(targetDir, { recursive: true });
+  } catch (error) {
+    throw ioError(targetDir, `could not create the folder: ${(error as Error).message}`);
+  }
+  const files: ExportResult['files'] = [];
+  const skipped: ExportResult['skipped'] = [];
+  for (const format of request.modelFormats) {
+    if (format !== 'tfjs') {
+      skipped.push({ format, reason: EXPORT_JOB_MISSING });
+      continue;
+    }
+    const stat = await fs.stat(path.join(modelDir, 'model.json')).catch(() => undefined);
+    if (!stat?.isFile()) {
+      throw ioError(
+        modelDir,
+        `no model.json: this ${run.kind} run has no model to export (status: ${run.status})`,
+      );
+    }
+    await copyTree(modelDir, path.join(targetDir, 'model'), files);
+  }
+  for (const format of request.reportFormats) {
+    if (format !== 'json') {
+      skipped.push({ format, reason: EXPORT_JOB_MISSING });
+      continue;
+    }
+    const file = path.join(targetDir, 'report.json');
+    await writeJsonAtomic(file, {
+      format: 'pollard-run-report/1',
+      run: {
+        id: run.id,
+        kind: run.kind,
+        status: run.status,
+        createdAt: run.createdAt,
+        updatedAt: run.updatedAt,
+      },
+      spec: run.spec,
+      backend: run.backend ?? null,
+      versions: run.versions ?? null,
+      pollardVersion: run.pollardVersion,
+      result: run.result ?? null,
+      error: run.error ?? null,
+    });
+    files.push({ path: file, bytes: (await fs.stat(file)).size });
+  }
+  return { files, skipped };
+}
