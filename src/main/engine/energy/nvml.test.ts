@@ -1,45 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadNvmlWithKoffi, NvmlSource, type NvmlApi } from './nvml';
-
-/**
- * A stand-in for libnvidia-ml.so.1 with NVML's real signatures, so the koffi bindings are
- * exercised for real: every energy read adds 1.5 J; GPU 1's counter is above 2^32 mJ (64-bit).
- */
-const FAKE_NVML_C = `
-#include <stdio.h>
-#include <stdlib.h>
-typedef struct fake_device { int index; } *nvmlDevice_t;
-static struct fake_device devices[2] = {{0}, {1}};
-static unsigned long long energy[2] = {1000000ULL, 5000000000ULL};
-static int live = 0;
-int nvmlInit_v2(void) { live++; return 0; }
-int nvmlShutdown(void) { live--; return 0; }
-const char *nvmlErrorString(int r) { return r == 3 ? "Not Supported" : "Unknown Error"; }
-int nvmlDeviceGetCount_v2(unsigned int *count) { *count = 2; return 0; }
-int nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t *d) { if (i > 1) return 2; *d = &devices[i]; return 0; }
-int nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int length) { snprintf(name, length, "Fake GPU %d", d->index); return 0; }
-int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj) {
-  if (getenv("FAKE_NVML_NO_ENERGY")) return 3;
-  energy[d->index] += 1500; *mj = energy[d->index]; return 0;
-}
-int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) { *mw = d->index == 0 ? 120000 : 80000; return 0; }
-`;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pollard-nvml-'));
 let library: string | null = null;
 try {
-  writeFileSync(path.join(dir, 'fake-nvml.c'), FAKE_NVML_C);
-  execFileSync('cc', [
-    '-shared',
-    '-fPIC',
-    '-o',
-    path.join(dir, 'libfake-nvml.so'),
-    path.join(dir, 'fake-nvml.c'),
-  ]);
+  // fake-nvml.c has NVML's signatures; every energy read adds 1.5 J; GPU 1's counter is above 2^32 mJ.
+  const fake = fileURLToPath(new URL('./fake-nvml.c', import.meta.url));
+  execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, 'libfake-nvml.so'), fake]);
   library = path.join(dir, 'libfake-nvml.so');
 } catch {
   // No C compiler: the FFI tests below say they are skipped.
