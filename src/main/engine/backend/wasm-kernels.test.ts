@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
 import { registerDilatedConvGradients, spreadFilter } from './dilated-conv-gradients';
-import { findGradientFailures } from './gradient-coverage';
+import { GRADIENT_PROBES, findGradientFailures, runGradientProbe } from './gradient-coverage';
 import { registerWasmBackend } from './wasm-backend';
 import { MISSING_WASM_KERNELS } from './wasm-kernels';
 
@@ -334,5 +334,65 @@ describe('layer coverage on wasm', () => {
           "Error in gradient of fused conv2D: dilation rates greater than 1 are not yet supported in gradients. Got dilations '2,2'",
       },
     ]);
+  });
+});
+
+describe('replaced wasm kernels', () => {
+  it.each([
+    { pool: 2, stride: 2, pad: 'valid' as const, size: 8 },
+    { pool: 3, stride: 2, pad: 'same' as const, size: 7 },
+    { pool: 3, stride: 1, pad: 'valid' as const, size: 6 },
+  ])('MaxPoolGrad matches cpu, ties included: $pool×$pool stride $stride $pad on $size×$size', async (c) => {
+    // Rounded to a few levels so that windows hold equal maxima (as after ReLU).
+    const values = randomArray(2 * c.size * c.size * 3, c.size).map((v) => Math.round(v * 4) / 4);
+    const shapes = [[2, c.size, c.size, 3]];
+    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.pool, c.stride, c.pad);
+    const expected = await gradients('cpu', f, { shapes, values: [values] }, 3);
+    const actual = await gradients('wasm', f, { shapes, values: [values] }, 3);
+    expect(relativeError(actual[0] as Float32Array, expected[0] as Float32Array)).toBeLessThan(1e-6);
+  });
+
+  it.each([
+    { a: [5, 7], b: [7, 4], transposeA: false, transposeB: false },
+    { a: [7, 5], b: [7, 4], transposeA: true, transposeB: false },
+    { a: [5, 7], b: [4, 7], transposeA: false, transposeB: true },
+    { a: [7, 5], b: [4, 7], transposeA: true, transposeB: true },
+    { a: [1, 7, 5], b: [1, 7, 4], transposeA: true, transposeB: false },
+    { a: [3, 7, 5], b: [3, 4, 7], transposeA: true, transposeB: true },
+  ])('BatchMatMul matches cpu for $a × $b (transposeA $transposeA, transposeB $transposeB)', async (c) => {
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, c.transposeA, c.transposeB);
+    const inputs = {
+      shapes: [c.a, c.b],
+      values: [c.a, c.b].map((shape, i) =>
+        randomArray(
+          shape.reduce((x, y) => x * y, 1),
+          40 + i,
+        ),
+      ),
+    };
+    await tf.setBackend('cpu');
+    const expectedShape = tf.tidy(() => f(tf.zeros(c.a), tf.zeros(c.b)).shape);
+    await tf.setBackend('wasm');
+    const actualShape = tf.tidy(() => f(tf.zeros(c.a), tf.zeros(c.b)).shape);
+    expect(actualShape).toEqual(expectedShape);
+    const expected = await gradients('cpu', f as never, inputs, 5);
+    const actual = await gradients('wasm', f as never, inputs, 5);
+    for (let i = 0; i < 2; i++) {
+      expect(relativeError(actual[i] as Float32Array, expected[i] as Float32Array)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('leave no tensors behind on the wasm heap', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const probes = GRADIENT_PROBES.filter(
+      (p) => /Conv2D|MaxPooling|Dense/.test(p.name) && !/linear/.test(p.name),
+    );
+    expect(probes.length).toBeGreaterThan(8);
+    const tensorsBefore = tf.memory().numTensors;
+    const heapBefore = backend.numDataIds();
+    for (const probe of probes) runGradientProbe(probe);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(backend.numDataIds()).toBe(heapBefore);
   });
 });
