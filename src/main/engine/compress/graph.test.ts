@@ -85,8 +85,8 @@ describe('DependencyGraph', () => {
   it('names the layers it cannot reason about and keeps their channels', () => {
     const graph = buildDependencyGraph(opaqueNet());
     expect(graph.unsupported).toEqual([
-      { layer: 'reshape', className: 'Reshape', reason: 'Reshape is not understood by the pruner' },
-      { layer: 'attention', className: 'Activation', reason: 'softmax couples all channels' },
+      { name: 'reshape', className: 'Reshape', reason: 'Reshape is not understood by the pruner' },
+      { name: 'attention', className: 'Activation', reason: 'softmax couples all channels' },
     ]);
     // conv2 feeds the Reshape, mix feeds the softmax: only conv1 stays prunable.
     expect(graph.groups.map((g) => g.id)).toEqual(['conv1']);

@@ -83,7 +83,7 @@ export interface ChannelGroup {
 }
 
 export interface UnsupportedLayer {
-  layer: string;
+  name: string;
   className: string;
   reason: string;
 }
@@ -352,7 +352,7 @@ export class DependencyGraph {
           for (const m of inputMaps) for (const element of m) fixedElements.push(element);
           node.outputMap = newSource(layer.name, width, false).map;
           node.reason = reason;
-          this.unsupported.push({ layer: layer.name, className, reason: reason ?? 'not understood' });
+          this.unsupported.push({ name: layer.name, className, reason: reason ?? 'not understood' });
           break;
         }
       }

@@ -92,6 +92,35 @@ describe('MagnitudePruner', () => {
     pruner.dispose();
   });
 
+  it('adopts the zeros of a resumed model as masks and continues the schedule from there', () => {
+    const model = sequentialCnn();
+    const first = new MagnitudePruner(model, { scope: 'layer' });
+    first.prune(0.5);
+    first.dispose();
+    // A new pruner (as after a restart) sees only the weights.
+    const resumed = new MagnitudePruner(model, { scope: 'layer' });
+    const hooks = resumed.hooks({
+      initialSparsity: 0,
+      finalSparsity: 0.75,
+      beginStep: 0,
+      endStep: 10,
+      frequency: 5,
+    });
+    hooks.beforeBatch!(model);
+    expect(resumed.sparsity).toBeCloseTo(0.5, 2);
+    // Step 3 is between updates: the masks hold the adopted zeros exactly.
+    const kernel = model.getLayer('conv2').getWeights()[0]!;
+    const zerosBefore = Array.from(kernel.dataSync()).map((v) => v === 0);
+    tf.tidy(() => (model.getLayer('conv2').weights[0]!.read() as tf.Variable).assign(tf.add(kernel, 0.01)));
+    hooks.afterStep!(model, 3, 10);
+    const after = model.getLayer('conv2').getWeights()[0]!.dataSync();
+    after.forEach((v, i) => expect(v === 0).toBe(zerosBefore[i]));
+    // Step 5 is an update: s = 0.75·(1 − 0.5³) ≈ 0.656 > 0.5.
+    hooks.afterStep!(model, 5, 10);
+    expect(resumed.sparsity).toBeCloseTo(0.75 * (1 - 0.125), 9);
+    resumed.dispose();
+  });
+
   it('refuses a model without kernels and an impossible sparsity', () => {
     const model = sequentialCnn();
     const pruner = new MagnitudePruner(model, { scope: 'layer' });

@@ -139,6 +139,27 @@ export class MagnitudePruner {
     this.applyMasks();
   }
 
+  /**
+   * Take the zeros already in the kernels as the masks (a run resumed from a checkpoint of a
+   * pruned model); the schedule then continues from the sparsity found.
+   */
+  adoptZeros(): void {
+    let zeros = 0;
+    let count = 0;
+    for (const weight of this.weights) {
+      const values = weight.variable.dataSync();
+      const mask = new Float32Array(values.length);
+      for (let j = 0; j < values.length; j++) {
+        mask[j] = values[j] === 0 ? 0 : 1;
+        if (values[j] === 0) zeros++;
+      }
+      count += values.length;
+      this.masks.get(weight.name)?.dispose();
+      this.masks.set(weight.name, tf.tensor(mask, weight.variable.shape));
+    }
+    this.current = zeros / Math.max(count, 1);
+  }
+
   /** Multiply every kernel by its mask (after an optimizer step moved the pruned weights). */
   applyMasks(): void {
     tf.tidy(() => {
@@ -151,10 +172,15 @@ export class MagnitudePruner {
 
   /**
    * Training hooks: masks are re-applied after every step; with a schedule they are recomputed at
-   * the polynomial sparsity every `frequency` steps (and at the end step).
+   * the polynomial sparsity every `frequency` steps (and at the end step). Without masks yet, the
+   * first batch adopts the kernels' zeros as masks (so a resumed run keeps what it had pruned).
    */
   hooks(schedule?: SparsitySchedule | ((totalSteps: number) => SparsitySchedule)): TrainHooks {
     return {
+      // Before the first batch (after a resumed run restored its weights): masks from the zeros.
+      beforeBatch: () => {
+        if (this.masks.size === 0) this.adoptZeros();
+      },
       afterStep: (_model, step, totalSteps) => {
         const resolved = typeof schedule === 'function' ? schedule(totalSteps) : schedule;
         if (resolved) {

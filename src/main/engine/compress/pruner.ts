@@ -246,7 +246,7 @@ export function planFromImportance(
       };
     });
   for (const layer of graph.unsupported)
-    notes.push(`${layer.layer} (${layer.className}) left whole: ${layer.reason}`);
+    notes.push(`${layer.name} (${layer.className}) left whole: ${layer.reason}`);
   return {
     criterion: importance.criterion,
     scope: options.scope,

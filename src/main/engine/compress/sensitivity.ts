@@ -102,7 +102,7 @@ export async function analyzeSensitivity(
   }
   const notes = [
     ...importance.notes,
-    ...graph.unsupported.map((layer) => `${layer.layer} (${layer.className}) left whole: ${layer.reason}`),
+    ...graph.unsupported.map((layer) => `${layer.name} (${layer.className}) left whole: ${layer.reason}`),
   ];
   return {
     criterion: options.criterion,

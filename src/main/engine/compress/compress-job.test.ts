@@ -1,0 +1,231 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compressSpecSchema,
+  planSpecSchema,
+  sensitivitySpecSchema,
+  trainingOptionsSchema,
+} from '../../../shared/jobs';
+import type { BackendReport } from '../../../shared/types';
+import { writeIdx } from '../data/idx-writer';
+import type { DatasetSplit } from '../data/types';
+import { createMemoryContext } from '../job/context';
+import { openModel } from '../model/registry';
+import { saveModel } from '../model/tfjs-layers-writer';
+import { tf } from '../tf';
+import { trainModel } from '../train/loop';
+import { Rng } from '../util/rng';
+import { runCompress, runPlan, runSensitivity } from './compress-job';
+import { sequentialCnn } from './test-models';
+
+const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+let root: string;
+let dataDir: string;
+let modelDir: string;
+
+/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
+function bands(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 3;
+    labels[i] = label;
+    for (let p = 0; p < 64; p++) {
+      const row = Math.floor(p / 8);
+      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
+      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    }
+  }
+  return { images, labels, count };
+}
+
+function spec(out: string, extra: Record<string, unknown>): ReturnType<typeof compressSpecSchema.parse> {
+  return compressSpecSchema.parse({
+    kind: 'compress',
+    model: modelDir,
+    data: dataDir,
+    out: path.join(root, out),
+    batchSize: 16,
+    finetuneEpochs: 1,
+    ...extra,
+  });
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-compress-job-'));
+  dataDir = path.join(root, 'bands');
+  await fs.mkdir(dataDir);
+  await writeIdx(dataDir, 'train', bands(96, 1), [8, 8, 1]);
+  await writeIdx(dataDir, 't10k', bands(48, 2), [8, 8, 1]);
+  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
+  const model = sequentialCnn();
+  const train = bands(96, 3);
+  const ctx = createMemoryContext(BACKEND);
+  await trainModel(
+    model,
+    { train, shape: [8, 8, 1], classes: 3 },
+    {
+      training: trainingOptionsSchema.parse({ learningRate: 0.01 }),
+      batchSize: 16,
+      seed: 1,
+      epochs: 4,
+    },
+    ctx,
+  );
+  modelDir = path.join(root, 'model');
+  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
+  model.dispose();
+});
+
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+}
+
+describe('runCompress', () => {
+  it('structured: a genuinely smaller exported model, with before/after records on disk', async () => {
+    const s = spec('structured', { method: 'structured', targetMacs: 0.5 });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    expect(result.after.macs).toBeLessThanOrEqual(result.before.macs * 0.5);
+    expect(result.after.params).toBeLessThan(result.before.params);
+    expect(result.after.sizeBytes).toBeLessThan(result.before.sizeBytes);
+    expect(result.before.accuracy).toBeGreaterThan(0.6);
+    expect(result.evaluation).toEqual({ split: 'test', samples: 48 });
+    expect(result.structured!.steps).toHaveLength(1);
+    expect(result.fineTune.map((f) => [f.stage, f.epochs])).toEqual([['fine-tune', 1]]);
+    expect(result.realised[0]).toMatch(/^Structured pruning removed whole channels/);
+    expect(result.latency.before.runs).toBeGreaterThanOrEqual(3);
+    // The exported model is the one described, and reloads with the after-figures.
+    const exported = await openModel(result.modelPath);
+    expect(exported.model.countParams()).toBe(result.after.params);
+    exported.model.dispose();
+    expect(result.layers.find((l) => l.name === 'conv2')!.outChannelsAfter).toBeLessThan(8);
+    expect(await readJson(path.join(s.out, 'compression.json'))).toEqual(JSON.parse(JSON.stringify(result)));
+  });
+
+  it('structured in steps: each step prunes toward the target and fine-tunes', async () => {
+    const s = spec('steps', { method: 'structured', targetParams: 0.6, steps: 2, criterion: 'bn' });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    const steps = result.structured!.steps;
+    expect(steps.map((step) => step.step)).toEqual([1, 2]);
+    expect(result.fineTune.map((f) => f.stage)).toEqual(['fine-tune 1/2', 'fine-tune 2/2']);
+    // Step 1 removes about 30% of the original parameters, step 2 the rest of the 60%.
+    expect(1 - steps[0]!.totals.paramsAfter / result.before.params).toBeGreaterThanOrEqual(0.3);
+    expect(1 - result.after.params / result.before.params).toBeGreaterThanOrEqual(0.6);
+    await expect(fs.access(path.join(s.out, 'steps'))).rejects.toThrow();
+  });
+
+  it('magnitude: the zeros shrink the gzipped file, and the output says latency does not change', async () => {
+    const s = spec('magnitude', { method: 'magnitude', sparsity: 0.8, scope: 'global' });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    const layers = result.magnitude!.layers;
+    const zeros = layers.reduce((n, l) => n + l.zeros, 0) / layers.reduce((n, l) => n + l.count, 0);
+    expect(zeros).toBeCloseTo(0.8, 2);
+    expect(result.after.params).toBe(result.before.params);
+    expect(result.after.sizeGzipBytes).toBeLessThan(result.before.sizeGzipBytes / 2);
+    expect(result.realised[0]).toContain(
+      'latency, memory at run time and compute do not change on TensorFlow.js',
+    );
+    expect(result.layers.find((l) => l.name === 'fc1')!.sparsity).toBeGreaterThan(0.5);
+  });
+
+  it('quantize: uint8 in the manifest, accuracy measured on the weights read back', async () => {
+    const s = spec('uint8', { method: 'quantize', dtype: 'uint8', finetuneEpochs: 0 });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    expect(result.after.weightDtype).toBe('uint8');
+    // One byte per weight in the shards (model.json, the topology, is the rest of the folder).
+    const names = await fs.readdir(result.modelPath);
+    const shardBytes = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.bin'))
+        .map(async (n) => (await fs.stat(path.join(result.modelPath, n))).size),
+    );
+    expect(shardBytes.reduce((a, b) => a + b, 0)).toBe(result.after.params);
+    expect(result.after.sizeBytes).toBeLessThan(result.before.sizeBytes);
+    expect(Math.abs(result.accuracyDropPoints)).toBeLessThan(10);
+    expect(result.realised[0]).toContain('dequantizes them to float32 when it loads the model');
+    const manifest = (await readJson(path.join(result.modelPath, 'model.json'))).weightsManifest as {
+      weights: { quantization?: { dtype: string } }[];
+    }[];
+    expect(manifest[0]!.weights.every((w) => w.quantization?.dtype === 'uint8')).toBe(true);
+  });
+
+  it('qat: fine-tunes on fake-quantized weights and reports post-training quantization beside it', async () => {
+    const s = spec('qat', { method: 'qat', dtype: 'uint8', granularity: 'tensor' });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    expect(result.quantization!.granularity).toBe('tensor');
+    expect(result.quantization!.ptqAccuracy).toBeGreaterThan(0.3);
+    expect(result.after.weightDtype).toBe('uint8');
+    expect(result.notes).toEqual([]);
+  });
+
+  it('structured+quantize in automatic mode: sensitivity files, chosen ratios, budget verdict', async () => {
+    const s = spec('auto', {
+      method: 'structured+quantize',
+      accuracyBudget: 5,
+      targetMacs: 0.3,
+      criterion: 'l2',
+    });
+    const result = await runCompress(s, createMemoryContext(BACKEND));
+    const auto = result.structured!.auto!;
+    expect(Object.keys(auto.ratios).length).toBeGreaterThan(0);
+    expect(auto.budgetMet).toBe(result.accuracyDropPoints <= 5);
+    expect(auto.sensitivityFile).toBe(path.join(s.out, 'sensitivity.json'));
+    const csv = await fs.readFile(path.join(s.out, 'sensitivity.csv'), 'utf8');
+    expect(csv.trimEnd().split('\n')).toHaveLength(1 + 3 * 9);
+    expect(result.after.weightDtype).toBe('uint8');
+    expect(result.realised).toHaveLength(2);
+  });
+
+  it('refuses a structured run without a target', async () => {
+    await expect(
+      runCompress(spec('bad', { method: 'structured' }), createMemoryContext(BACKEND)),
+    ).rejects.toThrow(
+      'compress --method structured needs --target-macs, --target-params or --accuracy-budget',
+    );
+  });
+});
+
+describe('runSensitivity and runPlan', () => {
+  it('writes the sensitivity of every group as JSON and CSV', async () => {
+    const out = path.join(root, 'sensitivity');
+    const result = await runSensitivity(
+      sensitivitySpecSchema.parse({
+        kind: 'sensitivity',
+        model: modelDir,
+        data: dataDir,
+        out,
+        samples: 12,
+        ratios: [0.5],
+      }),
+      createMemoryContext(BACKEND),
+    );
+    expect(result.samples).toBe(6);
+    expect(result.groups.map((g) => [g.id, g.channelsAfter])).toEqual([
+      ['conv1', [3]],
+      ['conv2', [4]],
+      ['fc1', [5]],
+    ]);
+    expect((await readJson(result.files.json)).baselineAccuracy).toBe(result.baselineAccuracy);
+  });
+
+  it('sweeps dry runs over targets', async () => {
+    const result = await runPlan(
+      planSpecSchema.parse({ kind: 'plan', model: modelDir, targets: [0, 0.25, 0.5, 0.97] }),
+      createMemoryContext(BACKEND),
+    );
+    expect(result.points.map((p) => p.target)).toEqual([0, 0.25, 0.5]);
+    expect(result.points[0]!.macsAfter).toBe(result.points[0]!.macsBefore);
+    for (const point of result.points.slice(1)) {
+      expect(1 - point.macsAfter / point.macsBefore).toBeGreaterThanOrEqual(point.target);
+    }
+    expect(result.notes.at(-1)).toMatch(/^cannot remove 97\.0% of the MACs/);
+  });
+});
