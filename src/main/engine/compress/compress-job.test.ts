@@ -202,7 +202,7 @@ describe('runSensitivity and runPlan', () => {
         model: modelDir,
         data: dataDir,
         out,
-        samples: 12,
+        samples: 6,
         ratios: [0.5],
       }),
       createMemoryContext(BACKEND),
