@@ -125,6 +125,9 @@ describe('AppService jobs', () => {
     expect(envs[0]).toEqual({ POLLARD_PUE: '1.1', POLLARD_GRID_COUNTRY: 'FR' });
     const run = JSON.parse(await fs.readFile(path.join(expected, 'run.json'), 'utf8')) as RunRecord;
     expect(run.status).toBe('completed');
+    // Events that arrive while the run folder is being created are recorded too.
+    const events = (await fs.readFile(path.join(expected, 'events.jsonl'), 'utf8')).trim().split('\n');
+    expect(events.map((line) => JSON.parse(line).type)).toEqual(['started', 'epoch', 'epoch', 'result']);
   });
 
   it('refuses relative paths and a second job in a folder that is busy', async () => {

@@ -34,18 +34,32 @@ export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promis
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
   });
-  const recorder = runDir
-    ? await RunRecorder.open(runDir, spec, { id: handle.id, ...(options.command ? { command: options.command } : {}) }).catch(
-        (error: unknown) => {
-          handle.kill();
-          throw error;
-        },
-      )
-    : undefined;
+  // Listen before the first await: the job process may speak before the run folder is ready.
+  const early: JobEvent[] = [];
+  let recorder: RunRecorder | undefined;
+  let recording = runDir === undefined;
   handle.on((event) => {
+    if (!recording) {
+      early.push(event);
+      return;
+    }
     recorder?.onEvent(event);
     options.onEvent?.(event);
   });
+  if (runDir) {
+    recorder = await RunRecorder.open(runDir, spec, {
+      id: handle.id,
+      ...(options.command ? { command: options.command } : {}),
+    }).catch((error: unknown) => {
+      handle.kill();
+      throw error;
+    });
+    recording = true;
+    for (const event of early.splice(0)) {
+      recorder.onEvent(event);
+      options.onEvent?.(event);
+    }
+  }
   options.onStart?.(handle);
   const onAbort = (): void => handle.cancel();
   options.signal?.addEventListener('abort', onAbort, { once: true });
