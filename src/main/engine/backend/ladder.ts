@@ -2,97 +2,96 @@
  * The backend ladder, decided once per job process:
  *   tensorflow (@tensorflow/tfjs-node-gpu, optional, CUDA) → wasm (+ Pollard's training kernels) → cpu.
  * Every rung that is not used records why, so `pollard info` and every report can say it.
+ * The choice comes from the caller (`--backend`), else POLLARD_BACKEND, else auto.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { BackendChoice, BackendName, BackendReport, BackendRung } from '../../../shared/types';
-import { PollardError } from '../../../shared/errors';
+import { PollardError, usageError } from '../../../shared/errors';
 import { tf } from '../tf';
+import { registerDilatedConvGradients } from './dilated-conv-gradients';
+import {
+  type RungOutcome,
+  type TensorflowDeps,
+  defaultTensorflowDeps,
+  probeTensorflow,
+} from './tensorflow-rung';
+import { registerWasmBackend } from './wasm-backend';
 
-const require = createRequire(import.meta.url);
+export interface LadderDeps {
+  tensorflow: TensorflowDeps;
+}
+
+const defaultDeps: LadderDeps = { tensorflow: defaultTensorflowDeps };
+
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: BackendReport | undefined;
 
-function message(error: unknown): string {
+function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
 }
 
-async function tryTensorflow(): Promise<{ ok: true; device: string } | { ok: false; reason: string }> {
-  let resolved: string;
+async function tryWasm(): Promise<RungOutcome> {
   try {
-    resolved = require.resolve('@tensorflow/tfjs-node-gpu');
-  } catch {
-    return { ok: false, reason: 'not installed (@tensorflow/tfjs-node-gpu is an optional dependency)' };
-  }
-  try {
-    await import(resolved);
+    await registerWasmBackend();
+    if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'failed to initialise' };
   } catch (error) {
-    return { ok: false, reason: `failed to load: ${message(error)}` };
+    return { ok: false, reason: `failed to load: ${firstLine(error)}` };
   }
-  if (tf.findBackend('tensorflow') === undefined) {
-    return { ok: false, reason: 'loaded, but it registered no "tensorflow" backend with this tfjs-core' };
-  }
-  return { ok: true, device: 'TensorFlow C library' };
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return { ok: true, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? 'multithreaded' : '1 thread'}` };
 }
 
-async function tryWasm(): Promise<{ ok: true; device: string } | { ok: false; reason: string }> {
-  try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    wasm.setWasmPaths(dist + path.sep);
-    const { registerWasmTrainingKernels } = await import('./wasm-kernels');
-    registerWasmTrainingKernels();
-    const ok = await tf.setBackend('wasm');
-    if (!ok) return { ok: false, reason: 'failed to initialise' };
-    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    return {
-      ok: true,
-      device: `WebAssembly${simd ? ' SIMD' : ''}${threads ? ', multithreaded' : ', 1 thread'}`,
-    };
-  } catch (error) {
-    return { ok: false, reason: `failed to load: ${message(error)}` };
-  }
-}
-
-async function tryCpu(): Promise<{ ok: true; device: string } | { ok: false; reason: string }> {
+async function tryCpu(): Promise<RungOutcome> {
   const ok = await tf.setBackend('cpu');
   return ok ? { ok: true, device: 'pure JavaScript' } : { ok: false, reason: 'failed to initialise' };
 }
 
-const RUNGS: Record<
-  BackendName,
-  () => Promise<{ ok: true; device: string } | { ok: false; reason: string }>
-> = {
-  tensorflow: tryTensorflow,
-  wasm: tryWasm,
-  cpu: tryCpu,
-};
-const ORDER: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** Tries one rung; on success it is the active tfjs backend afterwards. */
+async function tryRung(name: BackendName, deps: LadderDeps): Promise<RungOutcome> {
+  if (name === 'tensorflow') {
+    const outcome = await probeTensorflow(deps.tensorflow);
+    // Loading tfjs-node selects its backend even where it is rejected (no CUDA device).
+    if (outcome.ok && !(await tf.setBackend('tensorflow')))
+      return { ok: false, reason: 'failed to initialise' };
+    return outcome;
+  }
+  return name === 'wasm' ? tryWasm() : tryCpu();
+}
+
+function isBackendChoice(value: string): value is BackendChoice {
+  return value === 'auto' || (BACKEND_ORDER as readonly string[]).includes(value);
+}
 
 /** Resolve the choice from the argument, then POLLARD_BACKEND, then 'auto'. */
-export function resolveBackendChoice(choice: BackendChoice | undefined): BackendChoice {
-  const fromEnv = process.env.POLLARD_BACKEND;
-  const value = choice && choice !== 'auto' ? choice : (fromEnv ?? choice ?? 'auto');
-  if (value !== 'auto' && !ORDER.includes(value as BackendName)) {
-    throw new PollardError(
-      'usage',
-      `POLLARD_BACKEND: unknown backend "${value}"; use auto, tensorflow, wasm or cpu`,
-    );
+export function resolveBackendChoice(
+  choice: BackendChoice | string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): BackendChoice {
+  const fromEnv = env.POLLARD_BACKEND === '' ? undefined : env.POLLARD_BACKEND;
+  const [source, value] =
+    choice !== undefined && choice !== 'auto'
+      ? ['--backend', choice]
+      : fromEnv !== undefined
+        ? ['POLLARD_BACKEND', fromEnv]
+        : ['--backend', choice ?? 'auto'];
+  if (!isBackendChoice(value)) {
+    throw usageError(`${source}: unknown backend "${value}"; use auto, tensorflow, wasm or cpu`);
   }
-  return value as BackendChoice;
+  return value;
 }
 
 /**
- * Choose the backend for this process. With 'auto' the first rung that loads wins; a forced
- * backend that cannot load is an error (never a silent fallback).
+ * Climbs the ladder for `wanted`: with 'auto' the first rung that loads wins; a forced
+ * backend that cannot load is an error naming it and the reason (never a silent fallback).
  */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
-  if (chosen) return chosen;
-  const wanted = resolveBackendChoice(choice);
+export async function climbLadder(
+  wanted: BackendChoice,
+  attempt: (name: BackendName) => Promise<RungOutcome>,
+): Promise<BackendReport> {
   const rungs: BackendRung[] = [];
   let used: { name: BackendName; device: string } | undefined;
-  for (const name of ORDER) {
+  for (const name of BACKEND_ORDER) {
     if (used || (wanted !== 'auto' && wanted !== name)) {
       rungs.push({
         name,
@@ -101,7 +100,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       });
       continue;
     }
-    const outcome = await RUNGS[name]();
+    const outcome = await attempt(name);
     if (outcome.ok) {
       used = { name, device: outcome.device };
       rungs.push({ name, status: 'used', device: outcome.device });
@@ -110,14 +109,56 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     }
   }
   if (!used) {
-    const why = rungs.find((rung) => rung.name === wanted)?.reason ?? 'no backend loaded';
+    const why =
+      wanted === 'auto'
+        ? rungs.map((rung) => `${rung.name}: ${rung.reason ?? 'unavailable'}`).join('; ')
+        : (rungs.find((rung) => rung.name === wanted)?.reason ?? 'unavailable');
     throw new PollardError('unsupported', `backend ${wanted}: ${why}`);
   }
+  return { used: used.name, device: used.device, rungs };
+}
+
+/**
+ * Chooses the backend for this process (once; later calls return the same report, and a
+ * later call that forces a different backend is an error).
+ */
+export async function initBackend(
+  choice: BackendChoice = 'auto',
+  deps: LadderDeps = defaultDeps,
+): Promise<BackendReport> {
+  const wanted = resolveBackendChoice(choice);
+  if (chosen) {
+    if (wanted !== 'auto' && wanted !== chosen.used) {
+      throw usageError(`backend ${wanted}: this process already runs on ${chosen.used}`);
+    }
+    return chosen;
+  }
+  registerDilatedConvGradients();
+  const report = await climbLadder(wanted, (name) => tryRung(name, deps));
   await tf.ready();
-  chosen = { used: used.name, device: used.device, rungs };
+  chosen = report;
   return chosen;
 }
 
 export function currentBackend(): BackendReport | undefined {
   return chosen;
+}
+
+/**
+ * Every rung's availability for `pollard info`: loads each one to find out, then returns
+ * to the backend that was active before. The rung this process runs on reads `used`.
+ */
+export async function probeBackends(deps: LadderDeps = defaultDeps): Promise<BackendReport['rungs']> {
+  const engine = tf.engine() as unknown as { backendName: string | null };
+  const active = engine.backendName;
+  const rungs: BackendRung[] = [];
+  for (const name of BACKEND_ORDER) {
+    const outcome = await tryRung(name, deps);
+    const status = !outcome.ok ? 'unavailable' : chosen?.used === name ? 'used' : 'available';
+    rungs.push(
+      outcome.ok ? { name, status, device: outcome.device } : { name, status, reason: outcome.reason },
+    );
+  }
+  if (active !== null && tf.findBackend(active) !== null) await tf.setBackend(active);
+  return rungs;
 }

@@ -20,7 +20,11 @@ let registered: Promise<void> | undefined;
  * dist folder, moved from `app.asar` to `app.asar.unpacked` when the app is packaged
  * (Node's fs cannot hand a file inside an asar archive to WebAssembly).
  */
-export function wasmDirectory(env: NodeJS.ProcessEnv = process.env): string {
+export function wasmDirectory(
+  env: NodeJS.ProcessEnv = process.env,
+  packageDir: () => string = () =>
+    path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')),
+): string {
   const override = env.POLLARD_WASM_DIR;
   if (override !== undefined && override !== '') {
     const dir = path.resolve(override);
@@ -30,7 +34,7 @@ export function wasmDirectory(env: NodeJS.ProcessEnv = process.env): string {
     }
     return dir;
   }
-  const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  const dir = packageDir();
   const asar = `${path.sep}app.asar${path.sep}`;
   if (dir.includes(asar)) {
     const unpacked = dir.replace(asar, `${path.sep}app.asar.unpacked${path.sep}`);
