@@ -69,6 +69,8 @@ export interface ModelSummary {
   sizeGzipBytes: number;
   /** Weight dtypes in the stored manifest, e.g. ["float32"] or ["uint8"]. */
   weightDtypes: string[];
+  /** Class names stored with the model (Pollard metadata), when known. */
+  classNames?: string[];
 }
 
 export interface EvaluationResult {

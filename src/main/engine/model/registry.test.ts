@@ -111,6 +111,10 @@ describe('openModel', () => {
     await expect(openModel(json)).rejects.toThrow(
       `${json}: not a TensorFlow.js layers model: no modelTopology`,
     );
+    const inFolder = await touch('odd/model.json', '{"class_name": "Sequential"}');
+    await expect(openModel(path.dirname(inFolder))).rejects.toThrow(
+      `${inFolder}: not a TensorFlow.js layers model: no modelTopology`,
+    );
   });
 
   it('names a path that does not exist', async () => {

@@ -122,8 +122,11 @@ export async function openModel(modelPath: string): Promise<LoadedModel> {
     const loaded = await importer.open(entry);
     return { ...loaded, source: modelPath };
   }
-  // A .json nobody claimed: let the tfjs reader say precisely what is wrong with it.
-  if (!entry.isDirectory && path.extname(entry.path).toLowerCase() === '.json') {
+  // A .json (or a folder's model.json) nobody claimed: let the tfjs reader say what is wrong with it.
+  const unclaimedJson = entry.isDirectory
+    ? entry.names.includes('model.json')
+    : path.extname(entry.path).toLowerCase() === '.json';
+  if (unclaimedJson) {
     const loaded = await tfjsLayersImporter.open(entry);
     return { ...loaded, source: modelPath };
   }

@@ -81,9 +81,8 @@ export const REFUSED_LAYER_HINTS: Readonly<Record<string, string>> = {
   TFOpLambda: 'a TFOpLambda layer wraps a raw TensorFlow op; rebuild the model with standard Keras layers',
   SlicingOpLambda:
     'a SlicingOpLambda layer wraps tensor slicing; rebuild the model with standard Keras layers',
-  Subtract:
-    'TensorFlow.js has no Subtract layer; use Add with a preceding multiply by -1, or rebuild the model',
-  Dot: 'Dot layers are not supported; rebuild the model with Dense layers',
+  Subtract: 'TensorFlow.js has no Subtract layer; rebuild the model without it',
+  Dot: 'Dot layers are not supported yet',
   Conv3D: '3-D convolutions are not supported',
   Conv3DTranspose: '3-D convolutions are not supported',
   MaxPooling3D: '3-D pooling is not supported',

@@ -170,6 +170,30 @@ describe('saveModel + readTfjsLayersModel round trip', () => {
     },
   );
 
+  it('keeps a SeparableConv2D depth multiplier that tfjs getConfig drops', async () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.separableConv2d({
+          name: 'sep',
+          inputShape: [8, 8, 2],
+          filters: 3,
+          kernelSize: 3,
+          depthMultiplier: 2,
+        }),
+        tfl.layers.flatten({ name: 'flatten' }),
+        tfl.layers.dense({ name: 'out', units: 5 }),
+      ],
+    });
+    randomizeWeights(model, 14);
+    const saved = await saveModel(model, path.join(root, 'separable'));
+    const loaded = await readTfjsLayersModel(saved.modelJson);
+    const x = sampleInput(15);
+    expect(bitwiseEqual(predict(loaded.model, x), predict(model, x))).toBe(true);
+    x.dispose();
+    loaded.model.dispose();
+    model.dispose();
+  });
+
   it('stock tf.loadLayersModel over http reads float32 and uint8 exports and predicts what Pollard does', async () => {
     const model = makeCnn(7);
     const x = sampleInput(8);

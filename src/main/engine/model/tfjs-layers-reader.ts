@@ -153,7 +153,9 @@ function looksLikeTfjsModelJson(file: string): boolean {
 export const tfjsLayersImporter: ModelImporter = {
   format: 'tfjs-layers',
   match(entry: ModelEntry): boolean {
-    if (entry.isDirectory) return entry.names.includes(MODEL_JSON);
+    if (entry.isDirectory) {
+      return entry.names.includes(MODEL_JSON) && looksLikeTfjsModelJson(path.join(entry.path, MODEL_JSON));
+    }
     if (!entry.path.toLowerCase().endsWith('.json')) return false;
     return path.basename(entry.path) === MODEL_JSON || looksLikeTfjsModelJson(entry.path);
   },

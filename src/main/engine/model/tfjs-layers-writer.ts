@@ -74,6 +74,44 @@ async function captureArtifacts(model: LayersModel): Promise<tf.io.ModelArtifact
   return captured;
 }
 
+/** Every layer, nested models included. */
+function allLayers(model: LayersModel): LayersModel['layers'] {
+  return model.layers.flatMap((layer) =>
+    layer instanceof tfl.LayersModel ? [layer, ...allLayers(layer)] : [layer],
+  );
+}
+
+/**
+ * tfjs's SeparableConv2D.getConfig omits depth_multiplier, so a multiplier above 1 would be
+ * lost on save and the model would not load again. Put it back from the depthwise kernel
+ * ([kh, kw, in, multiplier]) into every SeparableConv2D config of the topology.
+ */
+function restoreDepthMultipliers(topology: unknown, model: LayersModel): void {
+  const multipliers = new Map<string, number>();
+  for (const layer of allLayers(model)) {
+    if (layer.getClassName() !== 'SeparableConv2D') continue;
+    const depthwise = layer.weights.find((w) => w.originalName.endsWith('depthwise_kernel'));
+    const multiplier = depthwise?.shape[3];
+    if (typeof multiplier === 'number') multipliers.set(layer.name, multiplier);
+  }
+  if (multipliers.size === 0) return;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    const config = record.config as Record<string, unknown> | undefined;
+    if (record.class_name === 'SeparableConv2D' && config !== undefined && typeof config.name === 'string') {
+      const multiplier = multipliers.get(config.name);
+      if (multiplier !== undefined) config.depth_multiplier = multiplier;
+    }
+    Object.values(record).forEach(visit);
+  };
+  visit(topology);
+}
+
 /**
  * Save `model` to `dir` (replaced atomically). Returns what was written. Throws
  * PollardError('io') naming the folder when the disk refuses.
@@ -88,6 +126,7 @@ export async function saveModel(
     throw badInput(dir, `shardBytes must be a positive integer, got ${shardBytes}`);
   }
   const artifacts = await captureArtifacts(model);
+  restoreDepthMultipliers(artifacts.modelTopology, model);
   const raw = joinWeightData(artifacts.weightData);
   const specs = artifacts.weightSpecs ?? [];
 

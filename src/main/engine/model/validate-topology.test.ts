@@ -38,7 +38,7 @@ describe('validateTopology: class names are allow-listed', () => {
     ],
     [
       'Subtract',
-      '/models/m/model.json: unsupported layer "x" (class_name "Subtract"): TensorFlow.js has no Subtract layer; use Add with a preceding multiply by -1, or rebuild the model',
+      '/models/m/model.json: unsupported layer "x" (class_name "Subtract"): TensorFlow.js has no Subtract layer; rebuild the model without it',
     ],
   ])('refuses class_name %s with the layer name and a hint', (className, message) => {
     expect(() => validateTopology(sequential([input, layer(className)]), FILE)).toThrow(message);

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tf, tfl } from '../tf';
+import { SUPPORTED_LAYERS, refusedLayerHint, supportedLayersMarkdown } from './supported-layers';
+
+describe('supported layers', () => {
+  it('docs/layers.md is generated from the allow-list (regenerate with supportedLayersMarkdown())', () => {
+    const doc = readFileSync(path.resolve(__dirname, '../../../../docs/layers.md'), 'utf8');
+    expect(doc).toBe(supportedLayersMarkdown());
+  });
+
+  it('lists only layers TensorFlow.js can deserialize', () => {
+    const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+    const missing = [...SUPPORTED_LAYERS].filter(
+      (name) => name !== 'Functional' && !Object.hasOwn(registered, name),
+    );
+    expect(missing).toEqual([]);
+    expect(tfl).toBeDefined();
+  });
+
+  it('never reads a hint from Object.prototype', () => {
+    expect(refusedLayerHint('constructor')).toBe(
+      'custom or unknown layers are not supported; see docs/layers.md for the layers Pollard opens',
+    );
+    expect(refusedLayerHint('Lambda')).toContain('Python code');
+  });
+});
