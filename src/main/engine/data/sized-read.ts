@@ -11,6 +11,8 @@ import { PollardError, badInput, ioError } from '../../../shared/errors';
 import { formatCount } from './limits';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+/** Bigger chunks than the 16 KiB defaults: a tenth of the per-chunk overhead on a 47 MB file. */
+const STREAM_CHUNK = 1 << 18;
 
 /** A read failure as a PollardError naming the file; PollardErrors pass through. */
 export function readError(file: string, error: unknown): Error {
@@ -54,8 +56,8 @@ async function readRawPrefix(file: string, length: number): Promise<Buffer> {
  */
 export async function readPrefix(file: string, length: number): Promise<Buffer> {
   if (!(await isGzipFile(file))) return readRawPrefix(file, length);
-  const input = createReadStream(file);
-  const gunzip = createGunzip();
+  const input = createReadStream(file, { highWaterMark: STREAM_CHUNK });
+  const gunzip = createGunzip({ chunkSize: STREAM_CHUNK });
   input.on('error', (error) => gunzip.destroy(error));
   input.pipe(gunzip);
   const chunks: Buffer[] = [];
@@ -127,8 +129,8 @@ export async function readSized(file: string, plan: SizedReadPlan): Promise<Uint
 
   const kept = new Uint8Array(keepLength);
   const keepEnd = keepStart + keepLength;
-  const input = createReadStream(file);
-  const gunzip = createGunzip();
+  const input = createReadStream(file, { highWaterMark: STREAM_CHUNK });
+  const gunzip = createGunzip({ chunkSize: STREAM_CHUNK });
   input.on('error', (error) => gunzip.destroy(error));
   input.pipe(gunzip);
   let position = 0;
