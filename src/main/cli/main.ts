@@ -388,6 +388,16 @@ export function buildProgram(
     ),
   );
 
+  program
+    .command('serve')
+    .description('the app in a browser: serve the UI on this machine, protected by a token it prints')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'port (default 7878 or the next free one; 0: any free port)', integer(0))
+    .action(async (flags: { host: string; port?: number }) => {
+      const { runServeCommand } = await import('../serve/serve-command');
+      setExit(await runServeCommand(flags));
+    });
+
   return program;
 }
 

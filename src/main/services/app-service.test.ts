@@ -210,7 +210,15 @@ describe('AppService jobs', () => {
       completes({
         backend: 'cpu',
         backends: [{ name: 'cpu', status: 'used' }],
-        energySources: [{ id: 'rapl', label: 'RAPL', status: 'unavailable', reason: 'no powercap' }],
+        energySources: [
+          {
+            id: 'rapl',
+            name: 'Linux RAPL',
+            label: 'unavailable',
+            status: 'unavailable',
+            reason: 'no powercap',
+          },
+        ],
         system: { platform: 'linux', cpus: 2 },
         versions: { node: '20' },
       }),
@@ -220,6 +228,9 @@ describe('AppService jobs', () => {
     await service.getSystemInfo();
     expect(launched).toHaveLength(1);
     expect(info.backends).toEqual([{ name: 'cpu', status: 'used' }]);
+    expect(info.energySources).toEqual([
+      { id: 'rapl', name: 'Linux RAPL', label: 'Linux RAPL', status: 'unavailable', reason: 'no powercap' },
+    ]);
     expect(info.system).toMatchObject({ platform: 'linux', cpus: 2, dataDirectory: dataDir });
     expect(String(info.system.samplePath)).toMatch(/resources[/\\]samples[/\\]fashion-mnist-small$/);
     await service.updateSettings({ backend: 'cpu' });

@@ -304,7 +304,13 @@ export class AppService {
       pollardVersion: POLLARD_VERSION,
       versions: (result.versions ?? {}) as Record<string, string>,
       backends: (result.backends ?? []) as BackendRung[],
-      energySources: (result.energySources ?? []) as EnergySourceStatus[],
+      // The engine names a source `name` and keeps `label` for its energy label; the UI shows the name.
+      energySources: ((result.energySources ?? []) as (EnergySourceStatus & { name?: string })[]).map(
+        (source) => ({
+          ...source,
+          label: source.name ?? source.label,
+        }),
+      ),
       system: {
         ...system,
         samplePath: SAMPLE_DATASET,
