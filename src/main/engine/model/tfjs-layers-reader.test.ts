@@ -170,6 +170,17 @@ describe('readTfjsLayersModel checks sizes before decoding (SECURITY 2, 3)', () 
     await expectRefusal(file, `${file}: the weights hold 21 values, but the model's layers need 23`);
   });
 
+  it('refuses weights whose names match no layer, leaking nothing from the half-built model', async () => {
+    const file = await modelDir((json) => {
+      manifest(json)[0]!.weights[3]!.name = 'other/bias';
+    });
+    await expectRefusal(
+      file,
+      `${file}: cannot build the model: Provided weight data has no target variable: other/bias`,
+    );
+    expect(Object.keys(tf.engine().registeredVariables).some((name) => name.startsWith('out'))).toBe(false);
+  });
+
   it('refuses string weights and unknown quantization', async () => {
     const strings = await modelDir((json) => {
       manifest(json)[0]!.weights[0]!.dtype = 'string';

@@ -67,6 +67,11 @@ export async function buildCheckedModel(
   if (stored !== inferred.params) {
     throw badInput(file, `the weights hold ${stored} values, but the model's layers need ${inferred.params}`);
   }
+  // A failure half-way through tfjs's build must not leak: decoded weights are scope-tracked,
+  // and the variables created so far are found by name and disposed.
+  const engine = tf.engine();
+  const variablesBefore = new Set(Object.keys(engine.registeredVariables));
+  engine.startScope();
   let model: LayersModel;
   try {
     model = await tfl.loadLayersModel(
@@ -77,9 +82,14 @@ export async function buildCheckedModel(
       }),
     );
   } catch (error) {
+    engine.endScope();
+    for (const [name, variable] of Object.entries(engine.registeredVariables)) {
+      if (!variablesBefore.has(name)) variable.dispose();
+    }
     if (error instanceof PollardError) throw error;
     throw badInput(file, `cannot build the model: ${firstLine(error)}`);
   }
+  engine.endScope();
   return { model, inferred };
 }
 
