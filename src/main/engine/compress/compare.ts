@@ -1,7 +1,8 @@
 /**
- * Before/after figures for a compression run: parameters and MACs (cost.ts convention), file
- * size raw and gzipped (the model written by Pollard's tfjs writer, so both sides are measured
- * in the same format), and a per-layer table.
+ * Before/after figures for a compression run: parameters and MACs (the model summary's counts,
+ * as `pollard inspect` shows them; the pruner's cost model agrees with them), file size raw and
+ * gzipped (the model written by Pollard's tfjs writer, so both sides are measured in the same
+ * format), and a per-layer table.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -9,9 +10,9 @@ import path from 'node:path';
 import { measureModelFolder } from '../model/model-files';
 import { saveModel } from '../model/tfjs-layers-writer';
 import type { WeightQuantization } from '../model/weight-quantization';
+import { summarizeLayers } from '../model/summary';
+import type { LayerSummary } from '../../../shared/types';
 import type { LayersModel } from '../tf';
-import { layerCost } from './cost';
-import { buildDependencyGraph } from './graph';
 
 export interface ModelCounts {
   params: number;
@@ -19,15 +20,13 @@ export interface ModelCounts {
 }
 
 export function countModel(model: LayersModel): ModelCounts {
-  const graph = buildDependencyGraph(model);
-  let params = 0;
-  let macs = 0;
-  for (const node of graph.nodes) {
-    const cost = layerCost(node);
-    params += cost.params;
-    macs += cost.macs;
-  }
-  return { params, macs };
+  const layers = summarizeLayers(model);
+  return { params: model.countParams(), macs: layers.reduce((sum, layer) => sum + layer.macs, 0) };
+}
+
+function channelsOf(shape: LayerSummary['outputShape']): number {
+  const first = Array.isArray(shape[0]) ? (shape[0] as (number | null)[]) : (shape as (number | null)[]);
+  return first[first.length - 1] ?? 0;
 }
 
 /** Raw and gzipped bytes of the model as Pollard exports it (written to a temporary folder). */
@@ -67,24 +66,22 @@ export function layerTable(
   after: LayersModel,
   extra: { sparsity?: Map<string, number>; dtype?: string } = {},
 ): LayerRow[] {
-  const afterGraph = buildDependencyGraph(after);
+  const afterLayers = new Map(summarizeLayers(after).map((layer) => [layer.name, layer]));
   const rows: LayerRow[] = [];
-  for (const node of buildDependencyGraph(before).nodes) {
-    if (node.layer.weights.length === 0) continue;
-    const other = afterGraph.nodes.find((n) => n.name === node.name);
-    const costBefore = layerCost(node);
-    const costAfter = other ? layerCost(other) : { params: 0, macs: 0 };
+  for (const layer of summarizeLayers(before)) {
+    if (layer.params === 0) continue;
+    const other = afterLayers.get(layer.name);
     const row: LayerRow = {
-      name: node.name,
-      className: node.className,
-      outChannelsBefore: node.outputMap.length,
-      outChannelsAfter: other?.outputMap.length ?? 0,
-      paramsBefore: costBefore.params,
-      paramsAfter: costAfter.params,
-      macsBefore: costBefore.macs,
-      macsAfter: costAfter.macs,
+      name: layer.name,
+      className: layer.className,
+      outChannelsBefore: channelsOf(layer.outputShape),
+      outChannelsAfter: other ? channelsOf(other.outputShape) : 0,
+      paramsBefore: layer.params,
+      paramsAfter: other?.params ?? 0,
+      macsBefore: layer.macs,
+      macsAfter: other?.macs ?? 0,
     };
-    const sparsity = extra.sparsity?.get(node.name);
+    const sparsity = extra.sparsity?.get(layer.name);
     if (sparsity !== undefined) row.sparsity = sparsity;
     if (extra.dtype) row.dtype = extra.dtype;
     rows.push(row);

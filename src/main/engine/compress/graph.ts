@@ -157,10 +157,7 @@ function classify(layer: Layer, inputShapes: number[][]): { role: LayerRole; rea
   if (className === 'InputLayer') return { role: 'input' };
   if (layer.inboundNodes.length > 1) return { role: 'opaque', reason: 'layer is called more than once' };
   if (channelsFirst(config)) return { role: 'opaque', reason: 'channels_first data format' };
-  if (PRODUCERS.has(className)) {
-    if (className === 'SeparableConv2D') return { role: 'producer' };
-    return { role: 'producer' };
-  }
+  if (PRODUCERS.has(className)) return { role: 'producer' };
   if (className === 'DepthwiseConv2D') return { role: 'depthwise' };
   if (className === 'BatchNormalization') {
     return isLastAxis(config.axis, rank)
@@ -305,7 +302,11 @@ export class DependencyGraph {
           const source = newSource(layer.name, width, prunable);
           node.outputMap = source.map;
           node.source = source.index;
-          if (className === 'SeparableConv2D') node.depthMultiplier = Number(config.depthMultiplier ?? 1);
+          if (className === 'SeparableConv2D') {
+            // tfjs's getConfig omits SeparableConv2D's depthMultiplier: read it off [kh, kw, in, m].
+            const depthwise = layer.weights.find((w) => w.originalName.endsWith('/depthwise_kernel'));
+            node.depthMultiplier = depthwise?.shape[3] ?? 1;
+          }
           break;
         }
         case 'passthrough':

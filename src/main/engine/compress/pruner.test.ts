@@ -1,12 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
 import type { LayersModel, Tensor } from '../tf';
-import type { DependencyGraph } from './graph';
 import { buildDependencyGraph } from './graph';
 import { applyPrunePlan, planPruning, StructuredPruner } from './pruner';
-import type { PrunePlan } from './pruner';
-import { weightKey } from './slicing';
-import { concatNet, depthwiseNet, opaqueNet, residualNet, sampleInputs, sequentialCnn } from './test-models';
+import {
+  concatNet,
+  depthwiseNet,
+  opaqueNet,
+  residualNet,
+  sampleInputs,
+  sequentialCnn,
+  planRemovedUnits,
+  zeroRemovedChannels,
+} from './test-models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -16,6 +22,7 @@ const MODELS: [string, () => LayersModel][] = [
   ['sequential', sequentialCnn],
   ['residual', residualNet],
   ['depthwise', depthwiseNet],
+  ['depthwise, separable multiplier 2', () => depthwiseNet(3, 2)],
   ['concat', concatNet],
   ['opaque', opaqueNet],
 ];
@@ -27,44 +34,6 @@ function predict(model: LayersModel, x: Tensor): Float32Array {
 function maxDifference(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   return a.reduce((max, value, i) => Math.max(max, Math.abs(value - b[i]!)), 0);
-}
-
-function removedRoots(graph: DependencyGraph, plan: PrunePlan): Set<number> {
-  const removed = new Set<number>();
-  for (const groupPlan of plan.groups)
-    for (const i of groupPlan.removed) removed.add(graph.group(groupPlan.id).units[i]!);
-  return removed;
-}
-
-/**
- * Zero, in place, everything a removed channel contributes: the producer's filter and bias, the
- * BN scale and shift, and the depthwise bias at that position. After this the channels carry
- * exact zeros through ReLU, pooling, padding and additions, so removing them must change nothing.
- */
-function zeroRemovedChannels(graph: DependencyGraph, removed: Set<number>): void {
-  for (const node of graph.nodes) {
-    const positions = Array.from(node.outputMap.keys()).filter((p) =>
-      removed.has(graph.unitOf(node.outputMap[p]!)),
-    );
-    if (positions.length === 0) continue;
-    const zeroKeys =
-      node.role === 'producer'
-        ? [node.className === 'SeparableConv2D' ? 'pointwise_kernel' : 'kernel', 'bias']
-        : node.role === 'batchnorm'
-          ? ['gamma', 'beta']
-          : node.role === 'depthwise'
-            ? ['bias']
-            : [];
-    for (const weight of node.layer.weights) {
-      if (!zeroKeys.includes(weightKey(weight.originalName))) continue;
-      const shape = weight.shape as number[];
-      const channels = shape[shape.length - 1]!;
-      const mask = new Float32Array(channels).fill(1);
-      for (const p of positions) mask[p] = 0;
-      const variable = weight.read() as tf.Variable;
-      tf.tidy(() => variable.assign(tf.mul(variable, tf.tensor1d(mask))));
-    }
-  }
 }
 
 async function roundTrip(model: LayersModel): Promise<LayersModel> {
@@ -95,7 +64,7 @@ describe.each(MODELS)('structured pruning of the %s model', (_name, make) => {
     const x = sampleInputs(model, 4);
     const plan = await planPruning(model, { criterion: 'random', scope: 'layer', ratio: 0.5, seed: 3 });
     const graph = buildDependencyGraph(model);
-    zeroRemovedChannels(graph, removedRoots(graph, plan));
+    zeroRemovedChannels(graph, planRemovedUnits(graph, plan));
     const expected = predict(model, x);
     const pruned = await applyPrunePlan(model, plan);
     expect(pruned.countParams()).toBe(plan.totals.paramsAfter);
@@ -103,7 +72,11 @@ describe.each(MODELS)('structured pruning of the %s model', (_name, make) => {
     expect(maxDifference(expected, predict(pruned, x))).toBeLessThan(1e-6);
   });
 
-  it('the pruned model saves, reloads with stock loadLayersModel and predicts identically', async () => {
+  it('the pruned model saves, reloads with stock loadLayersModel and predicts identically', async ({
+    skip,
+  }) => {
+    // tfjs's own serialisation loses a SeparableConv2D's depth_multiplier (getConfig omits it).
+    if (_name.includes('separable multiplier')) skip();
     const model = make();
     const x = sampleInputs(model, 3);
     const pruned = await applyPrunePlan(

@@ -41,6 +41,11 @@ export async function buildPrunedModel(
   const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as JsonObject;
   const slices = new Map(graph.nodes.map((node) => [node.name, sliceLayer(graph, node, removed)]));
   for (const config of layerConfigs(topology)) {
+    const node = graph.node(String(config.name));
+    if (node.className === 'SeparableConv2D' && node.depthMultiplier !== undefined) {
+      // tfjs's SeparableConv2D.getConfig drops depth_multiplier (its constructor reads it).
+      config.depth_multiplier = node.depthMultiplier;
+    }
     const slice = slices.get(String(config.name));
     if (slice?.outChannels === undefined) continue;
     if (slice.outChannels === 0) {

@@ -7,6 +7,8 @@
 import { tf, tfl } from '../tf';
 import type { LayersModel, Tensor } from '../tf';
 import { Rng } from '../util/rng';
+import type { DependencyGraph } from './graph';
+import type { PrunePlan } from './pruner';
 import { weightKey } from './slicing';
 
 type SymbolicTensor = ReturnType<typeof tfl.input>;
@@ -109,8 +111,12 @@ export function residualNet(seed = 2): LayersModel {
   return model;
 }
 
-/** MobileNet-style: padding, strided depthwise, pointwise, depth multiplier 2, separable conv, GAP. */
-export function depthwiseNet(seed = 3): LayersModel {
+/**
+ * MobileNet-style: padding, strided depthwise, pointwise, depth multiplier 2, separable conv, GAP.
+ * (A separable multiplier above 1 does not survive tfjs's own save: SeparableConv2D.getConfig
+ * drops depth_multiplier.)
+ */
+export function depthwiseNet(seed = 3, separableMultiplier = 1): LayersModel {
   const input = tfl.input({ shape: [8, 8, 3], name: 'image' });
   let x = apply(conv(8, 3, 'stem', 1, 'relu'), input);
   x = apply(tfl.layers.zeroPadding2d({ padding: 1, name: 'pad' }), x);
@@ -125,7 +131,16 @@ export function depthwiseNet(seed = 3): LayersModel {
     x,
   );
   x = apply(tfl.layers.activation({ activation: 'relu', name: 'dw2_relu' }), x);
-  x = apply(tfl.layers.separableConv2d({ filters: 10, kernelSize: 3, padding: 'same', name: 'sep' }), x);
+  x = apply(
+    tfl.layers.separableConv2d({
+      filters: 10,
+      kernelSize: 3,
+      padding: 'same',
+      depthMultiplier: separableMultiplier,
+      name: 'sep',
+    }),
+    x,
+  );
   x = apply(tfl.layers.batchNormalization({ name: 'sep_bn' }), x);
   x = apply(tfl.layers.activation({ activation: 'relu', name: 'sep_relu' }), x);
   x = apply(tfl.layers.globalAveragePooling2d({ name: 'gap' }), x);
@@ -181,4 +196,43 @@ export function sampleInputs(model: LayersModel, count: number, seed = 7): Tenso
   const data = new Float32Array(size);
   for (let i = 0; i < size; i++) data[i] = random() * 2 - 1;
   return tf.tensor(data, [count, ...shape]);
+}
+
+/**
+ * Zero, in place, everything a removed channel contributes: the producer's filter and bias, the
+ * BN scale and shift, and the depthwise bias at that position. After this the channels carry
+ * exact zeros through ReLU, pooling, padding and additions, so removing them must change nothing.
+ */
+export function zeroRemovedChannels(graph: DependencyGraph, removed: Set<number>): void {
+  for (const node of graph.nodes) {
+    const positions = Array.from(node.outputMap.keys()).filter((p) =>
+      removed.has(graph.unitOf(node.outputMap[p]!)),
+    );
+    if (positions.length === 0) continue;
+    const zeroKeys =
+      node.role === 'producer'
+        ? [node.className === 'SeparableConv2D' ? 'pointwise_kernel' : 'kernel', 'bias']
+        : node.role === 'batchnorm'
+          ? ['gamma', 'beta']
+          : node.role === 'depthwise'
+            ? ['bias']
+            : [];
+    for (const weight of node.layer.weights) {
+      if (!zeroKeys.includes(weightKey(weight.originalName))) continue;
+      const shape = weight.shape as number[];
+      const channels = shape[shape.length - 1]!;
+      const mask = new Float32Array(channels).fill(1);
+      for (const p of positions) mask[p] = 0;
+      const variable = weight.read() as tf.Variable;
+      tf.tidy(() => variable.assign(tf.mul(variable, tf.tensor1d(mask))));
+    }
+  }
+}
+
+/** The unit roots a plan removes (for tests that act on the original model's channels). */
+export function planRemovedUnits(graph: DependencyGraph, plan: PrunePlan): Set<number> {
+  const removed = new Set<number>();
+  for (const groupPlan of plan.groups)
+    for (const i of groupPlan.removed) removed.add(graph.group(groupPlan.id).units[i]!);
+  return removed;
 }
