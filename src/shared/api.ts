@@ -186,27 +186,7 @@ export interface PollardApi {
 
 // ---- how hosts carry calls ---------------------------------------------------------------
 
-/** The methods of PollardApi, in one list (the preload exposes exactly these). */
-const API_METHOD_SET = {
-  getSystemInfo: true,
-  getSettings: true,
-  updateSettings: true,
-  pickPath: true,
-  resolveFiles: true,
-  describeDataset: true,
-  inspectModel: true,
-  planCompression: true,
-  startJob: true,
-  cancelJob: true,
-  listJobs: true,
-  subscribe: true,
-  listRuns: true,
-  getRun: true,
-  resumeRun: true,
-  exportRun: true,
-  openFolder: true,
-} as const satisfies Record<keyof PollardApi, true>;
-export const POLLARD_API_METHODS = Object.keys(API_METHOD_SET) as (keyof PollardApi)[];
+export { POLLARD_API_METHODS, ipcChannel, JOB_MESSAGE_CHANNEL, REPLAY_CHANNEL } from './ipc';
 
 /**
  * What a host returns for one call, over IPC or HTTP: errors travel as data. The Electron
@@ -243,12 +223,6 @@ export function errorFromBridge(reason: unknown): PollardError {
   if (isSerializedError(reason)) return PollardError.from(reason);
   return new PollardError('internal', reason instanceof Error ? reason.message : String(reason));
 }
-
-/** IPC channel of a method in Electron; job events arrive on `JOB_MESSAGE_CHANNEL`. */
-export const ipcChannel = (method: string): string => `pollard:${method}`;
-export const JOB_MESSAGE_CHANNEL = 'pollard:job-message';
-/** Electron only: the buffered events of queued/running jobs, so a reloaded window recovers. */
-export const REPLAY_CHANNEL = 'pollard:replay';
 
 /** `pollard serve` URL paths (see the HTTP protocol in the README). */
 export const SERVE_PATHS = {
