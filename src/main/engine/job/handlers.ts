@@ -5,7 +5,8 @@
 import type { JobKind, SpecOf } from '../../../shared/jobs';
 import type { JobContext } from './context';
 
-export type JobResult = Record<string, unknown>;
+// An object; handlers return typed results (interfaces too, hence not Record<string, unknown>).
+export type JobResult = object;
 export type JobHandler<K extends JobKind> = (spec: SpecOf<K>, ctx: JobContext) => Promise<JobResult>;
 
 type HandlerLoaders = { [K in JobKind]: () => Promise<JobHandler<K>> };

@@ -52,7 +52,7 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
     });
     const handler = await loadHandler(spec.kind);
     const result = await handler(spec as never, ctx);
-    emit({ type: 'result', result });
+    emit({ type: 'result', result: result as Record<string, unknown> });
     await finish(0);
   } catch (error) {
     const serialized = serializeError(error);

@@ -1,0 +1,34 @@
+/** `info` job: every backend rung (used, or why not), energy sources, devices and versions. */
+import os from 'node:os';
+import type { SpecOf } from '../../../shared/jobs';
+import { POLLARD_VERSION } from '../../util/version';
+import { SAMPLE_DATASET } from '../../util/paths';
+import { probeBackends } from '../backend/ladder';
+import { probeEnergySources } from '../energy/sources';
+import { engineVersions } from '../versions';
+import type { JobContext } from './context';
+import type { JobResult } from './handlers';
+
+export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promise<JobResult> {
+  const [rungs, energySources] = await Promise.all([probeBackends(), probeEnergySources()]);
+  // The rung this process uses is "used"; the probe reports the others as available or not.
+  const backends = rungs.map((rung) =>
+    rung.name === ctx.backend.used ? { ...rung, status: 'used' as const } : rung,
+  );
+  const cpus = os.cpus();
+  return {
+    backend: ctx.backend.used,
+    device: ctx.backend.device,
+    pollardVersion: POLLARD_VERSION,
+    versions: engineVersions(),
+    backends,
+    energySources,
+    system: {
+      os: `${os.type()} ${os.release()} (${process.platform}-${process.arch})`,
+      cpu: cpus[0]?.model.trim() ?? 'unknown',
+      cores: cpus.length,
+      memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+      samplePath: SAMPLE_DATASET,
+    },
+  };
+}

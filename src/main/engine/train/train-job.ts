@@ -1,0 +1,140 @@
+/**
+ * `train` job: a baseline from a built-in architecture. Writes into the run folder:
+ *   checkpoints/   every epoch (resume continues from here)
+ *   model/         the trained model (tfjs layers format, with class names and normalisation)
+ *   training.json  history, evaluation on the test split, dataset and model SHA-256, energy
+ */
+import path from 'node:path';
+import type { SpecOf } from '../../../shared/jobs';
+import type { EnergyFigure, EvaluationResult } from '../../../shared/types';
+import { writeJsonAtomic } from '../../util/atomic';
+import { DEFAULT_NORMALIZATION, describeDataset, openDataset, splitValidation } from '../data';
+import { EnergyMeter } from '../energy/meter';
+import type { JobContext } from '../job/context';
+import { buildArchitecture } from '../model/architectures';
+import { measureModelFiles, modelSha256 } from '../model/model-files';
+import { summarizeModel } from '../model/summary';
+import { saveModel } from '../model/tfjs-layers-writer';
+import { sha256OfPath } from '../util/hash';
+import { evaluateModel } from './evaluate';
+import { type EpochMetrics, trainModel } from './loop';
+
+export interface TrainResult {
+  kind: 'train';
+  backend: string;
+  device: string;
+  runDir: string;
+  modelPath: string;
+  arch: string;
+  /** Top-1 on `evaluatedOn`, 0..1. */
+  accuracy: number;
+  loss: number;
+  top5?: number;
+  evaluatedOn: 'test' | 'validation';
+  params: number;
+  macs: number;
+  sizeBytes: number;
+  sizeGzipBytes: number;
+  /** Training throughput over this process's epochs. */
+  samplesPerSecond: number;
+  epochs: number;
+  stoppedEarly: boolean;
+  history: EpochMetrics[];
+  evaluation: EvaluationResult;
+  trainingEnergy: EnergyFigure;
+  datasetSha256: string;
+  modelSha256: string;
+}
+
+export const TRAINING_FILE = 'training.json';
+
+export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promise<TrainResult> {
+  ctx.emit({ type: 'stage', stage: 'open dataset', detail: spec.data });
+  const dataset = await openDataset(spec.data, spec.limit !== undefined ? { limit: spec.limit } : {});
+  const info = describeDataset(dataset);
+  for (const note of dataset.notes) ctx.log('info', note);
+  const { train, validation } =
+    spec.training.validationSplit > 0
+      ? splitValidation(dataset.train, spec.training.validationSplit, spec.seed)
+      : { train: dataset.train, validation: undefined };
+  const classes = dataset.classNames.length;
+  const normalization = DEFAULT_NORMALIZATION;
+  const model = buildArchitecture(spec.arch, dataset.shape, classes, spec.seed);
+  const meter = await EnergyMeter.start();
+  try {
+    const outcome = await trainModel(
+      model,
+      { train, ...(validation ? { validation } : {}), shape: dataset.shape, classes },
+      {
+        training: spec.training,
+        batchSize: spec.batchSize,
+        seed: spec.seed,
+        normalization,
+        checkpointDir: path.join(spec.out, 'checkpoints'),
+        resume: spec.resume,
+        stage: 'train',
+        energy: meter,
+      },
+      ctx,
+    );
+    const energyWindow = await meter.stop();
+
+    const evaluatedOn = dataset.test && dataset.test.count > 0 ? 'test' : 'validation';
+    const evaluationSplit = evaluatedOn === 'test' ? dataset.test! : (validation ?? dataset.train);
+    ctx.emit({ type: 'stage', stage: 'evaluate', detail: `${evaluationSplit.count} ${evaluatedOn} samples` });
+    const evaluation = await evaluateModel(
+      model,
+      evaluationSplit,
+      dataset.shape,
+      classes,
+      { batchSize: spec.batchSize, normalization, classNames: dataset.classNames, stage: 'evaluate' },
+      ctx,
+    );
+
+    ctx.emit({ type: 'stage', stage: 'save model' });
+    const modelDir = path.join(spec.out, 'model');
+    const saved = await saveModel(model, modelDir, {
+      metadata: {
+        classNames: dataset.classNames,
+        normalization,
+        producedBy: { kind: 'train', arch: spec.arch, dataset: spec.data, seed: spec.seed },
+      },
+    });
+    const sizes = await measureModelFiles(saved.files);
+    const summary = summarizeModel(model, { sizes });
+    const [datasetSha256, modelHash] = await Promise.all([sha256OfPath(spec.data), modelSha256(saved.files)]);
+    const result: TrainResult = {
+      kind: 'train',
+      backend: ctx.backend.used,
+      device: ctx.backend.device,
+      runDir: spec.out,
+      modelPath: modelDir,
+      arch: spec.arch,
+      accuracy: evaluation.accuracy,
+      loss: evaluation.loss,
+      ...(evaluation.top5 !== undefined ? { top5: evaluation.top5 } : {}),
+      evaluatedOn,
+      params: summary.params,
+      macs: summary.macs,
+      sizeBytes: sizes.bytes,
+      sizeGzipBytes: sizes.gzipBytes,
+      samplesPerSecond: outcome.samplesPerSecond,
+      epochs: outcome.epochsCompleted,
+      stoppedEarly: outcome.stoppedEarly,
+      history: outcome.history,
+      evaluation,
+      trainingEnergy: energyWindow.total,
+      datasetSha256,
+      modelSha256: modelHash,
+    };
+    await writeJsonAtomic(path.join(spec.out, TRAINING_FILE), {
+      ...result,
+      dataset: info,
+      layers: summary.layers,
+    });
+    return result;
+  } finally {
+    await meter.stop();
+    model.dispose();
+  }
+}
