@@ -34,7 +34,13 @@ export function refuseUnsafeConfig(file: string, config: unknown): void {
       return;
     }
     if (!isRecord(value)) return;
-    const here = typeof value.name === 'string' ? [...path, value.name] : path;
+    const ownName =
+      typeof value.name === 'string'
+        ? value.name
+        : isRecord(value.config) && typeof value.config.name === 'string'
+          ? value.config.name
+          : undefined;
+    const here = ownName !== undefined && path[path.length - 1] !== ownName ? [...path, ownName] : path;
     const className = value.class_name;
     const module = value.module;
     if (typeof module === 'string' && module !== '' && !KERAS_MODULE.test(module)) {
