@@ -212,6 +212,19 @@ describe('saveModel + readTfjsLayersModel round trip', () => {
     model.dispose();
   });
 
+  it('refuses to write a model with a layer the reader would refuse, leaving nothing behind', async () => {
+    const a = tfl.input({ shape: [3], name: 'a' });
+    const b = tfl.input({ shape: [3], name: 'b' });
+    const dot = tfl.layers.dot({ axes: 1, name: 'dot' }).apply([a, b]) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: [a, b], outputs: dot });
+    const dir = path.join(root, 'dot');
+    await expect(saveModel(model, dir)).rejects.toThrow(
+      `${dir}: unsupported layer "dot" (class_name "Dot"): Dot layers are not supported yet`,
+    );
+    await expect(fs.stat(dir)).rejects.toThrow();
+    model.dispose();
+  });
+
   it('replaces an existing folder atomically, leaving no temporary folders behind', async () => {
     const dir = path.join(root, 'replace');
     const a = makeCnn(9);

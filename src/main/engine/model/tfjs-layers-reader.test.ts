@@ -220,6 +220,14 @@ describe('readTfjsLayersModel refuses unsupported content (SECURITY 4)', () => {
     },
   );
 
+  it('refuses a 100 MB model.json by its size, before reading it', async () => {
+    const file = path.join(root, 'huge', 'model.json');
+    await fs.mkdir(path.dirname(file));
+    await fs.writeFile(file, '');
+    await fs.truncate(file, 100 * 1024 * 1024); // sparse: nothing is written
+    await expectRefusal(file, `${file}: JSON is 100.0 MB, over the 64.0 MB limit`);
+  });
+
   it('refuses graph models with a conversion hint', async () => {
     const file = await modelDir((json) => {
       json.format = 'graph-model';

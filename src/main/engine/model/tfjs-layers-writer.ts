@@ -12,6 +12,7 @@ import { replaceDirectoryAtomic } from '../../util/atomic';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
 import { pollardMetadataEntry } from './model-metadata';
+import { validateTopology } from './validate-topology';
 import type { ModelMetadata } from './types';
 import type { StoredDtype } from './weights-manifest';
 import type { ManifestQuantization, WeightQuantization } from './weight-quantization';
@@ -127,6 +128,8 @@ export async function saveModel(
   }
   const artifacts = await captureArtifacts(model);
   restoreDepthMultipliers(artifacts.modelTopology, model);
+  // Never write a model that Pollard's own reader would refuse to open again.
+  validateTopology(artifacts.modelTopology, dir);
   const raw = joinWeightData(artifacts.weightData);
   const specs = artifacts.weightSpecs ?? [];
 
