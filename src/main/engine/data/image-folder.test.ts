@@ -224,7 +224,15 @@ describe('image-folder importer', () => {
     await expectError(
       openDataset(root),
       'bad-input',
-      `${bad}: cannot be read as an image (Input file contains unsupported image format)`,
+      `${bad}: is not a PNG, JPEG or WebP file (judged by its first bytes)`,
+    );
+    // A PNG signature followed by garbage.
+    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    await fs.writeFile(bad, Buffer.concat([signature, Buffer.alloc(40, 7)]));
+    await expectError(
+      openDataset(root),
+      'bad-input',
+      `${bad}: cannot be read as an image (Input file has corrupt header)`,
     );
     // A good header with the pixel data cut off fails when decoded.
     const big = await sharp(
@@ -269,7 +277,7 @@ describe('image-folder importer', () => {
     await expectError(
       openDataset(root),
       'bad-input',
-      `${svg}: is a svg image; only PNG, JPEG and WebP are read`,
+      `${svg}: is not a PNG, JPEG or WebP file (judged by its first bytes)`,
     );
   });
 

@@ -15,7 +15,7 @@
  * - Samples are ordered round-robin across classes (the first image of every class, then the
  *   second, ...), so `limit` keeps the classes balanced; files within a class by name.
  * - Refused: symbolic links leading out of the root, files that are not PNG, JPEG or WebP
- *   inside (SVG, GIF, ... renamed), images declaring more than MAX_IMAGE_PIXELS pixels
+ *   by their first bytes (SVG, GIF, ... renamed; no other libvips loader runs), images declaring more than MAX_IMAGE_PIXELS pixels
  *   (decompression bombs, checked from the header before decoding), corrupt images, empty
  *   class folders, and a total over the memory cap (checked before any pixel is decoded).
  * - Ignored (and counted in the notes): files without an image extension, subfolders inside
@@ -159,8 +159,33 @@ function sharpMessage(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/:\s*$/, '');
 }
 
+/**
+ * Whether the file starts like PNG, JPEG or WebP. Checked before libvips sees the file, so no
+ * other loader (SVG, PDF, TIFF, ...) ever parses a file from a dataset folder.
+ */
+async function hasImageSignature(file: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const head = Buffer.alloc(12);
+    const { bytesRead } = await handle.read(head, 0, 12, 0);
+    if (bytesRead < 12) return false;
+    const png = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+    const webp = head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP';
+    return png || jpeg || webp;
+  } catch (error) {
+    throw ioError(file, `cannot be read (${(error as Error).message})`);
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** Header only: size, grayscale, alpha. Refuses other formats and decompression bombs. */
 async function readHeader(file: string): Promise<ImageHeader> {
+  if (!(await hasImageSignature(file))) {
+    throw badInput(file, 'is not a PNG, JPEG or WebP file (judged by its first bytes)');
+  }
   let metadata: Metadata;
   try {
     // The header is read without a pixel limit so a bomb can be reported with its size.
