@@ -50,8 +50,13 @@ describe('EnergyMeter', () => {
       watts: 250,
       total: { joules: 500, label: 'measured:counter', source: 'fake rapl + fake nvml' },
     });
+    const first = meter.sample();
+    now = 2050; // within sampleIntervalMs (100 ms): the last reading is repeated, nothing is read
+    expect(meter.sample()).toBe(first);
+    now = 2100;
+    expect(meter.sample().total.joules).toBe(525);
     const whole = await meter.stop();
-    expect(whole.total.joules).toBe(500);
+    expect(whole.total.joules).toBe(525);
     expect(await meter.stop()).toBe(whole);
   });
 

@@ -66,6 +66,8 @@ export type IdlePower = Record<string, number | null>;
 export interface MeterOptions {
   sources?: EnergySource[];
   clock?: Clock;
+  /** `sample()` reads the sources at most this often and repeats its last answer in between. Default 100 ms. */
+  sampleIntervalMs?: number;
 }
 
 interface OpenSource {
@@ -83,11 +85,19 @@ export class EnergyMeter {
   private readonly clock: Clock;
   private readonly start: EnergySnapshot;
   private stopped: EnergyWindow | null = null;
+  private readonly sampleIntervalMs: number;
+  private lastSample: { at: number; live: LiveEnergy } | null = null;
 
-  private constructor(states: MeterSourceState[], open: OpenSource[], clock: Clock) {
+  private constructor(
+    states: MeterSourceState[],
+    open: OpenSource[],
+    clock: Clock,
+    sampleIntervalMs: number,
+  ) {
     this.states = states;
     this.open = open;
     this.clock = clock;
+    this.sampleIntervalMs = sampleIntervalMs;
     this.start = this.snapshot();
   }
 
@@ -124,7 +134,7 @@ export class EnergyMeter {
         states.push({ ...base, status: 'unavailable', label: 'unavailable', reason: errorMessage(error) });
       }
     }
-    return new EnergyMeter(states, open, options.clock ?? systemClock);
+    return new EnergyMeter(states, open, options.clock ?? systemClock, options.sampleIntervalMs ?? 100);
   }
 
   /** Reads every open source now: microseconds for counters and the CPU model. */
@@ -243,15 +253,22 @@ export class EnergyMeter {
     };
   }
 
-  /** Live power and energy since the meter started, for batch and epoch events. */
+  /**
+   * Live power and energy since the meter started, for batch and epoch events. Cheap enough for
+   * every batch: within `sampleIntervalMs` of the last reading it repeats that reading.
+   */
   sample(): LiveEnergy {
+    const now = this.clock();
+    if (this.lastSample && now - this.lastSample.at < this.sampleIntervalMs) return this.lastSample.live;
     const window = this.window(this.start, this.snapshot());
     let watts: number | null = window.totalIds.length > 0 ? 0 : null;
     for (const id of window.totalIds) {
       const value = this.open.find((candidate) => candidate.state.id === id)?.reader.watts() ?? null;
       watts = watts === null || value === null ? null : watts + value;
     }
-    return { watts, total: window.total };
+    const live = { watts, total: window.total };
+    this.lastSample = { at: now, live };
+    return live;
   }
 
   /** Closes every reader; the window covers the whole session. Idempotent. */

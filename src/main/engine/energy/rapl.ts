@@ -12,7 +12,7 @@
  * Counters wrap at `max_energy_range_uj`; a background poll keeps reads closer together than
  * one wrap period, however long the gaps between the meter's marks.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import {
   errorMessage,
@@ -162,24 +162,41 @@ class RaplReader implements EnergyReader {
   private failed: string | null = null;
   private readonly timer: NodeJS.Timeout;
 
+  /** Open descriptors re-read with pread at offset 0: one syscall per counter per mark. */
+  private readonly fds: number[] | null;
+  private readonly buffer = Buffer.alloc(32);
+
   constructor(
     private readonly zones: RaplZone[],
     private readonly root: string,
-    private readonly readText: (file: string) => string,
+    private readonly readText: ((file: string) => string) | null,
     private readonly clock: Clock,
     pollMs: number,
   ) {
     this.source = describeZones(zones);
+    this.fds = readText === null ? zones.map((zone) => this.openZone(zone)) : null;
     this.covers = zones.some((zone) => zone.kind === 'dram') ? ['cpu', 'dram'] : ['cpu'];
-    this.last = zones.map((zone) => this.readZone(zone));
+    this.last = zones.map((zone, i) => this.readZone(zone, i));
     this.wattsFrom = { at: this.clock(), joules: 0 };
     this.timer = setInterval(() => this.mark(), pollMs);
     this.timer.unref();
   }
 
-  private readZone(zone: RaplZone): number {
+  private openZone(zone: RaplZone): number {
     try {
-      return parseMicrojoules(this.readText(zone.energyFile), zone.energyFile);
+      return openSync(zone.energyFile, 'r');
+    } catch (error) {
+      throw new Error(
+        isPermissionError(error) ? raplPermissionHint(this.root, zone.energyFile) : errorMessage(error),
+      );
+    }
+  }
+
+  private readZone(zone: RaplZone, i: number): number {
+    try {
+      if (this.fds === null) return parseMicrojoules(this.readText!(zone.energyFile), zone.energyFile);
+      const length = readSync(this.fds[i]!, this.buffer, 0, this.buffer.length, 0);
+      return parseMicrojoules(this.buffer.toString('latin1', 0, length), zone.energyFile);
     } catch (error) {
       throw new Error(
         isPermissionError(error) ? raplPermissionHint(this.root, zone.energyFile) : errorMessage(error),
@@ -193,7 +210,7 @@ class RaplReader implements EnergyReader {
       try {
         let microjoules = 0;
         this.zones.forEach((zone, i) => {
-          const raw = this.readZone(zone);
+          const raw = this.readZone(zone, i);
           const previous = this.last[i]!;
           microjoules += raw >= previous ? raw - previous : raw + zone.maxRangeMicrojoules - previous;
           this.last[i] = raw;
@@ -226,6 +243,7 @@ class RaplReader implements EnergyReader {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    for (const fd of this.fds ?? []) closeSync(fd);
   }
 }
 
@@ -238,6 +256,7 @@ export class RaplSource implements EnergySource {
   private readonly clock: Clock;
   private readonly platform: NodeJS.Platform;
   private readonly readText: (file: string) => string;
+  private readonly injectedReadText: ((file: string) => string) | null;
   private readonly pollMs: number | undefined;
 
   constructor(options: RaplOptions = {}) {
@@ -245,6 +264,7 @@ export class RaplSource implements EnergySource {
     this.clock = options.clock ?? systemClock;
     this.platform = options.platform ?? process.platform;
     this.readText = options.readText ?? ((file) => readFileSync(file, 'utf8'));
+    this.injectedReadText = options.readText ?? null;
     this.pollMs = options.pollMs;
   }
 
@@ -278,6 +298,6 @@ export class RaplSource implements EnergySource {
     // A quarter of the shortest wrap period at 500 W per zone, kept between 1 s and 60 s.
     const wrapSeconds = Math.min(...counted.map((zone) => zone.maxRangeMicrojoules / 1e6 / 500));
     const pollMs = this.pollMs ?? Math.min(60_000, Math.max(1000, (wrapSeconds * 1000) / 4));
-    return new RaplReader(counted, this.root, this.readText, this.clock, pollMs);
+    return new RaplReader(counted, this.root, this.injectedReadText, this.clock, pollMs);
   }
 }
