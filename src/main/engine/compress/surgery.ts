@@ -21,8 +21,13 @@ function layerConfigs(topology: JsonObject): JsonObject[] {
   return layers.map((entry) => entry.config as JsonObject);
 }
 
+/**
+ * The sliced copy of a weight, in a buffer of its own: the wasm backend's GatherV2 returns a
+ * reshape of a rank-4 buffer, and its FusedConv2D checks the buffer's recorded rank, so a
+ * gathered bias assigned to a conv layer would fail there ("only supports rank-1 bias").
+ */
 function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Tensor {
-  return tf.tidy(() => {
+  const selected = tf.tidy(() => {
     let out = tensor;
     axes?.forEach((indices, axis) => {
       if (indices && indices.length !== out.shape[axis])
@@ -30,6 +35,9 @@ function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Tensor {
     });
     return out === tensor ? tf.clone(tensor) : out;
   });
+  const fresh = tf.tensor(selected.dataSync(), selected.shape, selected.dtype);
+  selected.dispose();
+  return fresh;
 }
 
 /** A new model without the given units; the source model is left untouched. */
