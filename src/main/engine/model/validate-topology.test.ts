@@ -54,6 +54,17 @@ describe('validateTopology: class names are allow-listed', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('does not copy prototype keys from objects that did not come through parseJsonSafe', () => {
+    const config = JSON.parse('{"name": "x", "units": 2, "__proto__": {"polluted": true}}') as Record<
+      string,
+      unknown
+    >;
+    const { model } = validateTopology(sequential([input, { class_name: 'Dense', config }]), FILE);
+    const clean = (model.config.layers as { config: Record<string, unknown> }[])[1]!.config;
+    expect(Object.getPrototypeOf(clean)).toBe(Object.prototype);
+    expect(clean.polluted).toBeUndefined();
+  });
+
   it('refuses a top level that is not a model, and a layer inside a wrapper', () => {
     expect(() => validateTopology(layer('Dense'), FILE)).toThrow(
       '/models/m/model.json: modelTopology: top-level class_name "Dense" is not a model (expected Sequential or Model)',

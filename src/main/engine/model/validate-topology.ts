@@ -30,6 +30,13 @@ export interface LayerEntry extends JsonRecord {
   config: JsonRecord;
 }
 
+/** Keys that would set a prototype when copied; safe-json drops them, this guards other callers. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function safeEntries(record: JsonRecord): [string, unknown][] {
+  return Object.entries(record).filter(([key]) => !FORBIDDEN_KEYS.has(key));
+}
+
 /** Longest accepted layer or model name; real names are short, a 1 MB name is an attack on the UI. */
 const MAX_NAME_LENGTH = 256;
 
@@ -140,7 +147,7 @@ class TopologyValidator {
   /** Copy a config, checking every value by what its key means to tfjs. */
   private layerConfig(className: string, config: JsonRecord, label: string): JsonRecord {
     const clean: JsonRecord = {};
-    for (const [key, value] of Object.entries(config)) {
+    for (const [key, value] of safeEntries(config)) {
       clean[key] = this.configValue(className, key, value, label);
     }
     if (className === 'Bidirectional' || className === 'TimeDistributed') {
@@ -186,7 +193,7 @@ class TopologyValidator {
         this.refuse(`${label}: unsupported object ${describeValue(value.class_name)} in "${key}"`);
       }
       const copy: JsonRecord = {};
-      for (const [k, v] of Object.entries(value)) copy[k] = this.plainValue(v, label, key);
+      for (const [k, v] of safeEntries(value)) copy[k] = this.plainValue(v, label, key);
       return copy;
     }
     return value;
@@ -194,7 +201,7 @@ class TopologyValidator {
 
   private plainConfig(config: JsonRecord, skip: string[]): JsonRecord {
     const copy: JsonRecord = {};
-    for (const [key, value] of Object.entries(config)) {
+    for (const [key, value] of safeEntries(config)) {
       if (!skip.includes(key)) copy[key] = this.plainValue(value, 'model', key);
     }
     return copy;
