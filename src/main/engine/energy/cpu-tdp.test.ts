@@ -36,6 +36,7 @@ describe('TDP table', () => {
     expect(rateCpu('AMD EPYC 7763 64-Core Processor', 256).watts).toBe(560); // two sockets
     const fallback = rateCpu('AMD EPYC', 2);
     expect(fallback.watts).toBe(8);
+    expect(fallback.brief).toBe('"AMD EPYC" not in the TDP table: assumed 4 W × 2 logical CPUs');
     expect(fallback.detail).toBe(
       `no TDP entry for "AMD EPYC": 4 W × 2 logical CPUs = 8 W (${BUNDLED_CPU_TDP_TABLE.fallback.note})`,
     );
@@ -74,6 +75,7 @@ describe('load curve and utilisation', () => {
         "TDP table: AMD EPYC 7763 64-Core Processor 280 W = 280 W (AMD product specification pages (amd.com, 'Default TDP')); machine-wide utilisation; linear load curve, idle 10 % of TDP",
     });
     const reader = await source.open();
+    expect(reader.source).toBe('CPU model: AMD EPYC 7763 64-Core Processor 280 W TDP, linear load curve');
     const start = reader.mark();
     writeFileSync(file, stat(350, 100, 850, 100)); // +300 busy of +400: 75 %
     now = 2000;

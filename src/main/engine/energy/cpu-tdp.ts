@@ -59,8 +59,10 @@ export interface CpuPowerRating {
   /** Power attributed to the CPUs this OS sees at full load. */
   watts: number;
   entry: CpuTdpEntry | null;
-  /** How `watts` was found, for the figure's source. */
+  /** How `watts` was found, with the table's source or the fallback's caveat (for `pollard info`). */
   detail: string;
+  /** The same in a few words, for a figure's `source`. */
+  brief: string;
 }
 
 /** TDP attributed to the CPUs this OS sees, from the table or its fallback. */
@@ -78,6 +80,7 @@ export function rateCpu(
       watts,
       entry,
       detail: `TDP table: ${name} ${entry.tdpWatts} W${share} = ${round(watts)} W (${table.sources[entry.source] ?? entry.source})`,
+      brief: `${name} ${entry.tdpWatts} W TDP${share}`,
     };
   }
   const watts = table.fallback.wattsPerLogicalCpu * logicalCpus;
@@ -85,6 +88,7 @@ export function rateCpu(
     watts,
     entry: null,
     detail: `no TDP entry for "${name}": ${table.fallback.wattsPerLogicalCpu} W × ${logicalCpus} logical CPUs = ${round(watts)} W (${table.fallback.note})`,
+    brief: `"${name}" not in the TDP table: assumed ${table.fallback.wattsPerLogicalCpu} W × ${logicalCpus} logical CPUs`,
   };
 }
 
@@ -220,7 +224,7 @@ export class CpuTdpSource implements EnergySource {
     };
   }
 
-  private describe(): { rating: CpuPowerRating; source: string } {
+  private describe(): { rating: CpuPowerRating; detail: string; source: string } {
     const model = this.options.cpuModel ?? os.cpus()[0]?.model ?? 'unknown CPU';
     const logicalCpus = this.options.logicalCpus ?? Math.max(1, os.cpus().length);
     const rating = rateCpu(model, logicalCpus, this.options.table);
@@ -229,11 +233,15 @@ export class CpuTdpSource implements EnergySource {
       curve.kind === 'linear'
         ? `linear load curve, idle ${Math.round(curve.idleFraction * 100)} % of TDP`
         : 'cubic load curve (CodeCarbon machine mode)';
-    return { rating, source: `${rating.detail}; machine-wide utilisation; ${curveText}` };
+    return {
+      rating,
+      detail: `${rating.detail}; machine-wide utilisation; ${curveText}`,
+      source: `CPU model: ${rating.brief}, ${curve.kind} load curve`,
+    };
   }
 
   async probe(): Promise<ProbeResult> {
-    return { ok: true, detail: this.describe().source, label: 'modelled:tdp-load' };
+    return { ok: true, detail: this.describe().detail, label: 'modelled:tdp-load' };
   }
 
   async open(): Promise<EnergyReader> {
