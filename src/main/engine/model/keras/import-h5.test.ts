@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PollardError } from '../../../../shared/errors';
 import { tf } from '../../tf';
+import { openModel } from '../registry';
 import { openKerasH5, openKerasWeightsH5 } from './import-h5';
 import { makeTempDir, writeKeras2H5, type FixtureWeight } from './test-fixtures';
 
@@ -368,6 +369,20 @@ describe('weights-only .h5 with its architecture beside it', () => {
     expect(y[0]).toBeCloseTo(5.1, 4);
     expect(y[1]).toBeCloseTo(1.2, 4);
     loaded.model.dispose();
+  });
+
+  it('is found by the model registry from the folder or the .h5 itself', async () => {
+    const sub = path.join(dir, 'weights-only-registry');
+    await fs.mkdir(sub);
+    const weights = path.join(sub, 'weights.h5');
+    await writeKeras2H5(weights, undefined, layersWith(denseWeights(), bnWeights()), { weightsOnly: true });
+    await fs.writeFile(path.join(sub, 'architecture.json'), JSON.stringify(denseBnAddConfig()));
+    for (const target of [sub, weights]) {
+      const loaded = await openModel(target);
+      expect(loaded.format).toBe('keras-weights-h5');
+      expect(loaded.model.countParams()).toBe(14);
+      loaded.model.dispose();
+    }
   });
 
   it('opens weights with a tfjs model.json architecture', async () => {
