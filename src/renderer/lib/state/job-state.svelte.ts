@@ -42,6 +42,7 @@ export class JobState implements JobModel {
   startedAt = $state<number | null>(null);
 
   readonly finished = $derived(isTerminal(this.phase));
+  private readonly waiting: ((phase: JobPhase) => void)[] = [];
 
   constructor(jobId: string, kind: JobKind | null = null) {
     this.jobId = jobId;
@@ -49,7 +50,20 @@ export class JobState implements JobModel {
   }
 
   apply(event: JobEvent): boolean {
-    return applyJobEvent(this, event);
+    const applied = applyJobEvent(this, event);
+    if (applied) this.settle();
+    return applied;
+  }
+
+  /** Resolves with the final phase once the job has completed, failed or been cancelled. */
+  done(): Promise<JobPhase> {
+    if (isTerminal(this.phase)) return Promise.resolve(this.phase);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private settle(): void {
+    if (!isTerminal(this.phase)) return;
+    for (const resolve of this.waiting.splice(0)) resolve(this.phase);
   }
 
   /** Take what the host's status knows that the events did not say (e.g. a job that ended before this window opened). */
@@ -62,6 +76,7 @@ export class JobState implements JobModel {
       this.phase = status.state;
       if (status.result) this.result = status.result;
       if (status.error) this.error = status.error;
+      this.settle();
     }
   }
 }

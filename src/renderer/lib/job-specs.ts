@@ -1,0 +1,168 @@
+/**
+ * The job specs the wizard sends, built from its choices. Specs that write a run folder leave
+ * `out` to the host, which puts a new folder under the runs directory (settings); the API type
+ * still says `out: string`, so `hostRunFolder` marks the one place where it is left out.
+ */
+import type {
+  ArchitectureName,
+  CompressionMethod,
+  Criterion,
+  JobSpecInput,
+  QuantDtype,
+} from '../../shared/jobs';
+
+type Spec<K extends JobSpecInput['kind']> = Extract<JobSpecInput, { kind: K }>;
+
+function hostRunFolder<K extends JobSpecInput['kind']>(spec: Omit<Spec<K>, 'out'>): Spec<K> {
+  return spec as Spec<K>;
+}
+
+export interface DataChoice {
+  model: string;
+  data: string;
+  /** Only the first N samples of each split (quick trial runs). */
+  limit?: number | null;
+}
+
+export interface MethodChoice {
+  method: CompressionMethod;
+  /** Fraction of MACs to remove (structured). */
+  targetMacs: number;
+  /** Fraction of weights set to zero (magnitude). */
+  sparsity: number;
+  dtype: QuantDtype;
+  criterion: Criterion;
+  granularity: 'tensor' | 'channel';
+  finetuneEpochs: number;
+}
+
+export interface MethodInfo {
+  title: string;
+  explanation: string;
+  prunes: boolean;
+  quantizes: boolean;
+  finetunes: boolean;
+  defaults: Partial<MethodChoice>;
+}
+
+export const METHODS: Record<CompressionMethod, MethodInfo> = {
+  structured: {
+    title: 'Structured pruning',
+    explanation:
+      'Removes whole filters and channels, so the model is genuinely smaller and faster on any backend; fine-tuning recovers the accuracy.',
+    prunes: true,
+    quantizes: false,
+    finetunes: true,
+    defaults: { targetMacs: 0.5, criterion: 'l1', finetuneEpochs: 2 },
+  },
+  magnitude: {
+    title: 'Magnitude pruning',
+    explanation:
+      'Sets the smallest weights to zero: the file compresses far better, but dense kernels run no faster.',
+    prunes: false,
+    quantizes: false,
+    finetunes: true,
+    defaults: { sparsity: 0.8, finetuneEpochs: 2 },
+  },
+  quantize: {
+    title: 'Quantization',
+    explanation:
+      'Stores the weights in 8 or 16 bits instead of 32: about 4× (uint8) or 2× smaller, no training.',
+    prunes: false,
+    quantizes: true,
+    finetunes: false,
+    defaults: { dtype: 'uint8' },
+  },
+  qat: {
+    title: 'Quantization-aware training',
+    explanation:
+      'Fine-tunes with the 8-bit rounding in the loop, so less accuracy is lost than when quantizing afterwards.',
+    prunes: false,
+    quantizes: true,
+    finetunes: true,
+    defaults: { dtype: 'uint8', granularity: 'channel', finetuneEpochs: 2 },
+  },
+  'structured+quantize': {
+    title: 'Prune + quantize',
+    explanation:
+      'Prunes channels, fine-tunes, then stores the weights in 8 bits: the smallest, fastest result.',
+    prunes: true,
+    quantizes: true,
+    finetunes: true,
+    defaults: { targetMacs: 0.5, criterion: 'l1', dtype: 'uint8', finetuneEpochs: 2 },
+  },
+};
+
+export const DEFAULT_METHOD_CHOICE: MethodChoice = {
+  method: 'structured',
+  targetMacs: 0.5,
+  sparsity: 0.8,
+  dtype: 'uint8',
+  criterion: 'l1',
+  granularity: 'channel',
+  finetuneEpochs: 2,
+};
+
+/** The choice with the method's defaults applied (switching methods resets its own options). */
+export function withMethodDefaults(choice: MethodChoice, method: CompressionMethod): MethodChoice {
+  return { ...choice, ...METHODS[method].defaults, method };
+}
+
+const limitOf = (limit: number | null | undefined): { limit?: number } =>
+  limit !== null && limit !== undefined && limit > 0 ? { limit: Math.floor(limit) } : {};
+
+export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'compress'> {
+  const info = METHODS[choice.method];
+  return hostRunFolder<'compress'>({
+    kind: 'compress',
+    model: data.model,
+    data: data.data,
+    method: choice.method,
+    ...(info.prunes ? { targetMacs: choice.targetMacs, criterion: choice.criterion } : {}),
+    ...(choice.method === 'magnitude' ? { sparsity: choice.sparsity } : {}),
+    ...(info.quantizes ? { dtype: choice.dtype } : {}),
+    ...(choice.method === 'qat' ? { granularity: choice.granularity } : {}),
+    finetuneEpochs: info.finetunes ? choice.finetuneEpochs : 0,
+    ...limitOf(data.limit),
+  });
+}
+
+export function trainSpec(options: {
+  data: string;
+  arch: ArchitectureName;
+  epochs: number;
+  limit?: number | null;
+}): Spec<'train'> {
+  return hostRunFolder<'train'>({
+    kind: 'train',
+    data: options.data,
+    arch: options.arch,
+    training: { epochs: options.epochs },
+    ...limitOf(options.limit),
+  });
+}
+
+export function evaluateSpec(data: DataChoice): Spec<'evaluate'> {
+  return { kind: 'evaluate', model: data.model, data: data.data, ...limitOf(data.limit) };
+}
+
+/** The criterion a dry run can use: Taylor needs a calibration batch, which a plan has no data for. */
+export function planCriterion(criterion: Criterion): Criterion {
+  return criterion === 'taylor' ? 'l1' : criterion;
+}
+
+export function planSpec(model: string, criterion: Criterion): Spec<'plan'> {
+  return { kind: 'plan', model, by: 'macs', criterion: planCriterion(criterion) };
+}
+
+export function sensitivitySpec(data: DataChoice, criterion: Criterion): Spec<'sensitivity'> {
+  return hostRunFolder<'sensitivity'>({
+    kind: 'sensitivity',
+    model: data.model,
+    data: data.data,
+    criterion,
+    // A sensitivity sweep evaluates the model ~9× per layer: keep each evaluation small.
+    samples: Math.min(500, data.limit ?? 500),
+    ...limitOf(data.limit),
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * One subscription to the host's event stream for the whole window; each message goes to the
+ * JobState of its job, created on first sight (so a reloaded page picks up running jobs from
+ * the replayed events).
+ */
+import type { JobStatus, PollardApi } from '../../../shared/api';
+import type { JobKind, JobSpecInput } from '../../../shared/jobs';
+import { JobState } from './job-state.svelte';
+
+export class JobHub {
+  private readonly jobs = new Map<string, JobState>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly api: PollardApi) {}
+
+  /** Start listening; returns the jobs the host had queued or running when this window opened. */
+  async connect(): Promise<JobState[]> {
+    this.unsubscribe ??= this.api.subscribe((message) => this.job(message.jobId).apply(message.event));
+    const statuses = await this.api.listJobs();
+    return statuses.filter((s) => s.state === 'queued' || s.state === 'running').map((s) => this.track(s));
+  }
+
+  disconnect(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  job(jobId: string, kind: JobKind | null = null): JobState {
+    let job = this.jobs.get(jobId);
+    if (!job) {
+      job = new JobState(jobId, kind);
+      this.jobs.set(jobId, job);
+    }
+    return job;
+  }
+
+  track(status: JobStatus): JobState {
+    const job = this.job(status.jobId, status.kind);
+    job.sync(status);
+    return job;
+  }
+
+  async start(spec: JobSpecInput): Promise<JobState> {
+    return this.track(await this.api.startJob(spec));
+  }
+
+  async resume(runDir: string): Promise<JobState> {
+    return this.track(await this.api.resumeRun(runDir));
+  }
+
+  async cancel(job: JobState): Promise<void> {
+    await this.api.cancelJob(job.jobId);
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * The wizard's state, kept across steps: what was chosen, what the host said about it, and
+ * the jobs started for it. Components read the fields and call the actions; every action
+ * catches its own errors and puts them where the step shows them inline.
+ */
+import type {
+  DatasetPreview,
+  ExportRequest,
+  ExportResult,
+  PollardApi,
+  RunDetails,
+  SystemInfo,
+} from '../../../shared/api';
+import { PollardError } from '../../../shared/errors';
+import type { ArchitectureName, CompressionMethod } from '../../../shared/jobs';
+import type { ModelSummary } from '../../../shared/types';
+import type { HostKind } from '../bridge';
+import { relativePathOf } from '../files';
+import { type CompressionView, isCompressionResult, parseCompressionResult } from '../compression-result';
+import {
+  compressSpec,
+  DEFAULT_METHOD_CHOICE,
+  evaluateSpec,
+  type MethodChoice,
+  planSpec,
+  sensitivitySpec,
+  trainSpec,
+  withMethodDefaults,
+} from '../job-specs';
+import { parsePlanSweep, type PlanSweep } from '../plan-sweep';
+import { parseSensitivityResult, type SensitivityView } from '../sensitivity-result';
+import type { JobHub } from './job-hub';
+import type { JobState } from './job-state.svelte';
+
+export const STEPS = ['dataset', 'model', 'method', 'run', 'results', 'export'] as const;
+export type Step = (typeof STEPS)[number];
+export const STEP_TITLES: Record<Step, string> = {
+  dataset: 'Dataset',
+  model: 'Model',
+  method: 'Method',
+  run: 'Run',
+  results: 'Results',
+  export: 'Export',
+};
+
+export type View = 'wizard' | 'runs' | 'settings' | 'about';
+
+/** An error as a step shows it: what the user gave (file names) and the host's one-line message. */
+export interface InlineError {
+  source?: string;
+  message: string;
+}
+
+export function inlineError(error: unknown, source?: string): InlineError {
+  const message =
+    error instanceof PollardError || error instanceof Error
+      ? error.message
+      : String(error ?? 'unknown error');
+  return { ...(source ? { source } : {}), message };
+}
+
+/** `runDir` + "/export", with the separator the host's paths use. */
+export function exportFolderOf(runDir: string): string {
+  const separator = runDir.includes('\\') && !runDir.includes('/') ? '\\' : '/';
+  return `${runDir.replace(/[\\/]+$/, '')}${separator}export`;
+}
+
+export class WizardState {
+  view = $state<View>('wizard');
+  step = $state<Step>('dataset');
+  systemInfo = $state.raw<SystemInfo | null>(null);
+  /** The bundled sample dataset, where the host says where it is. */
+  readonly samplePath = $derived.by(() => {
+    const path = this.systemInfo?.system.samplePath;
+    return typeof path === 'string' && path.length > 0 ? path : null;
+  });
+
+  // ---- dataset ----
+  datasetPath = $state<string | null>(null);
+  /** What the user gave: a file name, a folder name, or "bundled sample". */
+  datasetLabel = $state<string | null>(null);
+  dataset = $state.raw<DatasetPreview | null>(null);
+  datasetError = $state.raw<InlineError | null>(null);
+  datasetBusy = $state<string | null>(null);
+  /** Use only the first N samples of each split in every job (quick trials); null: all. */
+  limit = $state<number | null>(null);
+
+  // ---- model ----
+  modelPath = $state<string | null>(null);
+  modelLabel = $state<string | null>(null);
+  model = $state.raw<ModelSummary | null>(null);
+  modelError = $state.raw<InlineError | null>(null);
+  modelBusy = $state<string | null>(null);
+  arch = $state<ArchitectureName>('lenet');
+  epochs = $state(1);
+  trainJob = $state.raw<JobState | null>(null);
+  evaluateJob = $state.raw<JobState | null>(null);
+  baselineAccuracy = $state<number | null>(null);
+
+  // ---- method ----
+  choice = $state<MethodChoice>({ ...DEFAULT_METHOD_CHOICE });
+  plan = $state.raw<PlanSweep | null>(null);
+  planFor = $state<string | null>(null);
+  planError = $state.raw<InlineError | null>(null);
+  planBusy = $state(false);
+  sensitivityJob = $state.raw<JobState | null>(null);
+  sensitivity = $state.raw<SensitivityView | null>(null);
+  sensitivityError = $state.raw<InlineError | null>(null);
+
+  // ---- run, results, export ----
+  compressJob = $state.raw<JobState | null>(null);
+  runError = $state.raw<InlineError | null>(null);
+  results = $state.raw<CompressionView | null>(null);
+  /** The run the results came from (a finished job, or a past run opened from the list). */
+  resultsRunDir = $state<string | null>(null);
+  exportResult = $state.raw<ExportResult | null>(null);
+  exportError = $state.raw<InlineError | null>(null);
+  exportBusy = $state(false);
+  exportTarget = $state<string | null>(null);
+
+  readonly reachable = $derived.by((): Record<Step, boolean> => {
+    const dataset = this.dataset !== null;
+    const model = dataset && this.model !== null;
+    const method = model;
+    const run = method && this.compressJob !== null;
+    const results = this.results !== null;
+    return { dataset: true, model: dataset, method: model, run: method || run, results, export: results };
+  });
+
+  constructor(
+    readonly api: PollardApi,
+    readonly hub: JobHub,
+    readonly host: HostKind,
+  ) {}
+
+  // ---- navigation ----
+
+  canAdvance(step: Step = this.step): boolean {
+    const next = STEPS[STEPS.indexOf(step) + 1];
+    return next !== undefined && this.reachable[next];
+  }
+
+  goto(step: Step): void {
+    if (this.reachable[step]) {
+      this.step = step;
+      this.view = 'wizard';
+    }
+  }
+
+  next(): void {
+    const next = STEPS[STEPS.indexOf(this.step) + 1];
+    if (next && this.canAdvance()) this.step = next;
+  }
+
+  back(): void {
+    const previous = STEPS[STEPS.indexOf(this.step) - 1];
+    if (previous) this.step = previous;
+  }
+
+  // ---- dataset ----
+
+  async openDataset(path: string, label: string): Promise<void> {
+    this.datasetBusy = `Reading ${label}…`;
+    this.datasetError = null;
+    try {
+      const preview = await this.api.describeDataset(path);
+      this.dataset = preview;
+      this.datasetPath = path;
+      this.datasetLabel = label;
+      // A different dataset invalidates the baseline accuracy measured on the old one.
+      this.baselineAccuracy = null;
+    } catch (error) {
+      this.datasetError = inlineError(error, label);
+    } finally {
+      this.datasetBusy = null;
+    }
+  }
+
+  async datasetFromFiles(files: File[]): Promise<void> {
+    if (files.length === 0) return;
+    const label = describeFiles(files);
+    this.datasetBusy = this.host === 'browser' ? `Uploading ${label}…` : `Opening ${label}…`;
+    this.datasetError = null;
+    try {
+      const path = await this.api.resolveFiles(files);
+      await this.openDataset(path, label);
+    } catch (error) {
+      this.datasetError = inlineError(error, label);
+      this.datasetBusy = null;
+    }
+  }
+
+  // ---- model ----
+
+  async openModel(path: string, label: string, baselineAccuracy: number | null = null): Promise<void> {
+    this.modelBusy = `Reading ${label}…`;
+    this.modelError = null;
+    try {
+      const summary = await this.api.inspectModel(path);
+      this.model = summary;
+      this.modelPath = path;
+      this.modelLabel = label;
+      this.plan = null;
+      this.planFor = null;
+      this.sensitivity = null;
+      this.baselineAccuracy = baselineAccuracy;
+      if (baselineAccuracy === null) void this.evaluateBaseline();
+    } catch (error) {
+      this.modelError = inlineError(error, label);
+    } finally {
+      this.modelBusy = null;
+    }
+  }
+
+  async modelFromFiles(files: File[]): Promise<void> {
+    if (files.length === 0) return;
+    const label = describeFiles(files);
+    this.modelBusy = this.host === 'browser' ? `Uploading ${label}…` : `Opening ${label}…`;
+    this.modelError = null;
+    try {
+      const path = await this.api.resolveFiles(files);
+      await this.openModel(path, label);
+    } catch (error) {
+      this.modelError = inlineError(error, label);
+      this.modelBusy = null;
+    }
+  }
+
+  async trainBaseline(): Promise<void> {
+    if (!this.datasetPath) return;
+    this.modelError = null;
+    try {
+      const job = await this.hub.start(
+        trainSpec({ data: this.datasetPath, arch: this.arch, epochs: this.epochs, limit: this.limit }),
+      );
+      this.trainJob = job;
+      if ((await job.done()) !== 'completed' || !job.result) return;
+      const result = job.result;
+      const modelPath =
+        (typeof result.modelPath === 'string' && result.modelPath) ||
+        (typeof result.runDir === 'string' && result.runDir) ||
+        job.runDir;
+      if (!modelPath) throw new Error('the training run did not say where its model is');
+      const accuracy = typeof result.accuracy === 'number' ? result.accuracy : null;
+      await this.openModel(modelPath, `${this.arch} baseline`, accuracy);
+    } catch (error) {
+      this.modelError = inlineError(error, `${this.arch} baseline`);
+    }
+  }
+
+  async evaluateBaseline(): Promise<void> {
+    if (!this.modelPath || !this.datasetPath) return;
+    try {
+      const job = await this.hub.start(
+        evaluateSpec({ model: this.modelPath, data: this.datasetPath, limit: this.limit }),
+      );
+      this.evaluateJob = job;
+      if ((await job.done()) === 'completed' && typeof job.result?.accuracy === 'number')
+        this.baselineAccuracy = job.result.accuracy;
+    } catch (error) {
+      this.modelError = inlineError(error, this.modelLabel ?? undefined);
+    }
+  }
+
+  // ---- method ----
+
+  setMethod(method: CompressionMethod): void {
+    this.choice = withMethodDefaults(this.choice, method);
+  }
+
+  async loadPlan(): Promise<void> {
+    if (!this.modelPath) return;
+    const key = `${this.modelPath}|${this.choice.criterion}`;
+    if (this.planFor === key || this.planBusy) return;
+    this.planBusy = true;
+    this.planError = null;
+    try {
+      this.plan = parsePlanSweep(
+        await this.api.planCompression(planSpec(this.modelPath, this.choice.criterion)),
+      );
+      this.planFor = key;
+    } catch (error) {
+      this.plan = null;
+      this.planError = inlineError(error, this.modelLabel ?? undefined);
+      return;
+    } finally {
+      this.planBusy = false;
+    }
+    // The model or criterion changed while this plan was computed: plan again for the new one.
+    if (`${this.modelPath}|${this.choice.criterion}` !== key) await this.loadPlan();
+  }
+
+  async analyseSensitivity(): Promise<void> {
+    if (!this.modelPath || !this.datasetPath) return;
+    this.sensitivityError = null;
+    this.sensitivity = null;
+    try {
+      const job = await this.hub.start(
+        sensitivitySpec(
+          { model: this.modelPath, data: this.datasetPath, limit: this.limit },
+          this.choice.criterion,
+        ),
+      );
+      this.sensitivityJob = job;
+      if ((await job.done()) === 'completed' && job.result)
+        this.sensitivity = parseSensitivityResult(job.result);
+    } catch (error) {
+      this.sensitivityError = inlineError(error);
+    }
+  }
+
+  // ---- run ----
+
+  async startCompression(): Promise<void> {
+    if (!this.modelPath || !this.datasetPath) return;
+    this.runError = null;
+    this.step = 'run';
+    try {
+      const job = await this.hub.start(
+        compressSpec(this.choice, { model: this.modelPath, data: this.datasetPath, limit: this.limit }),
+      );
+      await this.follow(job);
+    } catch (error) {
+      this.runError = inlineError(error);
+    }
+  }
+
+  /** Watch a compress job (new, resumed, or found running) until it ends; then show its results. */
+  async follow(job: JobState): Promise<void> {
+    this.compressJob = job;
+    this.results = null;
+    this.exportResult = null;
+    if ((await job.done()) !== 'completed' || !job.result || this.compressJob !== job) return;
+    if (isCompressionResult(job.result)) {
+      this.results = parseCompressionResult(job.result);
+      this.resultsRunDir = this.results.runDir ?? job.runDir;
+    } else {
+      this.runError = { message: 'the run finished but its result has no before/after comparison' };
+    }
+  }
+
+  async cancelCompression(): Promise<void> {
+    if (!this.compressJob) return;
+    try {
+      await this.hub.cancel(this.compressJob);
+    } catch (error) {
+      this.runError = inlineError(error);
+    }
+  }
+
+  async resumeCompression(): Promise<void> {
+    const runDir = this.compressJob?.runDir;
+    if (!runDir) return;
+    this.runError = null;
+    try {
+      await this.follow(await this.hub.resume(runDir));
+    } catch (error) {
+      this.runError = inlineError(error, runDir);
+    }
+  }
+
+  // ---- results and export ----
+
+  /** Show a past compress run's results (from the recent-runs list). */
+  showRun(details: RunDetails): boolean {
+    const result = details.run.result;
+    if (!result || typeof result !== 'object' || !isCompressionResult(result as Record<string, unknown>))
+      return false;
+    this.results = parseCompressionResult(result as Record<string, unknown>);
+    this.resultsRunDir = details.summary.dir;
+    this.exportResult = null;
+    this.exportTarget = null;
+    this.view = 'wizard';
+    this.step = 'results';
+    return true;
+  }
+
+  defaultExportTarget(): string | null {
+    return this.resultsRunDir ? exportFolderOf(this.resultsRunDir) : null;
+  }
+
+  async exportRun(request: Omit<ExportRequest, 'runDir' | 'targetDir'>): Promise<void> {
+    const runDir = this.resultsRunDir;
+    const targetDir = this.exportTarget ?? this.defaultExportTarget();
+    if (!runDir || !targetDir) return;
+    this.exportBusy = true;
+    this.exportError = null;
+    try {
+      this.exportResult = await this.api.exportRun({ runDir, targetDir, ...request });
+      this.exportTarget = targetDir;
+    } catch (error) {
+      this.exportError = inlineError(error, targetDir);
+    } finally {
+      this.exportBusy = false;
+    }
+  }
+}
+
+/** "train-images.gz", "4 files (train-images.gz, …)" or a dropped folder's name. */
+export function describeFiles(files: File[]): string {
+  const first = files[0];
+  if (!first) return 'no files';
+  const relative = relativePathOf(first);
+  if (relative.includes('/')) return relative.split('/')[0]!;
+  return files.length === 1 ? first.name : `${files.length} files (${first.name}, …)`;
+}
