@@ -20,8 +20,8 @@ describe('the bundled Fashion-MNIST sample', () => {
     expect(info.format).toBe('idx');
     expect(info.shape).toEqual([28, 28, 1]);
     expect(info.classNames).toEqual(FASHION_MNIST_CLASSES);
-    expect(info.train.count).toBe(10_000);
-    expect(info.train.perClass).toEqual(new Array(10).fill(1000));
+    expect(info.train.count).toBe(12_000);
+    expect(info.train.perClass).toEqual(new Array(10).fill(1200));
     expect(info.test?.count).toBe(2000);
     expect(info.test?.perClass).toEqual(new Array(10).fill(200));
     expect(Array.from(dataset.train.labels.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
