@@ -77,6 +77,22 @@ describe('summarizeModel: MACs by hand', () => {
     model.dispose();
   });
 
+  it('vgg-small on 28x28x1 and mobilenet-small on 32x32x3', () => {
+    // vgg-small: block1 784·32·9 + 784·32·288; block2 196·64·288 + 196·64·576;
+    // block3 49·128·576 + 49·128·1152; fc1 1152·128; logits 128·10 = 29,275,904.
+    const vgg = buildArchitecture('vgg-small', [28, 28, 1], 10);
+    expect(summarizeModel(vgg).macs).toBe(29_275_904);
+    expect(summarizeModel(vgg).params).toBe(436_650);
+    vgg.dispose();
+    // mobilenet-small: stem 1024·16·27; block1 1024·16·9 + 1024·16·32; block2 (stride 2) 256·32·9 + 256·32·64;
+    // block3 256·64·9 + 256·64·64; block4 (stride 2) 64·64·9 + 64·64·128; block5 64·128·9 + 64·128·128;
+    // sep 64·128·9 + 64·128·256; logits 256·10 = 6,765,056.
+    const mobile = buildArchitecture('mobilenet-small', [32, 32, 3], 10);
+    expect(summarizeModel(mobile).macs).toBe(6_765_056);
+    expect(summarizeModel(mobile).params).toBe(mobile.countParams());
+    mobile.dispose();
+  });
+
   it('depthwise, separable, transposed, 1-D convolutions and dense on sequences', () => {
     const model = tfl.sequential({
       layers: [
