@@ -22,7 +22,7 @@ describe('measureLatency', () => {
     const before = tf.memory().numTensors;
     const [a, b] = await measureLatency([small, large], { warmup: 1, runs: 5 });
     expect(tf.memory().numTensors).toBe(before);
-    expect(a!.runs).toBe(5);
+    expect(a!.runs).toEqual({ batch1: 5, batch32: 5 });
     expect(b!.batch32).toBeGreaterThan(a!.batch32);
     expect(b!.batch1).toBeGreaterThan(0);
     expect(a!.spread.batch32[0]).toBeLessThanOrEqual(a!.batch32);
@@ -31,6 +31,6 @@ describe('measureLatency', () => {
 
   it('stops adding runs at the time limit but keeps at least three', async () => {
     const [result] = await measureLatency([denseModel(64)], { warmup: 0, runs: 50, maxSeconds: 0 });
-    expect(result!.runs).toBe(3);
+    expect(result!.runs).toEqual({ batch1: 3, batch32: 3 });
   });
 });

@@ -15,13 +15,13 @@ export interface LatencyMs {
 export interface LatencyDetail extends LatencyMs {
   /** Fastest and slowest run per batch size, in ms. */
   spread: { batch1: [number, number]; batch32: [number, number] };
-  runs: number;
+  runs: { batch1: number; batch32: number };
 }
 
 export interface LatencyOptions {
   /** Untimed runs per model and batch size first. Default 2. */
   warmup?: number;
-  /** Timed runs per model and batch size. Default 7. */
+  /** Timed runs per model and batch size. Default 21 at batch 1 (short and noisy), 7 at batch 32. */
   runs?: number;
   /** Stop adding runs once this many seconds have been spent (at least 3 runs are kept). */
   maxSeconds?: number;
@@ -57,13 +57,13 @@ export async function measureLatency(
   options: LatencyOptions = {},
 ): Promise<LatencyDetail[]> {
   const warmup = options.warmup ?? 2;
-  const runs = Math.max(1, options.runs ?? 7);
   const deadline = performance.now() + (options.maxSeconds ?? Infinity) * 1000;
   const results = models.map(() => ({ batch1: [] as number[], batch32: [] as number[] }));
   for (const [key, batch] of [
     ['batch1', 1],
     ['batch32', 32],
   ] as const) {
+    const runs = Math.max(1, options.runs ?? (batch === 1 ? 21 : 7));
     const inputs = models.map((model) => inputFor(model, batch));
     try {
       for (let i = 0; i < warmup; i++)
@@ -83,6 +83,6 @@ export async function measureLatency(
       batch1: [Math.min(...r.batch1), Math.max(...r.batch1)],
       batch32: [Math.min(...r.batch32), Math.max(...r.batch32)],
     },
-    runs: r.batch1.length,
+    runs: { batch1: r.batch1.length, batch32: r.batch32.length },
   }));
 }
