@@ -182,6 +182,16 @@ export interface PollardApi {
   exportRun(request: ExportRequest): Promise<ExportResult>;
   /** Show a folder in the OS file manager (Electron); rejects where the host cannot. */
   openFolder(path: string): Promise<void>;
+  /**
+   * Electron only: File → Open Dataset… / Open Model… in the application menu, after the
+   * native dialog chose a path. Returns an unsubscribe function. Absent in the browser.
+   */
+  onMenuCommand?(listener: (command: MenuCommand) => void): () => void;
+}
+
+export interface MenuCommand {
+  command: 'open-dataset' | 'open-model';
+  path: string;
 }
 
 // ---- how hosts carry calls ---------------------------------------------------------------

@@ -4,7 +4,7 @@
  */
 import type { PollardApi } from './api';
 
-/** The methods of PollardApi, in one list (the preload exposes exactly these). */
+/** The methods of PollardApi that are calls or the job event stream (the preload exposes these and onMenuCommand). */
 const API_METHOD_SET = {
   getSystemInfo: true,
   getSettings: true,
@@ -23,8 +23,8 @@ const API_METHOD_SET = {
   resumeRun: true,
   exportRun: true,
   openFolder: true,
-} as const satisfies Record<keyof PollardApi, true>;
-export const POLLARD_API_METHODS = Object.keys(API_METHOD_SET) as (keyof PollardApi)[];
+} as const satisfies Record<Exclude<keyof PollardApi, 'onMenuCommand'>, true>;
+export const POLLARD_API_METHODS = Object.keys(API_METHOD_SET) as (keyof typeof API_METHOD_SET)[];
 
 /** IPC channel of a method in Electron. */
 export const ipcChannel = (method: string): string => `pollard:${method}`;
@@ -32,3 +32,5 @@ export const ipcChannel = (method: string): string => `pollard:${method}`;
 export const JOB_MESSAGE_CHANNEL = 'pollard:job-message';
 /** Renderer → main: the buffered events of queued/running jobs, so a reloaded window recovers. */
 export const REPLAY_CHANNEL = 'pollard:replay';
+/** Main → renderer: a MenuCommand from the application menu. */
+export const MENU_CHANNEL = 'pollard:menu';

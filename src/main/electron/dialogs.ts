@@ -1,0 +1,45 @@
+/** Native pickers for pickPath, and showing a folder for openFolder. */
+import { promises as fs } from 'node:fs';
+import { type BrowserWindow, dialog, type OpenDialogOptions, shell } from 'electron';
+import { ioError } from '../../shared/errors';
+import type { PickKind } from '../services/api-methods';
+
+const DIALOGS: Record<PickKind, OpenDialogOptions> = {
+  'dataset-file': {
+    title: 'Open a dataset file',
+    properties: ['openFile'],
+    filters: [
+      {
+        name: 'Datasets (IDX, CIFAR binary, archives)',
+        extensions: ['gz', 'idx', 'idx1-ubyte', 'idx3-ubyte', 'bin', 'tar', 'tgz'],
+      },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  },
+  'dataset-folder': { title: 'Open a dataset folder', properties: ['openDirectory'] },
+  'model-file': {
+    title: 'Open a model',
+    properties: ['openFile'],
+    filters: [
+      { name: 'Models (model.json, Keras .h5, .keras)', extensions: ['json', 'h5', 'hdf5', 'keras'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  },
+  'model-folder': { title: 'Open a model folder', properties: ['openDirectory'] },
+  'export-folder': { title: 'Choose where to export', properties: ['openDirectory', 'createDirectory'] },
+};
+
+export async function pickPath(window: BrowserWindow | undefined, kind: PickKind): Promise<string | null> {
+  const options = DIALOGS[kind];
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+/** Only an existing folder is handed to the OS: never a file (it would be opened or run). */
+export async function openFolder(folder: string): Promise<void> {
+  const stat = await fs.stat(folder).catch(() => undefined);
+  if (!stat) throw ioError(folder, 'not found');
+  if (!stat.isDirectory()) throw ioError(folder, 'not a folder');
+  const problem = await shell.openPath(folder);
+  if (problem !== '') throw ioError(folder, `could not open: ${problem}`);
+}
