@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { type EventEmitter } from 'node:events';
+import { type PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 
 const electron = vi.hoisted(() => ({ forks: [] as unknown[], app: undefined as unknown }));
