@@ -7,7 +7,7 @@
  */
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
-import { asWasm, disposeIntermediate, heapF32, runWasmKernel } from './wasm-heap';
+import { asWasm, disposeIntermediate, heapF32, insertZerosBetweenPixels, runWasmKernel } from './wasm-heap';
 
 /** [kh, kw, cin, cout] → [kh, kw, cout, cin], rotated by 180° in (kh, kw). */
 function flippedTransposedFilter(wasm: ReturnType<typeof asWasm>, filter: TensorInfo): TensorInfo {
@@ -23,34 +23,6 @@ function flippedTransposedFilter(wasm: ReturnType<typeof asWasm>, filter: Tensor
         for (let co = 0; co < cout; co++) {
           dst[to + co * cin + ci] = src[from + ci * cout + co] as number;
         }
-      }
-    }
-  }
-  return out;
-}
-
-/** dy with (stride − 1) zeros between neighbouring pixels in height and width. */
-function zeroInserted(
-  wasm: ReturnType<typeof asWasm>,
-  dy: TensorInfo,
-  strideHeight: number,
-  strideWidth: number,
-): TensorInfo {
-  const [n, h, w, c] = dy.shape as [number, number, number, number];
-  const height = (h - 1) * strideHeight + 1;
-  const width = (w - 1) * strideWidth + 1;
-  const out = wasm.makeOutput([n, height, width, c], 'float32');
-  const src = heapF32(wasm, dy);
-  const dst = heapF32(wasm, out);
-  dst.fill(0);
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const from = ((b * h + y) * w + x) * c;
-        dst.set(
-          src.subarray(from, from + c),
-          ((b * height + y * strideHeight) * width + x * strideWidth) * c,
-        );
       }
     }
   }
@@ -85,7 +57,7 @@ export function makeConv2dBackpropInputConfig(original: KernelFunc): KernelConfi
       return original(args);
     }
     const strided = strideHeight > 1 || strideWidth > 1;
-    const source = strided ? zeroInserted(wasm, dy, strideHeight, strideWidth) : dy;
+    const source = strided ? insertZerosBetweenPixels(wasm, dy, strideHeight, strideWidth) : dy;
     const rotated = flippedTransposedFilter(wasm, filter);
     const dx = runWasmKernel(
       wasm,

@@ -1,9 +1,8 @@
 /**
  * A faster MaxPoolGrad for the wasm backend. tfjs-backend-wasm 4.22's kernel visits every
  * input pixel and every window that may cover it; this one visits each window once, finds
- * its maximum and routes dy there, which took a LeNet pooling gradient from about 3 ms to
- * well under 1 ms here. Ties go to the first maximum in row-major window order, as on the
- * cpu backend (it matters after ReLU, where whole windows are 0).
+ * its maximum and routes dy there. Ties go to the first maximum in row-major window order,
+ * as on the cpu backend (it matters after ReLU, where whole windows are 0).
  */
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
@@ -31,33 +30,31 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dys = heapF32(wasm, dy);
   const dx = heapF32(wasm, out);
   dx.fill(0);
-  const best = new Float32Array(channels);
-  const where = new Int32Array(channels);
+  const rowStride = inWidth * channels;
+  let dyOffset = 0;
   for (let n = 0; n < batchSize; n++) {
+    const batchOffset = n * inHeight * rowStride;
     for (let oy = 0; oy < outHeight; oy++) {
       const yStart = Math.max(oy * strideHeight - padTop, 0);
       const yEnd = Math.min(oy * strideHeight - padTop + filterHeight, inHeight);
       for (let ox = 0; ox < outWidth; ox++) {
         const xStart = Math.max(ox * strideWidth - padLeft, 0);
         const xEnd = Math.min(ox * strideWidth - padLeft + filterWidth, inWidth);
-        best.fill(Number.NEGATIVE_INFINITY);
-        where.fill(-1);
-        for (let y = yStart; y < yEnd; y++) {
-          for (let x = xStart; x < xEnd; x++) {
-            const offset = ((n * inHeight + y) * inWidth + x) * channels;
-            for (let c = 0; c < channels; c++) {
-              const value = xs[offset + c] as number;
-              if (value > (best[c] as number)) {
-                best[c] = value;
-                where[c] = offset + c;
+        const corner = batchOffset + yStart * rowStride + xStart * channels;
+        // One window per channel; the maximum stays in locals, the first one wins ties.
+        for (let c = 0; c < channels; c++, dyOffset++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let where = -1;
+          for (let y = yStart, row = corner + c; y < yEnd; y++, row += rowStride) {
+            for (let x = xStart, i = row; x < xEnd; x++, i += channels) {
+              const value = xs[i] as number;
+              if (value > best) {
+                best = value;
+                where = i;
               }
             }
           }
-        }
-        const dyOffset = ((n * outHeight + oy) * outWidth + ox) * channels;
-        for (let c = 0; c < channels; c++) {
-          const target = where[c] as number;
-          if (target >= 0) dx[target]! += dys[dyOffset + c] as number;
+          if (where >= 0) dx[where]! += dys[dyOffset] as number;
         }
       }
     }

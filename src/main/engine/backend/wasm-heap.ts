@@ -40,3 +40,31 @@ export function withShape(info: TensorInfo, shape: number[]): TensorInfo {
 export function disposeIntermediate(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
+
+/** [n, h, w, c] → [n, (h − 1)·sh + 1, (w − 1)·sw + 1, c] with zeros between the pixels. */
+export function insertZerosBetweenPixels(
+  backend: BackendWasm,
+  info: TensorInfo,
+  strideHeight: number,
+  strideWidth: number,
+): TensorInfo {
+  const [n, h, w, c] = info.shape as [number, number, number, number];
+  const height = (h - 1) * strideHeight + 1;
+  const width = (w - 1) * strideWidth + 1;
+  const out = backend.makeOutput([n, height, width, c], 'float32');
+  const src = heapF32(backend, info);
+  const dst = heapF32(backend, out);
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const from = ((b * h + y) * w + x) * c;
+        dst.set(
+          src.subarray(from, from + c),
+          ((b * height + y * strideHeight) * width + x * strideWidth) * c,
+        );
+      }
+    }
+  }
+  return out;
+}
