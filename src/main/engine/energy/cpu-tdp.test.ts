@@ -92,4 +92,31 @@ describe('load curve and utilisation', () => {
     expect(reader.label).toBe('modelled:tdp-load');
     await reader.close();
   });
+
+  it("attributes only this process's CPU time, without the idle share, in process scope", async () => {
+    let now = 0;
+    let cpuMicros = 0;
+    const source = new CpuTdpSource({
+      scope: 'process',
+      cpuModel: 'AMD EPYC 7763 64-Core Processor',
+      logicalCpus: 2, // 4.375 W for the 2 CPUs this VM sees
+      clock: () => now,
+      processCpuMicros: () => cpuMicros,
+    });
+    expect(await source.probe()).toMatchObject({
+      detail: expect.stringContaining("this process's CPU time"),
+    });
+    const reader = await source.open();
+    expect(reader.source).toBe(
+      'CPU model: AMD EPYC 7763 64-Core Processor 280 W TDP × 2/128 logical CPUs, linear load curve, this process only',
+    );
+    const start = reader.mark();
+    now = 1000;
+    cpuMicros = 1_000_000; // one CPU busy for the second: 50 % of 2
+    const busy = reader.mark();
+    expect(reader.joulesBetween(start, busy)).toBeCloseTo(4.375 * 0.9 * 0.5, 9);
+    now = 2000; // no CPU time: nothing attributed, not even idle power
+    expect(reader.joulesBetween(busy, reader.mark())).toBe(0);
+    await reader.close();
+  });
 });

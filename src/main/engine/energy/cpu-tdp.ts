@@ -9,7 +9,7 @@
  *   on a 128-thread EPYC is attributed 2/128 of the package. No match: the table's stated
  *   per-logical-CPU fallback.
  * - Utilisation: whole machine, from `/proc/stat` deltas (os.cpus() times where there is no
- *   /proc), the same scope RAPL measures.
+ *   /proc), the same scope RAPL measures; or, opt-in, this process's CPU time only.
  * - Load curve: `linear` (default), P = TDP × (idle + (1 − idle) × u) with idle = 10 % of TDP, the
  *   floor CodeCarbon uses; or `cubic`, CodeCarbon 3's machine mode: P = TDP × (0.1 + 0.9 × u³).
  */
@@ -136,6 +136,14 @@ export interface CpuTdpOptions {
   clock?: Clock;
   /** Utilisation is re-read at most this often; marks in between reuse the last value. */
   minUtilisationMs?: number;
+  /**
+   * `machine` (default): whole-machine utilisation and the curve's idle share, as RAPL sees it.
+   * `process`: only this process's CPU time, without the idle share (CodeCarbon's process mode);
+   * useful on a shared machine, where other users' load would swamp a comparison.
+   */
+  scope?: 'machine' | 'process';
+  /** This process's CPU time in µs; injectable for tests. */
+  processCpuMicros?: () => number;
   /** Background integration step, so a convex curve sees load changes inside long windows. */
   pollMs?: number;
 }
@@ -155,6 +163,7 @@ class CpuTdpReader implements EnergyReader {
     readonly source: string,
     private readonly fullWatts: number,
     private readonly curve: LoadCurve,
+    private readonly attributeIdle: boolean,
     private readonly readTimes: () => CpuTimes,
     private readonly clock: Clock,
     private readonly minUtilisationMs: number,
@@ -177,7 +186,7 @@ class CpuTdpReader implements EnergyReader {
       this.timesAt = at;
     }
     if (at > this.lastAt) {
-      this.joules += this.fullWatts * loadFactor(this.utilisation, this.curve) * ((at - this.lastAt) / 1000);
+      this.joules += this.watts() * ((at - this.lastAt) / 1000);
       this.lastAt = at;
     }
     return { at, joules: this.joules };
@@ -188,7 +197,8 @@ class CpuTdpReader implements EnergyReader {
   }
 
   watts(): number {
-    return this.fullWatts * loadFactor(this.utilisation, this.curve);
+    const idle = this.attributeIdle ? 0 : loadFactor(0, this.curve);
+    return this.fullWatts * (loadFactor(this.utilisation, this.curve) - idle);
   }
 
   failure(): null {
@@ -213,7 +223,17 @@ export class CpuTdpSource implements EnergySource {
     this.options = options;
   }
 
-  private readTimes(): () => CpuTimes {
+  private readTimes(logicalCpus: number, clock: Clock): () => CpuTimes {
+    if (this.options.scope === 'process') {
+      const cpuMicros =
+        this.options.processCpuMicros ??
+        (() => {
+          const usage = process.cpuUsage();
+          return usage.user + usage.system;
+        });
+      // Busy: this process's CPU time; total: wall time on every logical CPU (both in µs).
+      return () => ({ busy: cpuMicros(), total: clock() * 1000 * logicalCpus });
+    }
     const file = this.options.procStat ?? '/proc/stat';
     return () => {
       try {
@@ -224,19 +244,27 @@ export class CpuTdpSource implements EnergySource {
     };
   }
 
+  private logicalCpus(): number {
+    return this.options.logicalCpus ?? Math.max(1, os.cpus().length);
+  }
+
   private describe(): { rating: CpuPowerRating; detail: string; source: string } {
     const model = this.options.cpuModel ?? os.cpus()[0]?.model ?? 'unknown CPU';
-    const logicalCpus = this.options.logicalCpus ?? Math.max(1, os.cpus().length);
+    const logicalCpus = this.logicalCpus();
     const rating = rateCpu(model, logicalCpus, this.options.table);
     const curve = this.options.curve ?? DEFAULT_LOAD_CURVE;
     const curveText =
       curve.kind === 'linear'
         ? `linear load curve, idle ${Math.round(curve.idleFraction * 100)} % of TDP`
         : 'cubic load curve (CodeCarbon machine mode)';
+    const processScope = this.options.scope === 'process';
+    const scopeText = processScope
+      ? "this process's CPU time, idle share not attributed"
+      : 'machine-wide utilisation';
     return {
       rating,
-      detail: `${rating.detail}; machine-wide utilisation; ${curveText}`,
-      source: `CPU model: ${rating.brief}, ${curve.kind} load curve`,
+      detail: `${rating.detail}; ${scopeText}; ${curveText}`,
+      source: `CPU model: ${rating.brief}, ${curve.kind} load curve${processScope ? ', this process only' : ''}`,
     };
   }
 
@@ -246,12 +274,14 @@ export class CpuTdpSource implements EnergySource {
 
   async open(): Promise<EnergyReader> {
     const { rating, source } = this.describe();
+    const clock = this.options.clock ?? systemClock;
     return new CpuTdpReader(
       source,
       rating.watts,
       this.options.curve ?? DEFAULT_LOAD_CURVE,
-      this.readTimes(),
-      this.options.clock ?? systemClock,
+      this.options.scope !== 'process',
+      this.readTimes(this.logicalCpus(), clock),
+      clock,
       this.options.minUtilisationMs ?? 250,
       this.options.pollMs ?? 1000,
     );
