@@ -101,6 +101,13 @@ describe('runCompress', () => {
     expect(result.structured!.steps).toHaveLength(1);
     expect(result.fineTune.map((f) => [f.stage, f.epochs])).toEqual([['fine-tune', 1]]);
     expect(result.realised[0]).toMatch(/^Structured pruning removed whole channels/);
+    expect([result.accuracy, result.params, result.macs]).toEqual([
+      result.after.accuracy,
+      result.after.params,
+      result.after.macs,
+    ]);
+    expect(result.energy.after.label).toBe('modelled:op-count');
+    expect(result.energy.after.joules!).toBeLessThan(result.energy.before.joules!);
     expect(result.latency.before.runs.batch32).toBeGreaterThanOrEqual(3);
     // The exported model is the one described, and reloads with the after-figures.
     const exported = await openModel(result.modelPath);

@@ -20,7 +20,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CompressionMethod, SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
-import type { BackendName } from '../../../shared/types';
+import type { BackendName, EnergyFigure } from '../../../shared/types';
+import { opCountEnergy } from '../energy/op-count';
+import type { Bits } from '../energy/op-count';
+import { summarizeLayers } from '../model/summary';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic';
 import type { JobContext } from '../job/context';
 import { openModel } from '../model/registry';
@@ -79,6 +82,12 @@ export type CompressResult = {
   backend: BackendName;
   device: string;
   runDir: string;
+  /** The compressed model's figures at top level, as every `--json` output has them (= `after`). */
+  accuracy: number;
+  params: number;
+  macs: number;
+  sizeBytes: number;
+  sizeGzipBytes: number;
   /** The exported compressed model (a tfjs layers model folder). */
   modelPath: string;
   evaluation: { split: 'test' | 'validation'; samples: number };
@@ -91,6 +100,12 @@ export type CompressResult = {
   realised: string[];
   notes: string[];
   latency: { before: LatencyDetail; after: LatencyDetail };
+  /**
+   * Modelled inference energy per 1,000 samples (op-count × Horowitz 45 nm): `after` assumes
+   * hardware that runs the compressed representation natively (int8 for uint8 weights, skipped
+   * zeros for magnitude pruning), which TensorFlow.js does not; see `realised`.
+   */
+  energy: { before: EnergyFigure; after: EnergyFigure; assumptions: string[] };
   fineTune: FineTuneRecord[];
   structured?: {
     criterion: string;
@@ -556,6 +571,11 @@ export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Pr
       backend: ctx.backend.used,
       device: ctx.backend.device,
       runDir: spec.out,
+      accuracy: after.accuracy,
+      params: after.params,
+      macs: after.macs,
+      sizeBytes: after.sizeBytes,
+      sizeGzipBytes: after.sizeGzipBytes,
       modelPath,
       evaluation: { split: data.evaluationSplit, samples: data.evaluation.count },
       before,
@@ -568,6 +588,7 @@ export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Pr
       realised: realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
       notes,
       latency: { before: latencyBefore!, after: latencyAfter! },
+      energy: modelledEnergy(original, reloaded, quantize, sparsity),
       fineTune: fineTunes,
       ...(structured ? { structured } : {}),
       ...(magnitude ? { magnitude } : {}),
@@ -582,6 +603,33 @@ export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Pr
     if (compressed && compressed !== original) compressed.dispose();
     original.dispose();
   }
+}
+
+/** Op-count energy per 1,000 samples at batch 32, before and after (see CompressResult.energy). */
+function modelledEnergy(
+  before: LayersModel,
+  after: LayersModel,
+  quantize: WeightQuantization | undefined,
+  sparsity: Map<string, number> | undefined,
+): CompressResult['energy'] {
+  const common = { samples: 1000, batchSize: 32 };
+  // uint8: int8 weights and activations; float16: fp16 throughout; uint16: 16-bit weight reads, fp32 compute.
+  const bits: [Bits, Bits] =
+    quantize === 'uint8'
+      ? [8, 8]
+      : quantize === 'float16'
+        ? [16, 16]
+        : quantize === 'uint16'
+          ? [16, 32]
+          : [32, 32];
+  const original = opCountEnergy(summarizeLayers(before), common);
+  const compressed = opCountEnergy(summarizeLayers(after), {
+    ...common,
+    weightBits: bits[0],
+    activationBits: bits[1],
+    ...(sparsity ? { sparsity: Object.fromEntries(sparsity) } : {}),
+  });
+  return { before: original.total, after: compressed.total, assumptions: compressed.assumptions };
 }
 
 /** A trainable copy of a model (same topology, copied weights): graph surgery that removes nothing. */
