@@ -1,0 +1,216 @@
+/**
+ * The `pollard` CLI end to end: real processes (CLI → job process), real data (the bundled
+ * sample), real files. Kept small (a few hundred samples) so the suite stays fast.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'pollard.mjs');
+const SAMPLE = path.join(ROOT, 'resources', 'samples', 'fashion-mnist-small');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function pollard(
+  args: string[],
+  options: { onStderr?: (text: string) => void } = {},
+): Promise<Run> & { pid: number } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, POLLARD_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    options.onStderr?.(chunk.toString());
+  });
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return Object.assign(done, { pid: child.pid! });
+}
+
+let tmp: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-cli-'));
+  dataDir = path.join(tmp, 'data');
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('timed out');
+}
+
+describe('pollard CLI', () => {
+  it('info --json prints one JSON object with every backend rung', async () => {
+    const run = await pollard(['info', '--json', '--backend', 'wasm']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      backend: string;
+      backends: { name: string; status: string }[];
+    };
+    expect(result.backend).toBe('wasm');
+    expect(result.backends.map((b) => b.name)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(result.backends.find((b) => b.name === 'wasm')?.status).toBe('used');
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('fails with one line naming the file when the model does not exist', async () => {
+    const missing = path.join(tmp, 'no-such-model');
+    const run = await pollard(['inspect', '--model', missing]);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(new RegExp(`^pollard: ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses bad arguments with exit code 2 and names the flag', async () => {
+    const run = await pollard(['train', '--data', SAMPLE, '--out', path.join(tmp, 'x')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      'pollard: train: --arch is required (or --resume <dir>)',
+    );
+    const fraction = await pollard(['compress', '--target-macs', '1.5']);
+    expect(fraction.code).toBe(2);
+    expect(fraction.stderr).toContain(
+      "error: option '--target-macs <f>' argument '1.5' is invalid. expected a number between 0 and 1 (exclusive).",
+    );
+  });
+
+  it('trains, writes the run folder, and reports the --json contract keys', async () => {
+    const out = path.join(tmp, 'train');
+    const run = await pollard([
+      'train',
+      '--data',
+      SAMPLE,
+      '--arch',
+      'lenet',
+      '--epochs',
+      '1',
+      '--limit',
+      '600',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as Record<string, unknown>;
+    for (const key of ['backend', 'accuracy', 'params', 'macs', 'sizeBytes', 'runDir', 'samplesPerSecond']) {
+      expect(result).toHaveProperty(key);
+    }
+    expect(result.backend).toBe('wasm');
+    expect(result.runDir).toBe(out);
+    expect(result.params).toBe(61_706);
+    expect(result.accuracy as number).toBeGreaterThan(0.3);
+    const record = await readJson(path.join(out, 'run.json'));
+    expect(record.status).toBe('completed');
+    expect(record.command).toEqual([
+      'pollard',
+      'train',
+      '--data',
+      SAMPLE,
+      '--arch',
+      'lenet',
+      '--epochs',
+      '1',
+      '--limit',
+      '600',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    ]);
+    const events = (await fs.readFile(path.join(out, 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; seq: number });
+    expect(events[0]?.type).toBe('started');
+    expect(events.at(-1)?.type).toBe('result');
+    const inspected = await pollard(['inspect', '--model', out, '--json']);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({
+      format: 'tfjs-layers',
+      params: 61_706,
+      macs: result.macs,
+    });
+  });
+
+  it('resumes a run whose job process was killed mid-epoch and ends as an uninterrupted run', async () => {
+    const args = (out: string): string[] => [
+      'train',
+      '--data',
+      SAMPLE,
+      '--arch',
+      'lenet',
+      '--epochs',
+      '3',
+      '--limit',
+      '800',
+      '--backend',
+      'wasm',
+      '--seed',
+      '5',
+      '--out',
+      out,
+      '--json',
+    ];
+    const reference = await pollard(args(path.join(tmp, 'uninterrupted')));
+    expect(reference.code).toBe(0);
+    const expected = JSON.parse(reference.stdout) as { accuracy: number; loss: number };
+
+    const out = path.join(tmp, 'killed');
+    const first = pollard(args(out));
+    // Wait until the second epoch is under way, then kill the job process (not the CLI).
+    const jobPid = await waitFor(async () => {
+      const events = (await fs.readFile(path.join(out, 'events.jsonl'), 'utf8')).trim().split('\n');
+      const inSecondEpoch = events.some((line) => {
+        const event = JSON.parse(line) as { type: string; epoch?: number; batch?: number };
+        return event.type === 'batch' && event.epoch === 2;
+      });
+      if (!inSecondEpoch) return undefined;
+      return ((await readJson(path.join(out, 'run.json'))).pid as number | undefined) ?? undefined;
+    }, 90_000);
+    process.kill(jobPid, 'SIGKILL');
+    const killed = await first;
+    expect(killed.code).toBe(1);
+    expect(killed.stderr).toContain(
+      'pollard: the job process stopped unexpectedly (killed by SIGKILL); it may have run out of memory',
+    );
+    expect((await readJson(path.join(out, 'run.json'))).status).toBe('failed');
+
+    const resumed = await pollard(['train', '--resume', out, '--json']);
+    expect(resumed.code).toBe(0);
+    const result = JSON.parse(resumed.stdout) as { accuracy: number; loss: number; epochs: number };
+    const record = await readJson(path.join(out, 'run.json'));
+    expect(record.status).toBe('completed');
+    expect(record.resumes).toBe(1);
+    expect(result.epochs).toBe(3);
+    // Same data order, same RNG state: the resumed run ends where the uninterrupted one does.
+    expect(Math.abs(result.accuracy - expected.accuracy)).toBeLessThanOrEqual(0.005);
+    expect(result.loss).toBeCloseTo(expected.loss, 2);
+  });
+});
