@@ -188,6 +188,10 @@ export class NvidiaSmiSource implements EnergySource {
         }
       },
     });
+    // The poller never keeps the process alive on its own: a job that ends without stop() still exits.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       if (stderr.length < 2000) stderr += chunk;
