@@ -6,7 +6,7 @@
  * assigned with every shape checked.
  */
 import { badInput, PollardError, unsupported } from '../../../../shared/errors';
-import { tfl, type LayersModel } from '../../tf';
+import { tf, tfl, type LayersModel } from '../../tf';
 import { inferModel, type InferredModel } from '../infer-shapes';
 import { isRecord } from '../safe-json';
 import { validateTopology, type LayerEntry } from '../validate-topology';
@@ -40,11 +40,24 @@ export function checkKerasConfig(
   return { model, inferred };
 }
 
-/** Builds the checked config with tfjs (nothing loaded yet: initial weights). */
+/**
+ * Builds the checked config with tfjs (nothing loaded yet: initial weights). The build runs in
+ * an engine scope: tfjs leaves initializer intermediates untracked (LSTM's unit_forget_bias
+ * leaks four tensors per layer), and a failed build leaves half its variables behind.
+ */
 export async function buildLayersModel(file: string, checked: CheckedKerasConfig): Promise<LayersModel> {
+  const engine = tf.engine();
+  const variablesBefore = new Set(Object.keys(engine.registeredVariables));
+  engine.startScope();
   try {
-    return await tfl.models.modelFromJSON({ modelTopology: checked.model as never });
+    const model = await tfl.models.modelFromJSON({ modelTopology: checked.model as never });
+    engine.endScope();
+    return model;
   } catch (error) {
+    engine.endScope();
+    for (const [name, variable] of Object.entries(engine.registeredVariables)) {
+      if (!variablesBefore.has(name)) variable.dispose();
+    }
     if (error instanceof PollardError) throw error;
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw unsupported(file, `TensorFlow.js could not build the model: ${message}`);

@@ -200,11 +200,14 @@ describe('openKerasH5: a Keras 2 whole-model file', () => {
     const dense = denseWeights();
     dense[0] = { name: 'dense/kernel:0', shape: [1, 4], values: [1, 2, 3, 4] };
     await writeKeras2H5(file, denseBnAddConfig(), layersWith(dense, bnWeights()));
+    const tensorsBefore = tf.memory().numTensors;
     await expectRefusal(
       openKerasH5(file),
       `${file}: layer "dense" (Dense): weight "dense/kernel:0" has shape [1, 4] in the file, the model expects [2, 2]`,
       'bad-input',
     );
+    // The model built before the weights were checked is released.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('refuses a file whose weights do not add up to what the config implies, before building', async () => {

@@ -196,6 +196,7 @@ describe('openKerasV3: a Keras 3 .keras file', () => {
         { name: 'bias', shape: [4], values: [0, 0, 0, 0] },
       ],
     });
+    const tensorsBefore = tf.memory().numTensors;
     const loaded = await openKerasV3(file);
     const x = tf.tensor3d([[[1], [0]]]);
     const y = loaded.model.predict(x) as tf.Tensor;
@@ -204,6 +205,8 @@ describe('openKerasV3: a Keras 3 .keras file', () => {
     expect((await y.data())[0]).toBeCloseTo(expected, 6);
     tf.dispose([x, y]);
     loaded.model.dispose();
+    // tfjs's unit_forget_bias initializer leaks intermediates unless the build is scoped.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   const refusals: [string, Record<string, unknown>, string][] = [
