@@ -201,6 +201,36 @@ describe('wasm training kernels', () => {
   });
 });
 
+describe('Conv2D gradients, other strides and paddings', () => {
+  it.each([
+    { kernel: 1, stride: 2, pad: 'valid' as const, size: 7 },
+    { kernel: 1, stride: 2, pad: 'same' as const, size: 8 },
+    { kernel: 3, stride: 3, pad: 'same' as const, size: 10 },
+    { kernel: 5, stride: 3, pad: 'valid' as const, size: 11 },
+    { kernel: 3, stride: 2, pad: 1, size: 9 },
+    {
+      kernel: 3,
+      stride: 2,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 2],
+        [0, 0],
+      ] as tf.backend_util.ExplicitPadding,
+      size: 8,
+    },
+  ])('$kernel×$kernel stride $stride pad $pad on $size×$size', async (c) => {
+    await expectSameGradients(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad),
+      [
+        [2, c.size, c.size, 3],
+        [c.kernel, c.kernel, 3, 4],
+      ],
+      c.size * 10 + c.kernel,
+    );
+  });
+});
+
 describe('dilated convolution gradients', () => {
   // The reference differentiates through an explicitly spread filter (pad, reshape, slice),
   // so it shares none of the dilated gradient's code.
