@@ -7,7 +7,7 @@ import { app, BrowserWindow, ipcMain, Menu, session, type WebContents } from 'el
 import type { MenuCommand } from '../../shared/api';
 import { JOB_MESSAGE_CHANNEL, MENU_CHANNEL } from '../../shared/ipc';
 import { AppService, serviceHandlers } from '../services/app-service';
-import { dataDirectory } from '../util/paths';
+import { dataDirectory, PACKAGE_ROOT } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
 import { registerAppScheme, serveRenderer } from './app-protocol';
 import { openFolder, pickPath } from './dialogs';
@@ -36,7 +36,9 @@ function hardenContents(contents: WebContents): void {
 
 async function start(): Promise<void> {
   const dev = !app.isPackaged;
-  const locations = appLocations(app.getAppPath(), app.isPackaged);
+  // From the bundle's own place, not app.getAppPath(): that is the script's folder when Electron
+  // is started on out/electron/main/index.js directly (as the e2e tests do).
+  const locations = appLocations(PACKAGE_ROOT, app.isPackaged);
   const workerEnv: Record<string, string> = locations.wasmDir ? { POLLARD_WASM_DIR: locations.wasmDir } : {};
 
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
