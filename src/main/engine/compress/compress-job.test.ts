@@ -191,11 +191,17 @@ describe('runCompress', () => {
     expect(result.realised).toHaveLength(2);
   });
 
-  it('refuses a structured run without a target', async () => {
-    await expect(
-      runCompress(spec('bad', { method: 'structured' }), createMemoryContext(BACKEND)),
-    ).rejects.toThrow(
+  it('refuses a structured run without a target, and automatic mode with a params target', async () => {
+    const refuse = (extra: Record<string, unknown>): Promise<unknown> =>
+      runCompress(spec('bad', extra), createMemoryContext(BACKEND));
+    await expect(refuse({ method: 'structured' })).rejects.toThrow(
       'compress --method structured needs --target-macs, --target-params or --accuracy-budget',
+    );
+    await expect(refuse({ method: 'structured', accuracyBudget: 1, targetParams: 0.5 })).rejects.toThrow(
+      'compress: automatic mode (--accuracy-budget) takes --target-macs, not --target-params',
+    );
+    await expect(refuse({ method: 'magnitude' })).rejects.toThrow(
+      'compress --method magnitude needs --sparsity',
     );
   });
 });

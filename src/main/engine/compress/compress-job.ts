@@ -146,6 +146,9 @@ function checkSpec(spec: SpecOf<'compress'>): void {
   if (structured && spec.targetMacs !== undefined && spec.targetParams !== undefined) {
     throw usageError('compress: give --target-macs or --target-params, not both');
   }
+  if (spec.accuracyBudget !== undefined && spec.targetParams !== undefined) {
+    throw usageError('compress: automatic mode (--accuracy-budget) takes --target-macs, not --target-params');
+  }
   if (spec.method === 'magnitude' && spec.sparsity === undefined) {
     throw usageError('compress --method magnitude needs --sparsity');
   }
