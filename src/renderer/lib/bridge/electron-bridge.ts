@@ -1,22 +1,28 @@
 /**
  * PollardApi over the Electron preload: `window.pollard` has one function per method. The
  * preload rejects with SerializedError data (contextBridge keeps only an Error's message), so
- * every rejection is rebuilt here as a PollardError.
+ * every rejection is rebuilt here as a PollardError. Event subscriptions return their
+ * unsubscribe function synchronously and pass through as they are.
  */
-import { errorFromBridge, POLLARD_API_METHODS, type PollardApi } from '../../../shared/api';
+import { errorFromBridge, type PollardApi } from '../../../shared/api';
 
-type AsyncMethod = (...args: unknown[]) => Promise<unknown>;
+type AnyFunction = (...args: unknown[]) => unknown;
+
+const SYNCHRONOUS = new Set(['subscribe', 'onMenuCommand']);
 
 export function createElectronBridge(exposed: PollardApi): PollardApi {
-  const bridge: Partial<Record<keyof PollardApi, unknown>> = {};
-  for (const method of POLLARD_API_METHODS) {
-    if (method === 'subscribe') continue;
-    const target = exposed[method] as unknown as AsyncMethod;
-    bridge[method] = (...args: unknown[]) =>
-      target(...args).catch((reason: unknown) => {
-        throw errorFromBridge(reason);
-      });
+  const bridge: Record<string, AnyFunction> = {};
+  for (const [name, value] of Object.entries(exposed as unknown as Record<string, unknown>)) {
+    if (typeof value !== 'function') continue;
+    const target = value as AnyFunction;
+    bridge[name] = SYNCHRONOUS.has(name)
+      ? (...args) => target(...args)
+      : (...args) =>
+          Promise.resolve()
+            .then(() => target(...args))
+            .catch((reason: unknown) => {
+              throw errorFromBridge(reason);
+            });
   }
-  bridge.subscribe = (listener: Parameters<PollardApi['subscribe']>[0]) => exposed.subscribe(listener);
-  return bridge as PollardApi;
+  return bridge as unknown as PollardApi;
 }

@@ -107,6 +107,19 @@ describe('applyJobEvent', () => {
     expect(model.logs.at(-1)).toMatchObject({ level: 'warn', message: 'cancelled at epoch 1, batch 3' });
   });
 
+  it("starts each stage without the previous stage's progress", () => {
+    const model = emptyJobModel('job-6', 'compress');
+    applyJobEvent(model, ev(0, { type: 'stage', stage: 'fine-tune' }));
+    applyJobEvent(model, batch(1, 2, 4, 0.5));
+    expect(model.fraction).toBe(1);
+    applyJobEvent(model, ev(2, { type: 'stage', stage: 'fine-tune', detail: 'same stage, more detail' }));
+    expect(model.fraction).toBe(1);
+    applyJobEvent(model, ev(3, { type: 'stage', stage: 'evaluate-after' }));
+    expect(model.fraction).toBeNull();
+    expect(model.etaSeconds).toBeNull();
+    expect(model.batch?.batch).toBe(4);
+  });
+
   it('uses progress events for jobs without batches', () => {
     const model = emptyJobModel('job-4', 'sensitivity');
     applyJobEvent(

@@ -126,6 +126,11 @@ export function applyJobEvent(model: JobModel, event: JobEvent): boolean {
       break;
     case 'stage':
       if (model.phase === 'queued') model.phase = 'running';
+      // Progress and ETA describe the current stage: a new stage starts without them.
+      if (event.stage !== model.stage) {
+        model.fraction = null;
+        model.etaSeconds = null;
+      }
       model.stage = event.stage;
       model.stageDetail = event.detail ?? null;
       appendLog(model, {
