@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { Group } from 'h5wasm/node';
+import { h5wasmLoaded, loadH5wasm } from './h5wasm-loader';
 import { ioError, PollardError } from '../../../../shared/errors';
 import type { LayersModel } from '../../tf';
 
@@ -37,7 +37,7 @@ function ensureParents(root: Group, datasetPath: string): void {
   let current = root;
   for (const part of parts) {
     const existing = current.keys().includes(part) ? current.get(part) : null;
-    current = existing instanceof h5wasm.Group ? existing : current.create_group(part);
+    current = existing instanceof h5wasmLoaded().Group ? existing : current.create_group(part);
   }
 }
 
@@ -60,7 +60,7 @@ async function writeH5(
   const layerValues = await Promise.all(
     model.layers.map(async (layer) => Promise.all(layer.weights.map(async (weight) => weight.read().data()))),
   );
-  await h5wasm.ready;
+  const h5wasm = await loadH5wasm();
   const h5 = new h5wasm.File(target, 'w');
   try {
     h5.create_attribute('keras_version', kerasVersion);

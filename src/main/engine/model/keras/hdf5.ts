@@ -3,8 +3,8 @@
  * sniffed and its declared length checked first, and every h5wasm failure becomes a
  * `<file>: <problem>` error, so a bad file never surfaces as a wasm stack trace.
  */
-import h5wasm from 'h5wasm/node';
 import type { Dataset, Group, File as H5File } from 'h5wasm/node';
+import { h5wasmLoaded, loadH5wasm } from './h5wasm-loader';
 import { badInput, PollardError, unsupported } from '../../../../shared/errors';
 import { hdf5DeclaredEnd, readHead, sniffBytes, wrongContentError } from './sniff';
 
@@ -25,12 +25,6 @@ export interface StoredWeight {
 /** A weight tensor larger than this many elements (2 GiB of float32) is refused unread. */
 export const MAX_WEIGHT_ELEMENTS = 2 ** 29;
 
-let ready: Promise<unknown> | undefined;
-function h5Ready(): Promise<unknown> {
-  ready ??= h5wasm.ready;
-  return ready;
-}
-
 /** Opens `file` read-only after checking that it is a complete HDF5 file; closes it after `use`. */
 export async function withHdf5File<T>(
   path: string,
@@ -49,7 +43,7 @@ export async function withHdf5File<T>(
       `is truncated: its HDF5 header declares ${declaredEnd} bytes but the file has ${size}`,
     );
   }
-  await h5Ready();
+  const h5wasm = await loadH5wasm();
   let h5: H5File;
   try {
     h5 = new h5wasm.File(path, 'r');
@@ -71,11 +65,11 @@ function describe(error: unknown): string {
 }
 
 function isGroup(entity: unknown): entity is Group {
-  return entity instanceof h5wasm.Group;
+  return entity instanceof h5wasmLoaded().Group;
 }
 
 function isDataset(entity: unknown): entity is Dataset {
-  return entity instanceof h5wasm.Dataset;
+  return entity instanceof h5wasmLoaded().Dataset;
 }
 
 /** The group at `path`, or undefined when there is none (or it is not a group). */
