@@ -44,6 +44,8 @@ export interface TrainResult {
   trainingEnergy: EnergyFigure;
   datasetSha256: string;
   modelSha256: string;
+  /** Peak resident memory of the job process so far, MiB. */
+  peakRssMiB: number;
 }
 
 export const TRAINING_FILE = 'training.json';
@@ -126,6 +128,7 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       trainingEnergy: energyWindow.total,
       datasetSha256,
       modelSha256: modelHash,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     await writeJsonAtomic(path.join(spec.out, TRAINING_FILE), {
       ...result,
