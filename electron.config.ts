@@ -13,7 +13,7 @@ const config: Configuration = {
   directories: { output: 'dist' },
   // The bundles, the built renderer and the resources; production node_modules are added by
   // electron-builder. Sources, tests and source maps stay out.
-  files: ['out/electron/**/*', 'out/renderer/**/*', 'resources/**/*', 'package.json', '!**/*.map'],
+  files: ['out/app/**/*', 'out/renderer/**/*', 'resources/**/*', 'package.json', '!**/*.map'],
   asar: true,
   // Files the OS or a wasm/native loader must open from a real path, outside app.asar.
   asarUnpack: [

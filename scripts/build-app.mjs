@@ -1,4 +1,5 @@
-// Bundles the Electron main process, the preload and the job process into out/electron/ with
+// Bundles the Electron main process, the preload, the job process and a ready-to-run
+// `pollard serve` (for npm start without Electron) into out/app/ with
 // esbuild (already here through tsx and Vite; no plugin needed for Node-target bundles).
 // The renderer is built separately by Vite (npm run build:renderer).
 //
@@ -7,14 +8,14 @@
 //   the optional tfjs-node-gpu — keep their own files next to their code that way).
 // - preload: CommonJS with everything bundled but `electron`: a sandboxed preload cannot
 //   require from node_modules.
-// Bundles sit three folders below the package root (out/electron/<part>/), as
+// Bundles sit three folders below the package root (out/app/<part>/), as
 // src/main/util/paths.ts does, so PACKAGE_ROOT resolves the same from both.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'out', 'electron');
+const out = path.join(root, 'out', 'app');
 
 const common = {
   absWorkingDir: root,
@@ -47,6 +48,15 @@ await Promise.all([
   }),
   build({
     ...common,
+    entryPoints: ['src/main/serve/serve-bundle-entry.ts'],
+    outfile: path.join(out, 'serve', 'index.js'),
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+  }),
+  build({
+    ...common,
     entryPoints: ['src/preload/index.ts'],
     outfile: path.join(out, 'preload', 'index.cjs'),
     platform: 'browser',
@@ -56,5 +66,5 @@ await Promise.all([
   }),
 ]);
 console.log(
-  `pollard: built main, preload and worker into ${path.relative(root, out)}/ in ${Date.now() - started} ms`,
+  `pollard: built main, preload, worker and serve into ${path.relative(root, out)}/ in ${Date.now() - started} ms`,
 );

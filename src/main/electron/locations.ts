@@ -1,5 +1,5 @@
 /**
- * Where the app's parts are. The bundles live in out/electron/{main,preload,worker}/ — three
+ * Where the app's parts are. The bundles live in out/app/{main,preload,worker}/ — three
  * folders below the package root, like the sources in src/main/util/, so PACKAGE_ROOT (and with
  * it the bundled sample and resources) resolves the same way from a bundle and from the sources.
  */
@@ -17,8 +17,8 @@ export function appLocations(appRoot: string, packaged: boolean): AppLocations {
   const wasmDist = path.join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   return {
     rendererDir: path.join(appRoot, 'out', 'renderer'),
-    preload: path.join(appRoot, 'out', 'electron', 'preload', 'index.cjs'),
-    workerEntry: path.join(appRoot, 'out', 'electron', 'worker', 'index.js'),
+    preload: path.join(appRoot, 'out', 'app', 'preload', 'index.cjs'),
+    workerEntry: path.join(appRoot, 'out', 'app', 'worker', 'index.js'),
     wasmDir: packaged ? path.join(`${appRoot}.unpacked`, wasmDist) : undefined,
   };
 }

@@ -37,7 +37,7 @@ function hardenContents(contents: WebContents): void {
 async function start(): Promise<void> {
   const dev = !app.isPackaged;
   // From the bundle's own place, not app.getAppPath(): that is the script's folder when Electron
-  // is started on out/electron/main/index.js directly (as the e2e tests do).
+  // is started on out/app/main/index.js directly (as the e2e tests do).
   const locations = appLocations(PACKAGE_ROOT, app.isPackaged);
   const workerEnv: Record<string, string> = locations.wasmDir ? { POLLARD_WASM_DIR: locations.wasmDir } : {};
 

@@ -50,9 +50,7 @@ describe('electron-builder configuration', () => {
     expect(config.win?.target).toEqual(['nsis']);
     expect(config.mac?.target).toEqual(['dmg']);
     expect(config.publish).toBeNull();
-    expect(config.files).toEqual(
-      expect.arrayContaining(['out/electron/**/*', 'out/renderer/**/*', '!**/*.map']),
-    );
+    expect(config.files).toEqual(expect.arrayContaining(['out/app/**/*', 'out/renderer/**/*', '!**/*.map']));
     expect((config.files as string[]).some((f) => f.startsWith('src'))).toBe(false);
   });
 
@@ -65,7 +63,7 @@ describe('electron-builder configuration', () => {
       ),
     );
     expect(packaged.workerEntry).toBe(
-      path.join('/opt/Pollard/resources/app.asar', 'out/electron/worker/index.js'),
+      path.join('/opt/Pollard/resources/app.asar', 'out/app/worker/index.js'),
     );
     expect(appLocations(PACKAGE_ROOT, false).wasmDir).toBeUndefined();
   });

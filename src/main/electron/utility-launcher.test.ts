@@ -50,7 +50,7 @@ type FakeChild = EventEmitter & {
 describe('utility process launcher', () => {
   it('forks the worker with piped output and the job environment, and relays messages, output and commands', async () => {
     const worker = utilityWorkerLauncher({
-      entry: '/app/out/electron/worker/index.js',
+      entry: '/app/out/app/worker/index.js',
       env: { POLLARD_PUE: '1.2' },
     })();
     const child = electron.forks.at(-1) as FakeChild;

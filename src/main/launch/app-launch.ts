@@ -67,9 +67,10 @@ async function newestMtime(target: string): Promise<number> {
 /** What a build writes; each must exist and be newer than every input. */
 export const BUILD_OUTPUTS = [
   'out/renderer/index.html',
-  'out/electron/main/index.js',
-  'out/electron/preload/index.cjs',
-  'out/electron/worker/index.js',
+  'out/app/main/index.js',
+  'out/app/preload/index.cjs',
+  'out/app/worker/index.js',
+  'out/app/serve/index.js',
 ];
 export const BUILD_INPUTS = ['src', 'resources', 'package.json', 'vite.config.ts', 'scripts/build-app.mjs'];
 
@@ -88,12 +89,18 @@ export async function buildNeeded(root = PACKAGE_ROOT): Promise<string | undefin
   return undefined;
 }
 
-function forwardSignals(child: ReturnType<typeof spawn>): void {
+/**
+ * The child runs in its own process group (POSIX), so Ctrl-C reaches it once, through us:
+ * `pollard serve` treats a second SIGINT as "stop at once".
+ */
+function launch(command: string, args: string[]): ReturnType<typeof spawn> {
+  const child = spawn(command, args, { stdio: 'inherit', detached: process.platform !== 'win32' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (child.exitCode === null) child.kill(signal);
     });
   }
+  return child;
 }
 
 export async function startApp(): Promise<number> {
@@ -108,16 +115,19 @@ export async function startApp(): Promise<number> {
     }
   }
   const frontEnd = chooseFrontEnd(findElectronBinary(), hasDisplay());
+  let child: ReturnType<typeof spawn>;
   if (frontEnd.kind === 'serve') {
     process.stderr.write(frontEnd.reason + '\n');
-    const { runServeCommand } = await import('../serve/serve-command');
-    return runServeCommand({});
+    // The bundled server: it starts without compiling TypeScript and runs the bundled job process.
+    child = launch(process.execPath, [path.join(PACKAGE_ROOT, 'out', 'app', 'serve', 'index.js')]);
+  } else {
+    child = launch(frontEnd.binary, [PACKAGE_ROOT]);
   }
-  const child = spawn(frontEnd.binary, [PACKAGE_ROOT], { stdio: 'inherit' });
-  forwardSignals(child);
   return new Promise((resolve) => {
     child.on('error', (error) => {
-      process.stderr.write(`pollard: could not start Electron: ${error.message}\n`);
+      process.stderr.write(
+        `pollard: could not start ${frontEnd.kind === 'serve' ? 'pollard serve' : 'Electron'}: ${error.message}\n`,
+      );
       resolve(1);
     });
     child.on('exit', (code) => resolve(code ?? 1));
