@@ -96,6 +96,27 @@ export type Criterion = (typeof CRITERIA)[number];
 export const QUANT_DTYPES = ['float16', 'uint16', 'uint8'] as const;
 export type QuantDtype = (typeof QUANT_DTYPES)[number];
 
+/** How much a compress run spends measuring energy (ENERGY.md protocol); defaults keep it to seconds. */
+export const compressEnergyOptionsSchema = z.object({
+  /** Measure training and inference energy (the op-count model is always computed). */
+  measure: z.boolean().default(true),
+  /** Inference: measured runs of each model, alternated (≥ 3). */
+  repetitions: z.number().int().min(3).max(100).default(3),
+  /** Inference: unmeasured runs of each model first. */
+  warmupRuns: z.number().int().min(0).max(20).default(1),
+  /** Seconds of idle power recorded before the inference runs. */
+  idleSeconds: z.number().min(0).max(600).default(2),
+  /** Inference: seconds one run of the original model should take (sets the samples per run). */
+  runSeconds: z.number().gt(0).max(600).default(1),
+  /** Training, without a baseline run: batches of the original per measured mini-epoch. */
+  trainingBatches: z.number().int().min(1).max(100_000).default(10),
+  /** Training, without a baseline run: mini-epochs measured. */
+  trainingRepetitions: z.number().int().min(1).max(100).default(3),
+  /** A train run (folder with training.json) of the original model on the same data and batch size. */
+  baselineRun: z.string().min(1).optional(),
+});
+export type CompressEnergyOptions = z.infer<typeof compressEnergyOptionsSchema>;
+
 export const compressSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('compress'),
   model: z.string().min(1),
@@ -124,6 +145,8 @@ export const compressSpecSchema = commonOptionsSchema.extend({
   finetuneEpochs: z.number().int().min(0).max(1000).default(2),
   training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),
   resume: z.boolean().default(false),
+  /** Energy measurement settings; absent: the defaults of compressEnergyOptionsSchema. */
+  energy: compressEnergyOptionsSchema.optional(),
 });
 
 export const sensitivitySpecSchema = commonOptionsSchema.extend({
@@ -160,6 +183,30 @@ export const demoSpecSchema = commonOptionsSchema.extend({
   epochs: z.number().int().min(1).default(3),
 });
 
+export const REPORT_FORMATS = ['html', 'pdf', 'json', 'csv'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Grid intensity and PUE for carbon figures; absent fields come from POLLARD_GRID_* / POLLARD_PUE. */
+export const gridOptionsSchema = z.object({
+  region: z.string().min(1).max(64).optional(),
+  year: z.number().int().min(2000).max(2100).optional(),
+  intensity: z.number().min(0).max(10_000).optional(),
+  pue: z.number().min(1).max(10).optional(),
+});
+
+/** The energy-savings report of a run folder (compress, demo or train). */
+export const reportSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('report'),
+  /** The run folder to report on. */
+  run: z.string().min(1),
+  formats: z.array(z.enum(REPORT_FORMATS)).min(1).default(['html']),
+  /** A file (one format, matching extension) or a folder; default `<run>/report/`. */
+  out: z.string().min(1).optional(),
+  /** Paper size of the PDF. */
+  paper: z.enum(['a4', 'letter']).default('a4'),
+  grid: gridOptionsSchema.optional(),
+});
+
 export const jobSpecSchema = z.discriminatedUnion('kind', [
   trainSpecSchema,
   evaluateSpecSchema,
@@ -170,6 +217,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
   sensitivitySpecSchema,
   planSpecSchema,
   demoSpecSchema,
+  reportSpecSchema,
 ]);
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof jobSpecSchema>;

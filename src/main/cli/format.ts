@@ -130,6 +130,12 @@ export function formatResult(spec: JobSpec, result: Result): string {
     case 'compress':
       lines.push(formatCompression(result).trimEnd());
       break;
+    case 'report': {
+      lines.push(String(result.title ?? 'report'));
+      for (const [format, file] of Object.entries(record(result.files)))
+        lines.push(`${format.padEnd(4)}  ${String(file)}`);
+      break;
+    }
     default: {
       if (result.accuracy !== undefined) lines.push(`accuracy ${pct(result.accuracy)}`);
       if (result.top5 !== undefined) lines.push(`top-5 ${pct(result.top5)}`);

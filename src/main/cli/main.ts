@@ -18,6 +18,7 @@ import {
   type JobSpec,
   type JobSpecInput,
   QUANT_DTYPES,
+  REPORT_FORMATS,
 } from '../../shared/jobs';
 import { BACKEND_CHOICES } from '../../shared/types';
 import { resumeSpec, runJob } from '../services/jobs';
@@ -67,6 +68,21 @@ function nonNegative(value: string): number {
 }
 
 const absolute = (p: string): string => path.resolve(p);
+
+/** `html,pdf` or repeated `--format`: a list of known formats without repeats. */
+function reportFormats(value: string, previous: string[] | undefined): string[] {
+  const formats = value
+    .split(',')
+    .map((format) => format.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = formats.find((format) => !(REPORT_FORMATS as readonly string[]).includes(format));
+  if (unknown !== undefined || formats.length === 0) {
+    throw new InvalidArgumentError(
+      `expected ${REPORT_FORMATS.join(', ')} (comma-separated), got "${value}".`,
+    );
+  }
+  return [...new Set([...(previous ?? []), ...formats])];
+}
 
 function withCommon(command: Command): Command {
   return command
@@ -385,6 +401,54 @@ export function buildProgram(
         ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
         ...common(flags),
       } as JobSpecInput),
+    ),
+  );
+
+  withCommon(
+    program
+      .command('report')
+      .description('the energy-savings report of a run folder (compress, demo or train run)')
+      .argument('<run>', 'run folder', absolute)
+      .requiredOption(
+        '--format <formats>',
+        `one or more of ${REPORT_FORMATS.join(', ')}, comma-separated`,
+        reportFormats,
+      )
+      .option('--out <path>', 'folder, or a file for one format (default: <run>/report/)', absolute)
+      .addOption(new Option('--paper <size>', 'PDF paper size').choices(['a4', 'letter']))
+      .option('--grid-region <code>', 'grid region for carbon, e.g. DE or US-CAL-CISO')
+      .option('--grid-intensity <g>', 'grid intensity in gCO2e/kWh (overrides the region)', nonNegative)
+      .option('--pue <f>', 'power usage effectiveness (default 1.0)', positive),
+  ).action(
+    action(
+      async (
+        run: string,
+        flags: CommonFlags & {
+          format: string[];
+          out?: string;
+          paper?: string;
+          gridRegion?: string;
+          gridIntensity?: number;
+          pue?: number;
+        },
+      ) =>
+        parseSpec({
+          kind: 'report',
+          run,
+          formats: flags.format,
+          ...(flags.out ? { out: flags.out } : {}),
+          ...(flags.paper ? { paper: flags.paper } : {}),
+          ...(flags.gridRegion !== undefined || flags.gridIntensity !== undefined || flags.pue !== undefined
+            ? {
+                grid: {
+                  ...(flags.gridRegion !== undefined ? { region: flags.gridRegion } : {}),
+                  ...(flags.gridIntensity !== undefined ? { intensity: flags.gridIntensity } : {}),
+                  ...(flags.pue !== undefined ? { pue: flags.pue } : {}),
+                },
+              }
+            : {}),
+          ...common(flags),
+        } as JobSpecInput),
     ),
   );
 

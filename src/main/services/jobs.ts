@@ -25,6 +25,8 @@ export interface JobRun {
 }
 
 function runDirOf(spec: JobSpec): string | undefined {
+  // A report writes into an existing run (or a file); it is not a run of its own.
+  if (spec.kind === 'report') return undefined;
   return 'out' in spec ? spec.out : undefined;
 }
 

@@ -21,9 +21,12 @@ import path from 'node:path';
 import type { CompressionMethod, SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
 import type { BackendName, EnergyFigure } from '../../../shared/types';
+import { EnergyMeter } from '../energy/meter';
 import { opCountEnergy } from '../energy/op-count';
 import type { Bits } from '../energy/op-count';
 import { summarizeLayers } from '../model/summary';
+import type { CompressEnergyMeasurements } from '../report/energy-measurements';
+import { measureCompressEnergy } from '../report/energy-measurements';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic';
 import type { JobContext } from '../job/context';
 import { openModel } from '../model/registry';
@@ -105,7 +108,13 @@ export type CompressResult = {
    * hardware that runs the compressed representation natively (int8 for uint8 weights, skipped
    * zeros for magnitude pruning), which TensorFlow.js does not; see `realised`.
    */
-  energy: { before: EnergyFigure; after: EnergyFigure; assumptions: string[] };
+  energy: {
+    before: EnergyFigure;
+    after: EnergyFigure;
+    assumptions: string[];
+    /** Measured training and inference energy (the ENERGY.md protocol); absent with `energy.measure` off. */
+    measured?: CompressEnergyMeasurements;
+  };
   fineTune: FineTuneRecord[];
   structured?: {
     criterion: string;
@@ -167,23 +176,30 @@ async function fineTune(
   checkpointName = name,
 ): Promise<FineTuneRecord | undefined> {
   if (spec.finetuneEpochs === 0) return undefined;
-  const outcome = await trainModel(
-    model,
-    { train: data.train, validation: data.validation, shape: data.shape, classes: data.classes },
-    {
-      training: spec.training,
-      batchSize: spec.batchSize,
-      seed: spec.seed,
-      epochs: spec.finetuneEpochs,
-      normalization: data.normalization,
-      checkpointDir: path.join(spec.out, 'checkpoints', checkpointName),
-      resume: spec.resume,
-      ...(hooks ? { hooks } : {}),
-      stage: name,
-    },
-    ctx,
-  );
-  return { stage: name, epochs: outcome.epochsCompleted, history: outcome.history };
+  // Each stage under its own meter: every epoch's metrics carry the energy since the stage began.
+  const meter = spec.energy?.measure === false ? undefined : await EnergyMeter.start();
+  try {
+    const outcome = await trainModel(
+      model,
+      { train: data.train, validation: data.validation, shape: data.shape, classes: data.classes },
+      {
+        training: spec.training,
+        batchSize: spec.batchSize,
+        seed: spec.seed,
+        epochs: spec.finetuneEpochs,
+        normalization: data.normalization,
+        checkpointDir: path.join(spec.out, 'checkpoints', checkpointName),
+        resume: spec.resume,
+        ...(hooks ? { hooks } : {}),
+        stage: name,
+        ...(meter ? { energy: meter } : {}),
+      },
+      ctx,
+    );
+    return { stage: name, epochs: outcome.epochsCompleted, history: outcome.history };
+  } finally {
+    await meter?.stop();
+  }
 }
 
 interface StructuredOutcome {
@@ -591,7 +607,23 @@ export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Pr
       realised: realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
       notes,
       latency: { before: latencyBefore!, after: latencyAfter! },
-      energy: modelledEnergy(original, reloaded, quantize, sparsity),
+      energy: {
+        ...modelledEnergy(original, reloaded, quantize, sparsity),
+        ...(spec.energy?.measure === false
+          ? {}
+          : {
+              measured: await measureCompressEnergy({
+                spec,
+                ctx,
+                original,
+                compressed: reloaded,
+                loadOriginalCopy: async () => (await openModel(spec.model)).model,
+                data,
+                fineTunes,
+                originalBatchMs: before.latencyMs.batch32,
+              }),
+            }),
+      },
       fineTune: fineTunes,
       ...(structured ? { structured } : {}),
       ...(magnitude ? { magnitude } : {}),

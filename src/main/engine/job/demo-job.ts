@@ -3,12 +3,14 @@
  *   1. train the LeNet-style baseline                       → <out>/baseline/
  *   2. structured pruning to 50% fewer MACs, fine-tune,
  *      then uint8 weight quantization                       → <out>/compressed/
- *   3. compare before and after (accuracy, parameters, MACs, size, latency)
+ *   3. compare before and after (accuracy, parameters, MACs, size, latency, energy)
+ *   4. the energy-savings report (HTML, JSON, CSV; PDF where Chromium is present) → <out>/report/
  */
 import path from 'node:path';
-import { compressSpecSchema, type SpecOf, trainSpecSchema } from '../../../shared/jobs';
+import { compressSpecSchema, type ReportFormat, type SpecOf, trainSpecSchema } from '../../../shared/jobs';
 import { SAMPLE_DATASET } from '../../util/paths';
 import { type CompressResult, runCompress } from '../compress/compress-job';
+import { writeDemoReport } from '../report/demo-report';
 import { runTrainJob, type TrainResult } from '../train/train-job';
 import type { JobContext } from './context';
 
@@ -32,6 +34,9 @@ export interface DemoResult {
     'accuracy' | 'epochs' | 'samplesPerSecond' | 'params' | 'macs' | 'sizeBytes' | 'runDir' | 'trainingEnergy'
   >;
   compression: CompressResult;
+  /** The HTML energy-savings report. */
+  report: string;
+  reportFiles: Partial<Record<ReportFormat, string>>;
 }
 
 export async function runDemoJob(spec: SpecOf<'demo'>, ctx: JobContext): Promise<DemoResult> {
@@ -69,11 +74,17 @@ export async function runDemoJob(spec: SpecOf<'demo'>, ctx: JobContext): Promise
       criterion: 'l1',
       finetuneEpochs: 2,
       training: { learningRate: 0.001, validationSplit: 0.1 },
+      // The baseline trained on the same data and batch size: its epochs are the original's training energy.
+      energy: { baselineRun: path.join(spec.out, 'baseline') },
       ...common,
       ...limit,
     }),
     ctx,
   );
+
+  ctx.emit({ type: 'stage', stage: 'demo: report', detail: path.join(spec.out, 'report') });
+  const report = await writeDemoReport(spec.out);
+  for (const note of report.notes) ctx.log('info', note);
 
   return {
     kind: 'demo',
@@ -100,5 +111,7 @@ export async function runDemoJob(spec: SpecOf<'demo'>, ctx: JobContext): Promise
       trainingEnergy: baseline.trainingEnergy,
     },
     compression,
+    report: report.html,
+    reportFiles: report.files,
   };
 }

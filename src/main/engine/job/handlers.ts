@@ -21,6 +21,7 @@ const loaders: HandlerLoaders = {
   sensitivity: async () => (await import('../compress/compress-job')).runSensitivity,
   plan: async () => (await import('../compress/compress-job')).runPlan,
   demo: async () => (await import('./demo-job')).runDemoJob,
+  report: async () => (await import('../report/report-job')).runReportJob,
 };
 
 export async function loadHandler<K extends JobKind>(kind: K): Promise<JobHandler<K>> {
