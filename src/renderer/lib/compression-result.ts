@@ -148,7 +148,7 @@ export function parseCompressionResult(input: Json): CompressionView {
   const result = record(input.before) ? input : (record(input.compression) ?? input);
   const energy = record(result.energy) ?? record(record(result.inference)?.energy);
   const { columns, rows } = layersOf(result);
-  const notes = [result.notes, result.realised]
+  const notes = [result.notes, result.realised, energy?.assumptions]
     .filter(Array.isArray)
     .flat()
     .map((n) => (typeof n === 'string' ? n : (str(record(n)?.note) ?? JSON.stringify(n))));

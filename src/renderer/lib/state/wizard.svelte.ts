@@ -255,8 +255,11 @@ export class WizardState {
         evaluateSpec({ model: this.modelPath, data: this.datasetPath, limit: this.limit }),
       );
       this.evaluateJob = job;
-      if ((await job.done()) === 'completed' && typeof job.result?.accuracy === 'number')
+      const phase = await job.done();
+      if (phase === 'completed' && typeof job.result?.accuracy === 'number')
         this.baselineAccuracy = job.result.accuracy;
+      else if (phase === 'failed' && job.error)
+        this.modelError = { source: 'baseline accuracy', message: job.error.message };
     } catch (error) {
       this.modelError = inlineError(error, this.modelLabel ?? undefined);
     }
@@ -302,8 +305,9 @@ export class WizardState {
         ),
       );
       this.sensitivityJob = job;
-      if ((await job.done()) === 'completed' && job.result)
-        this.sensitivity = parseSensitivityResult(job.result);
+      const phase = await job.done();
+      if (phase === 'completed' && job.result) this.sensitivity = parseSensitivityResult(job.result);
+      else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
     } catch (error) {
       this.sensitivityError = inlineError(error);
     }
