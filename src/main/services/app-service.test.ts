@@ -122,7 +122,7 @@ describe('AppService jobs', () => {
     const done = await service.waitForJob(status.jobId);
     expect(done.state).toBe('completed');
     expect(launched[0]).toMatchObject({ kind: 'train', out: expected, backend: 'wasm' });
-    expect(envs[0]).toEqual({ POLLARD_PUE: '1.1', POLLARD_GRID_COUNTRY: 'FR' });
+    expect(envs[0]).toEqual({ POLLARD_PUE: '1.1', POLLARD_GRID_REGION: 'FR' });
     const run = JSON.parse(await fs.readFile(path.join(expected, 'run.json'), 'utf8')) as RunRecord;
     expect(run.status).toBe('completed');
     // Events that arrive while the run folder is being created are recorded too.
@@ -331,8 +331,25 @@ describe('AppService runs', () => {
     );
   });
 
-  it('exports the tfjs model and a JSON report, and says which formats need the export job', async () => {
-    const { service } = await serviceWith(completes({}));
+  it('exports the tfjs model, the reports from the report job, and says what could not be written', async () => {
+    const launched: JobSpec[] = [];
+    const { service } = await serviceWith(async (job) => {
+      const spec = job.spec as Extract<JobSpec, { kind: 'report' }>;
+      if (spec.formats.includes('pdf')) {
+        job.emit({
+          type: 'error',
+          error: { code: 'io', message: 'report: no Chromium found to print the PDF' },
+        });
+        job.exit(1);
+        return;
+      }
+      const files: Record<string, string> = {};
+      for (const format of spec.formats) {
+        files[format] = path.join(spec.out!, `report.${format}`);
+        await fs.writeFile(files[format]!, `${format} report`);
+      }
+      completes({ kind: 'report', files })(job);
+    }, launched);
     const dir = path.join(dataDir, 'runs', 'r');
     await writeRun(dir, { result: { accuracy: 0.91 } });
     await fs.mkdir(path.join(dir, 'model'));
@@ -343,18 +360,25 @@ describe('AppService runs', () => {
       runDir: dir,
       targetDir: target,
       modelFormats: ['tfjs', 'keras-h5'],
-      reportFormats: ['json', 'html'],
+      reportFormats: ['json', 'pdf', 'html'],
     });
-    expect(result.files.map((f) => [path.relative(target, f.path), f.bytes])).toEqual(
-      [
-        [path.join('model', 'group1-shard1of1.bin'), 12],
-        [path.join('model', 'model.json'), 25],
-        ['report.json', expect.any(Number)],
-      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
-    );
-    expect(result.skipped.map((s) => s.format)).toEqual(['keras-h5', 'html']);
-    const report = JSON.parse(await fs.readFile(path.join(target, 'report.json'), 'utf8'));
-    expect(report.result).toEqual({ accuracy: 0.91 });
+    expect(result.files.map((f) => [path.relative(target, f.path), f.bytes])).toEqual([
+      [path.join('model', 'group1-shard1of1.bin'), 12],
+      [path.join('model', 'model.json'), 25],
+      ['report.json', 11],
+      ['report.html', 11],
+    ]);
+    expect(result.skipped).toEqual([
+      {
+        format: 'keras-h5',
+        reason: 'needs the engine\u2019s export job, which this build does not have yet',
+      },
+      { format: 'pdf', reason: 'report: no Chromium found to print the PDF' },
+    ]);
+    expect(launched.map((s) => s.kind === 'report' && [s.run, s.formats, s.out])).toEqual([
+      [dir, ['json', 'html'], target],
+      [dir, ['pdf'], target],
+    ]);
     await expect(
       service.exportRun({
         runDir: dir,
@@ -363,6 +387,15 @@ describe('AppService runs', () => {
         reportFormats: [],
       }),
     ).rejects.toThrow("choose a folder outside the run's model folder");
+  });
+
+  it('leaves a report job its own output folder (it writes into its run)', async () => {
+    const launched: JobSpec[] = [];
+    const { service } = await serviceWith(completes({}), launched);
+    const status = await service.startJob({ kind: 'report', run: '/runs/r', formats: ['html'] });
+    await service.waitForJob(status.jobId);
+    expect(launched[0]).toMatchObject({ kind: 'report', run: '/runs/r' });
+    expect(launched[0]).not.toHaveProperty('out');
   });
 });
 

@@ -29,7 +29,7 @@ import type { BackendRung, ModelSummary } from '../../shared/types';
 import { dataDirectory, SAMPLE_DATASET } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
 import { type ApiHandlers, jobRequestSchema } from './api-methods';
-import { exportJobSpec, exportRunFiles } from './export-run';
+import { exportJobSpec, exportModelFiles, reportFilesWritten } from './export-run';
 import { nodeWorkerLauncher, type WorkerLauncher } from './job-host';
 import { JobQueue } from './job-queue';
 import { resumeSpec, runJob } from './jobs';
@@ -219,7 +219,28 @@ export class AppService {
   async exportRun(request: ExportRequest): Promise<ExportResult> {
     const spec = exportJobSpec(request);
     if (spec) return (await this.runNow(spec)) as unknown as ExportResult;
-    return exportRunFiles(request);
+    const exported = await exportModelFiles(request);
+    // Reports come from the engine's report job; the PDF goes last and alone, so a machine
+    // without Chromium still gets the other formats.
+    const formats = [...new Set(request.reportFormats)];
+    const batches = [formats.filter((f) => f !== 'pdf'), formats.filter((f) => f === 'pdf')];
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      try {
+        const result = await this.runNow({
+          kind: 'report',
+          run: path.resolve(request.runDir),
+          formats: batch,
+          out: path.resolve(request.targetDir),
+          backend: 'cpu',
+        });
+        exported.files.push(...(await reportFilesWritten(result)));
+      } catch (error) {
+        const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        for (const format of batch) exported.skipped.push({ format, reason });
+      }
+    }
+    return exported;
   }
 
   /** Electron's resolveFiles: re-check the paths the preload read. */
@@ -238,7 +259,7 @@ export class AppService {
   private launcher(): WorkerLauncher {
     const settings = this.settingsStore.get();
     const env: Record<string, string> = { POLLARD_PUE: String(settings.pue) };
-    if (settings.gridCountry !== null) env.POLLARD_GRID_COUNTRY = settings.gridCountry;
+    if (settings.gridCountry !== null) env.POLLARD_GRID_REGION = settings.gridCountry;
     if (settings.gridIntensityOverride !== null)
       env.POLLARD_GRID_INTENSITY = String(settings.gridIntensityOverride);
     return this.createLauncher(env);
@@ -265,7 +286,10 @@ export class AppService {
     const input: Record<string, unknown> = { ...parsed.data };
     const settings = this.settingsStore.get();
     const option = jobSpecSchema.options.find((o) => o.shape.kind.value === input.kind);
-    if (option && 'out' in option.shape && input.out === undefined) {
+    // Only where the kind needs a folder of its own (a report's `out` defaults to its run's).
+    const needsOut =
+      option !== undefined && 'out' in option.shape && !option.shape.out.safeParse(undefined).success;
+    if (needsOut && input.out === undefined) {
       input.out = path.join(settings.runsDirectory, runFolderName(String(input.kind), this.now()));
     }
     if (input.backend === 'auto') input.backend = settings.backend;

@@ -1,8 +1,9 @@
 /**
  * Export a finished run into a folder the user chose. When the engine has an `export` job
- * kind, the export runs as that job (conversion and reports are engine work). Until then the
- * host does what needs no engine: it copies the run's tfjs model and writes the run record
- * as a JSON report; every other format is listed in `skipped` with the reason.
+ * kind, the export runs as that job. Until then the export is assembled from what exists: the
+ * host copies the run's tfjs model (model/), and the app service runs the engine's `report`
+ * job for the report formats; a format nothing can write yet is listed in `skipped` with the
+ * reason.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import type { ExportRequest, ExportResult } from '../../shared/api';
 import { ioError, usageError } from '../../shared/errors';
 import { type JobSpec, jobSpecSchema } from '../../shared/jobs';
-import { writeJsonAtomic } from '../util/atomic';
 import { readRun } from './runs';
 
 export const EXPORT_JOB_MISSING = 'needs the engine\u2019s export job, which this build does not have yet';
@@ -59,8 +59,8 @@ async function copyTree(from: string, to: string, written: ExportResult['files']
   }
 }
 
-/** What the host can export without the engine's export job. */
-export async function exportRunFiles(request: ExportRequest): Promise<ExportResult> {
+/** The model formats the host can export without the engine: a copy of the tfjs model. */
+export async function exportModelFiles(request: ExportRequest): Promise<ExportResult> {
   const runDir = path.resolve(request.runDir);
   const targetDir = path.resolve(request.targetDir);
   const run = await readRun(runDir);
@@ -89,29 +89,16 @@ export async function exportRunFiles(request: ExportRequest): Promise<ExportResu
     }
     await copyTree(modelDir, path.join(targetDir, 'model'), files);
   }
-  for (const format of request.reportFormats) {
-    if (format !== 'json') {
-      skipped.push({ format, reason: EXPORT_JOB_MISSING });
-      continue;
-    }
-    const file = path.join(targetDir, 'report.json');
-    await writeJsonAtomic(file, {
-      format: 'pollard-run-report/1',
-      run: {
-        id: run.id,
-        kind: run.kind,
-        status: run.status,
-        createdAt: run.createdAt,
-        updatedAt: run.updatedAt,
-      },
-      spec: run.spec,
-      backend: run.backend ?? null,
-      versions: run.versions ?? null,
-      pollardVersion: run.pollardVersion,
-      result: run.result ?? null,
-      error: run.error ?? null,
-    });
-    files.push({ path: file, bytes: (await fs.stat(file)).size });
-  }
   return { files, skipped };
+}
+
+/** Files a report job says it wrote, with their sizes. */
+export async function reportFilesWritten(result: Record<string, unknown>): Promise<ExportResult['files']> {
+  const written = Object.values((result.files ?? {}) as Record<string, string>);
+  const files: ExportResult['files'] = [];
+  for (const file of written) {
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (stat?.isFile()) files.push({ path: file, bytes: stat.size });
+  }
+  return files;
 }
