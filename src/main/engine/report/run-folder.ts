@@ -170,7 +170,7 @@ export async function readRunFolder(target: string): Promise<RunFolder> {
   else if (run?.kind !== undefined) {
     throw unsupported(
       dir,
-      `a ${String(run.kind)} run has no report; report on a compress, demo or train run`,
+      `run kind ${JSON.stringify(run.kind)} has no report; report on a compress, demo or train run`,
     );
   } else if (await exists(path.join(dir, 'compression.json'))) kind = 'compress';
   else if ((await exists(path.join(dir, 'baseline'))) && (await exists(path.join(dir, 'compressed'))))
