@@ -44,7 +44,7 @@ import type { Calibration } from './importance';
 import { computeImportance } from './importance';
 import type { CompressionData } from './job-data';
 import { accuracyOn, calibrationBatch, firstSamples, prepareCompressionData } from './job-data';
-import type { LatencyDetail } from './latency';
+import type { LatencyDetail, LatencyOptions } from './latency';
 import { measureLatency } from './latency';
 import type { LayerSparsity, SparsitySchedule } from './magnitude';
 import { defaultSchedule, MagnitudePruner, overallSparsity } from './magnitude';
@@ -412,7 +412,19 @@ function realisedNotes(
   return notes;
 }
 
-export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Promise<CompressResult> {
+/** Engine-side knobs that are not part of the job spec (tests shorten the latency measurement). */
+export interface CompressRunOptions {
+  latency?: LatencyOptions;
+}
+
+/** Latency: at least 5 s per batch size on the pair (more runs on a busy machine), at most 60 s. */
+const DEFAULT_LATENCY: LatencyOptions = { minSeconds: 5, maxSeconds: 60 };
+
+export async function runCompress(
+  spec: SpecOf<'compress'>,
+  ctx: JobContext,
+  options: CompressRunOptions = {},
+): Promise<CompressResult> {
   checkSpec(spec);
   await fs.mkdir(spec.out, { recursive: true });
   stage(ctx, 'load', spec.model);
@@ -561,7 +573,10 @@ export async function runCompress(spec: SpecOf<'compress'>, ctx: JobContext): Pr
     );
 
     stage(ctx, 'latency', `warm median, batch 1 and 32, on ${ctx.backend.used}`);
-    const [latencyBefore, latencyAfter] = await measureLatency([original, reloaded], { maxSeconds: 60 });
+    const [latencyBefore, latencyAfter] = await measureLatency(
+      [original, reloaded],
+      options.latency ?? DEFAULT_LATENCY,
+    );
     const sizeBefore = await exportedSize(original);
     const sizeAfter = await exportedSize(compressed, quantize);
     const countsBefore = countModel(original);

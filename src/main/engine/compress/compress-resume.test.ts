@@ -15,6 +15,8 @@ import { runCompress } from './compress-job';
 import { sequentialCnn } from './test-models';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+/** Latency measured briefly: these tests check the records, not the timings. */
+const FAST = { latency: { warmup: 1, runs: 3 } };
 let root: string;
 
 beforeAll(async () => {
@@ -62,8 +64,11 @@ describe('resuming a compress run', () => {
       finetuneEpochs: 1,
       batchSize: 8,
       training: { validationSplit: 0.25 },
+      energy: { measure: false },
     });
-    await expect(runCompress(spec, cancellingAt('fine-tune 2/2'))).rejects.toThrow('cancelled by the user');
+    await expect(runCompress(spec, cancellingAt('fine-tune 2/2'), FAST)).rejects.toThrow(
+      'cancelled by the user',
+    );
     const progress = JSON.parse(await fs.readFile(path.join(spec.out, 'progress.json'), 'utf8')) as {
       completedSteps: number;
     };
@@ -71,7 +76,7 @@ describe('resuming a compress run', () => {
     await fs.access(path.join(spec.out, 'steps', 'step-1', 'model.json'));
 
     const ctx = createMemoryContext(BACKEND);
-    const result = await runCompress({ ...spec, resume: true }, ctx);
+    const result = await runCompress({ ...spec, resume: true }, ctx, FAST);
     expect(ctx.events).toContainEqual({
       type: 'log',
       level: 'info',

@@ -29,6 +29,16 @@ describe('measureLatency', () => {
     expect(a!.spread.batch32[1]).toBeGreaterThanOrEqual(a!.batch32);
   });
 
+  it('adds runs until the minimum time is spent, up to the cap', async () => {
+    const [result] = await measureLatency([denseModel(64)], {
+      warmup: 0,
+      runs: 3,
+      minSeconds: 60,
+      maxRuns: 9,
+    });
+    expect(result!.runs).toEqual({ batch1: 9, batch32: 9 });
+  });
+
   it('stops adding runs at the time limit but keeps at least three', async () => {
     const [result] = await measureLatency([denseModel(64)], { warmup: 0, runs: 50, maxSeconds: 0 });
     expect(result!.runs).toEqual({ batch1: 3, batch32: 3 });

@@ -21,9 +21,17 @@ export interface LatencyDetail extends LatencyMs {
 export interface LatencyOptions {
   /** Untimed runs per model and batch size first. Default 2. */
   warmup?: number;
-  /** Timed runs per model and batch size. Default 21 at batch 1 (short and noisy), 7 at batch 32. */
+  /** Timed runs per model and batch size, at least. Default 21 at batch 1 (short and noisy), 7 at batch 32. */
   runs?: number;
-  /** Stop adding runs once this many seconds have been spent (at least 3 runs are kept). */
+  /**
+   * Keep adding runs (alternately, up to `maxRuns`) until this many seconds were spent on a batch
+   * size: on a busy machine a few runs are dominated by scheduling noise; many make the median
+   * stable. Default 0 (exactly `runs`).
+   */
+  minSeconds?: number;
+  /** Cap on runs per model and batch size when `minSeconds` asks for more. Default 200. */
+  maxRuns?: number;
+  /** Stop adding runs once this many seconds were spent on a batch size (at least 3 runs are kept). */
   maxSeconds?: number;
 }
 
@@ -57,20 +65,26 @@ export async function measureLatency(
   options: LatencyOptions = {},
 ): Promise<LatencyDetail[]> {
   const warmup = options.warmup ?? 2;
-  const deadline = performance.now() + (options.maxSeconds ?? Infinity) * 1000;
   const results = models.map(() => ({ batch1: [] as number[], batch32: [] as number[] }));
   for (const [key, batch] of [
     ['batch1', 1],
     ['batch32', 32],
   ] as const) {
     const runs = Math.max(1, options.runs ?? (batch === 1 ? 21 : 7));
+    const maxRuns = Math.max(runs, options.maxRuns ?? 200);
     const inputs = models.map((model) => inputFor(model, batch));
     try {
-      for (let i = 0; i < warmup; i++)
+      for (let i = 0; i < warmup; i++) {
         for (const [m, model] of models.entries()) await timeOnce(model, inputs[m]!);
-      for (let run = 0; run < runs; run++) {
+      }
+      const start = performance.now();
+      const deadline = start + (options.maxSeconds ?? Infinity) * 1000;
+      const wanted = start + (options.minSeconds ?? 0) * 1000;
+      for (let run = 0; run < maxRuns; run++) {
         for (const [m, model] of models.entries()) results[m]![key].push(await timeOnce(model, inputs[m]!));
-        if (run >= 2 && performance.now() > deadline) break;
+        const now = performance.now();
+        if (run >= 2 && now > deadline) break;
+        if (run + 1 >= runs && now >= wanted) break;
       }
     } finally {
       tf.dispose(inputs);
