@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { handleIpcCall, isTrustedSender } from './ipc-guard';
-import { buildMenuTemplate } from './menu';
-import { isAllowedNavigation, SECURE_WEB_PREFERENCES } from './window-policy';
 
 const top = (url: string) => ({ url, parent: null });
 
@@ -54,54 +52,5 @@ describe('IPC sender check', () => {
       value: { dir: '/r' },
     });
     expect(calls).toBe(1);
-  });
-});
-
-describe('window policy', () => {
-  it('isolates and sandboxes the page, without Node, with web security on', () => {
-    expect(SECURE_WEB_PREFERENCES).toMatchObject({
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-    });
-  });
-
-  it('allows navigation only within app://pollard', () => {
-    expect(isAllowedNavigation('app://pollard/index.html#/results')).toBe(true);
-    for (const url of [
-      'https://example.com/',
-      'file:///etc/passwd',
-      'app://other/',
-      'javascript:alert(1)',
-      'x',
-    ]) {
-      expect(isAllowedNavigation(url), url).toBe(false);
-    }
-  });
-
-  it('offers reload and developer tools only in development', () => {
-    const actions = { openDataset: () => undefined, openModel: () => undefined, about: () => undefined };
-    const roles = (dev: boolean) =>
-      JSON.stringify(
-        buildMenuTemplate({ dev, isMac: false, actions }).map((item) => item.submenu ?? item.role),
-      );
-    expect(roles(true)).toContain('"toggleDevTools"');
-    expect(roles(true)).toContain('"reload"');
-    expect(roles(false)).not.toContain('toggleDevTools');
-    expect(roles(false)).not.toContain('reload');
-    const file = buildMenuTemplate({ dev: false, isMac: false, actions }).find(
-      (item) => item.label === 'File',
-    );
-    expect((file?.submenu as { label?: string; role?: string }[]).map((i) => i.label ?? i.role)).toEqual([
-      'Open Dataset…',
-      'Open Model…',
-      undefined,
-      'quit',
-    ]);
   });
 });

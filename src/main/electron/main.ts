@@ -3,7 +3,7 @@
  * handlers that validate and forward to the AppService, and job processes started as
  * Electron utility processes. Everything else is the same code `pollard serve` runs.
  */
-import { app, BrowserWindow, ipcMain, Menu, session, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, session } from 'electron';
 import type { MenuCommand } from '../../shared/api';
 import { JOB_MESSAGE_CHANNEL, MENU_CHANNEL } from '../../shared/ipc';
 import { AppService, serviceHandlers } from '../services/app-service';
@@ -16,23 +16,11 @@ import { APP_ENTRY_URL } from './ipc-guard';
 import { appLocations } from './locations';
 import { buildMenuTemplate } from './menu';
 import { utilityWorkerLauncher } from './utility-launcher';
-import { isAllowedNavigation, SECURE_WEB_PREFERENCES } from './window-policy';
+import { denyAllPermissions, hardenContents, SECURE_WEB_PREFERENCES } from './window-policy';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 registerAppScheme();
-
-function hardenContents(contents: WebContents): void {
-  contents.on('will-navigate', (event, url) => {
-    if (!isAllowedNavigation(url)) event.preventDefault();
-  });
-  contents.on('will-redirect', (event, url) => {
-    if (!isAllowedNavigation(url)) event.preventDefault();
-  });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-  // New windows are never opened, and links are never handed to shell.openExternal.
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-}
 
 async function start(): Promise<void> {
   const dev = !app.isPackaged;
@@ -41,8 +29,7 @@ async function start(): Promise<void> {
   const locations = appLocations(PACKAGE_ROOT, app.isPackaged);
   const workerEnv: Record<string, string> = locations.wasmDir ? { POLLARD_WASM_DIR: locations.wasmDir } : {};
 
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  denyAllPermissions(session.defaultSession);
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
   serveRenderer(locations.rendererDir);
 

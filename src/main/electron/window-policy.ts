@@ -3,7 +3,7 @@
  * without Electron: isolated, sandboxed, no Node in the page, web security on; navigation
  * only within Pollard's own origin; no new windows, no webviews, no permissions.
  */
-import type { WebPreferences } from 'electron';
+import type { Session, WebContents, WebPreferences } from 'electron';
 import { APP_HOST, APP_SCHEME } from './ipc-guard';
 
 export const SECURE_WEB_PREFERENCES = {
@@ -27,4 +27,25 @@ export function isAllowedNavigation(target: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Navigation outside the app, new windows and webviews are refused for every web contents. */
+export function hardenContents(contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAllowedNavigation(url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAllowedNavigation(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  // No window is ever opened, and links are never handed to shell.openExternal.
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+/** Camera, microphone, notifications, geolocation, …: Pollard needs none, so every request is denied. */
+export function denyAllPermissions(
+  session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>,
+): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
 }
