@@ -35,7 +35,11 @@ vi.mock('electron', () => ({
 
 await import('./index');
 const [[key, exposed]] = electron.exposeInMainWorld.mock.calls as [[string, Record<string, unknown>]];
-const api = exposed as Record<string, (...args: unknown[]) => Promise<unknown>> & {
+type Call = (...args: unknown[]) => Promise<unknown>;
+const api = exposed as {
+  getRun: Call;
+  inspectModel: Call;
+  resolveFiles: Call;
   subscribe(listener: (m: unknown) => void): () => void;
   onMenuCommand(listener: (m: unknown) => void): () => void;
 };
