@@ -340,7 +340,17 @@ export function compressionEnergySection(
 
   const result = measured?.inference.status === 'measured' ? measured.inference.result : undefined;
   const idleSubtraction = result ? judgeIdleSubtraction(result) : null;
-  if (idleSubtraction && !idleSubtraction.reliable) notes.push(idleSubtraction.note);
+  if (idleSubtraction && !idleSubtraction.reliable) {
+    notes.push(idleSubtraction.note);
+    // A ratio of two noise figures is no saving: leave the idle-subtracted rows without one.
+    for (const row of rows) {
+      if (row.id !== 'inference-net' && !row.id.startsWith('inference-net:')) continue;
+      if (row.before.median === null) continue;
+      row.factor = null;
+      row.saving = null;
+      row.reason = 'the idle-subtracted figures are noise on this machine (see the note above)';
+    }
+  }
   return {
     status: measured ? 'recorded' : energy?.before ? 'modelled-only' : 'not-recorded',
     backend,

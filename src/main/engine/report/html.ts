@@ -97,6 +97,7 @@ svg .reference { stroke: #9ca3af; stroke-width: 1; stroke-dasharray: 3 3; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.82rem; overflow-wrap: anywhere; word-break: break-all; }
 .note { color: var(--muted); font-size: 0.85rem; }
 ul.statements li { margin-bottom: 4px; }
+ul.warnings { border-left: 3px solid #f59e0b; background: #fffbeb; padding: 6px 6px 6px 26px; }
 footer { margin-top: 28px; color: var(--muted); font-size: 0.8rem; border-top: 1px solid var(--line); padding-top: 6px; }
 @page { margin: 14mm 12mm; }
 @media print {
@@ -341,9 +342,10 @@ function energyRowHtml(row: EnergyRow): string {
   return head + statHtml(row.before) + statHtml(row.after) + factor + tail;
 }
 
-function energyChart(rows: EnergyRow[]): string {
+function energyChart(rows: EnergyRow[], grossInference: boolean): string {
+  const skip = grossInference ? 'inference-net' : 'inference-gross';
   const pairs = rows
-    .filter((row) => row.after !== null && !row.id.includes(':') && row.id !== 'inference-gross')
+    .filter((row) => row.after !== null && !row.id.includes(':') && row.id !== skip)
     .filter((row) => row.before.median !== null || row.after!.median !== null)
     .map((row) => ({
       label: row.title,
@@ -414,19 +416,19 @@ function energyHtml(doc: ReportDocument): string {
   }</ul>`;
   const notes =
     energy.notes.length > 0
-      ? `<ul class="statements">${energy.notes.map((line) => `<li>${e(line)}</li>`).join('')}</ul>`
+      ? `<ul class="statements warnings">${energy.notes.map((line) => `<li>${e(line)}</li>`).join('')}</ul>`
       : '';
   return (
     `<section id="energy"><h2>Energy</h2>${status}` +
     `<p class="note">Every figure says how it was obtained: <b>measured:counter</b> (a hardware energy counter), <b>measured:sampled</b> (power sampled and integrated), <b>modelled:tdp-load</b> (CPU TDP × utilisation × time), <b>modelled:op-count</b> (MACs and bytes moved × energy per operation). A saving is computed only between figures obtained the same way.</p>` +
-    energyChart(energy.rows) +
+    notes +
+    energyChart(energy.rows, energy.idleSubtraction?.reliable === false) +
     `<table><thead><tr><th>figure</th><th class="num">original</th><th class="num">compressed</th><th class="num">original ÷ compressed</th><th>how obtained</th></tr></thead><tbody>${rows}</tbody></table>` +
     realised +
     idle +
     carbonHtml(doc) +
     sources +
     methods +
-    notes +
     `</section>`
   );
 }

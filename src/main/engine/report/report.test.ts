@@ -157,6 +157,29 @@ describe('report JSON', () => {
     expect(renderReportHtml(doc)).toContain(`<span class="unavailable">unavailable: ${reason}</span>`);
   });
 
+  it('on a busy machine (idle power as high as the runs): no saving from noise, the summary uses gross figures', async () => {
+    const { compressDir: busy } = await writeCompressFixture(path.join(root, 'saturated'), {
+      saturated: true,
+    });
+    const doc = await collectReport(busy, { now: NOW });
+    expect(doc.energy.idleSubtraction).toMatchObject({ reliable: false });
+    const rows = Object.fromEntries(doc.energy.rows.map((row) => [row.id, row]));
+    expect(rows['inference-net']).toMatchObject({
+      factor: null,
+      reason: 'the idle-subtracted figures are noise on this machine (see the note above)',
+    });
+    // 8 W throughout: gross 8 W × 0.2 s against 8 W × 0.05 s.
+    expect(rows['inference-gross']!.factor).toBeCloseTo(4, 9);
+    expect(doc.summary!.energy).toEqual({
+      factor: rows['inference-gross']!.factor,
+      basis: 'inference per 1,000 samples at batch 32, including idle power on wasm',
+      label: 'modelled:tdp-load',
+    });
+    expect(doc.comparison.map((row) => row.id)).toContain('energy:inference-gross');
+    expect(doc.comparison.map((row) => row.id)).not.toContain('energy:inference-net');
+    expect(doc.energy.notes[0]).toMatch(/^idle power was 100% of the power during the original's runs/);
+  });
+
   it('records reproducibility: seed, version, the exact command, and SHA-256 of data and models', async () => {
     const doc = await collectReport(compressDir, { now: NOW });
     const r = doc.reproducibility;

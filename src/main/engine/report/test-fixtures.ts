@@ -19,14 +19,18 @@ export const NO_RAPL = 'RAPL: /sys/class/powercap does not exist (not Linux, or 
 export const NO_NVML = 'NVML: libnvidia-ml.so.1 not found (no NVIDIA driver)';
 
 /** Inference energy as the protocol measures it: original runs 200 ms, compressed 50 ms, per 1,000 samples. */
-export async function fakeInference(): Promise<CompressEnergyMeasurements['inference']> {
+export async function fakeInference(
+  busyWatts = 10,
+  idleWatts = 2,
+): Promise<CompressEnergyMeasurements['inference']> {
   let now = 1_000_000;
   const busy: [number, number][] = [];
   const run = (ms: number) => async (): Promise<void> => {
     busy.push([now, now + ms]);
     now += ms;
   };
-  const watts = (at: number): number => (busy.some(([from, to]) => at >= from && at < to) ? 10 : 2);
+  const watts = (at: number): number =>
+    busy.some(([from, to]) => at >= from && at < to) ? busyWatts : idleWatts;
   const clock = (): number => now;
   const result = await measureInferenceEnergy({
     workloads: { original: run(200), compressed: run(50) },
@@ -131,6 +135,8 @@ export interface FixtureOptions {
   unmeasured?: boolean;
   /** Architecture recorded by the original's train run. */
   arch?: string;
+  /** A machine busy with other work: "idle" power as high as during the runs. */
+  saturated?: boolean;
 }
 
 /** A train run (the original) and a compress run made from it, in `root`. */
@@ -179,7 +185,7 @@ export async function writeCompressFixture(
       source: CPU_SOURCE,
     })),
   );
-  const inference = await fakeInference();
+  const inference = options.saturated ? await fakeInference(8, 8) : await fakeInference();
   const measured: CompressEnergyMeasurements = {
     version: 1,
     options: {
