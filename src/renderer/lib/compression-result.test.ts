@@ -14,7 +14,6 @@ const result = {
     sizeGzipBytes: 228_000,
     latencyMs: { batch1: 1.25, batch32: 9.5 },
     weightDtype: 'float32',
-    energy: { joules: 0.8, label: 'modelled:op-count', source: 'Horowitz 45 nm' },
   },
   after: {
     accuracy: 0.8933,
@@ -22,7 +21,28 @@ const result = {
     macs: 200_000,
     sizeBytes: 120_500,
     latencyMs: { batch1: 0.9 },
-    energy: { joules: null, label: 'unavailable', source: 'RAPL', reason: 'energy_uj is not readable' },
+  },
+  energy: {
+    before: { joules: 0.8, label: 'modelled:op-count', source: 'Horowitz 45 nm' },
+    after: { joules: null, label: 'unavailable', source: 'op-count', reason: 'no MAC counts' },
+    assumptions: ['after: int8 hardware'],
+    measured: {
+      inference: {
+        status: 'measured',
+        result: {
+          original: {
+            total: {
+              gross: { median: 1.01, values: [1, 1.01, 1.2], label: 'modelled:tdp-load', source: 'TDP' },
+            },
+          },
+          compressed: { total: { gross: { median: 0.83, label: 'modelled:tdp-load', source: 'TDP' } } },
+        },
+      },
+      training: {
+        original: { perEpoch: { median: 92.1, label: 'modelled:tdp-load', source: 'TDP' } },
+        compressed: { perEpoch: { median: null, label: 'unavailable', source: 'TDP', reason: 'resumed' } },
+      },
+    },
   },
   layers: [
     {
@@ -56,15 +76,25 @@ describe('parseCompressionResult', () => {
       latencyBatch1Ms: 1.25,
       latencyBatch32Ms: 9.5,
       weightDtype: 'float32',
-      energyJoules: 0.8,
-      energyLabel: 'modelled:op-count',
-      energySource: 'Horowitz 45 nm',
+      inferenceEnergy: { joules: 1.01, label: 'modelled:tdp-load', source: 'TDP' },
+      trainingEnergy: { joules: 92.1, label: 'modelled:tdp-load', source: 'TDP' },
+      opCountEnergy: { joules: 0.8, label: 'modelled:op-count', source: 'Horowitz 45 nm' },
     });
     expect(view.after.sizeGzipBytes).toBeUndefined();
     expect(view.after.latencyBatch32Ms).toBeUndefined();
-    expect(view.after.energyJoules).toBeUndefined();
-    expect(view.after.energyReason).toBe('energy_uj is not readable');
-    expect(view.notes).toEqual(['latency is measured on wasm', 'the pruned model is genuinely smaller']);
+    expect(view.after.inferenceEnergy).toEqual({ joules: 0.83, label: 'modelled:tdp-load', source: 'TDP' });
+    // Unavailable figures keep their reason and have no joules: never shown as 0.
+    expect(view.after.trainingEnergy).toEqual({ label: 'unavailable', source: 'TDP', reason: 'resumed' });
+    expect(view.after.opCountEnergy).toEqual({
+      label: 'unavailable',
+      source: 'op-count',
+      reason: 'no MAC counts',
+    });
+    expect(view.notes).toEqual([
+      'latency is measured on wasm',
+      'the pruned model is genuinely smaller',
+      'after: int8 hardware',
+    ]);
     expect(view.evaluation).toEqual({ split: 'test', samples: 2000 });
   });
 
@@ -88,25 +118,20 @@ describe('parseCompressionResult', () => {
     });
   });
 
-  it('finds the comparison nested under `compression` and energy under `energy`', () => {
+  it('finds the comparison nested under `compression`; an unmeasured inference keeps its reason', () => {
     const nested = {
       runDir: '/runs/demo',
       compression: {
         before: { accuracy: 0.5 },
         after: { accuracy: 0.4 },
-        energy: { before: { median: 2, label: 'measured:counter', source: 'RAPL' }, after: { median: 1 } },
+        energy: { measured: { inference: { status: 'unavailable', reason: 'energy.measure is off' } } },
       },
     };
     expect(isCompressionResult(nested)).toBe(true);
     const view = parseCompressionResult(nested);
     expect(view.runDir).toBe('/runs/demo');
-    expect(view.before).toEqual({
-      accuracy: 0.5,
-      energyJoules: 2,
-      energyLabel: 'measured:counter',
-      energySource: 'RAPL',
-    });
-    expect(view.after).toEqual({ accuracy: 0.4, energyJoules: 1 });
+    expect(view.before).toEqual({ accuracy: 0.5, inferenceEnergy: { reason: 'energy.measure is off' } });
+    expect(view.after).toEqual({ accuracy: 0.4, inferenceEnergy: { reason: 'energy.measure is off' } });
     expect(view.layers).toEqual([]);
     expect(isCompressionResult({ accuracy: 0.9 })).toBe(false);
   });

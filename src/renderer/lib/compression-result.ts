@@ -1,9 +1,20 @@
 /**
  * A compress job's result (also `run.json`'s `result` of a past compress run) read into what
- * the Results screen shows. The engine's record is `{ before, after, layers, … }`; anything
- * missing stays undefined and is shown as a dash, never as 0.
+ * the Results screen shows. The engine's record is `{ before, after, layers, energy, … }`;
+ * anything missing stays undefined and is shown as a dash, never as 0.
  */
 import type { EnergyLabel } from '../../shared/types';
+
+/** One energy figure with how it was obtained (an unavailable one has no joules, and a reason). */
+export interface EnergyView {
+  joules?: number;
+  label?: EnergyLabel | string;
+  source?: string;
+  reason?: string;
+}
+
+export const ENERGY_KEYS = ['inferenceEnergy', 'trainingEnergy', 'opCountEnergy'] as const;
+export type EnergyKey = (typeof ENERGY_KEYS)[number];
 
 export interface ModelFigures {
   accuracy?: number;
@@ -13,14 +24,14 @@ export interface ModelFigures {
   sizeGzipBytes?: number;
   latencyBatch1Ms?: number;
   latencyBatch32Ms?: number;
-  /** Inference energy as the engine reported it (per its own unit, e.g. per 1,000 samples). */
-  energyJoules?: number;
-  energyLabel?: EnergyLabel | string;
-  energySource?: string;
-  /** Why there is no energy figure. */
-  energyReason?: string;
   /** Stored weight dtype, e.g. "float32" or "uint8". */
   weightDtype?: string;
+  /** Inference energy per 1,000 samples at batch 32, measured by the protocol (gross: idle power included). */
+  inferenceEnergy?: EnergyView;
+  /** Training energy per epoch (median): the original's training against the fine-tuning. */
+  trainingEnergy?: EnergyView;
+  /** Inference energy per 1,000 samples from the op-count model (Horowitz 45 nm). */
+  opCountEnergy?: EnergyView;
 }
 
 export interface LayerColumn {
@@ -57,24 +68,44 @@ const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-function energyOf(
-  value: unknown,
-): Pick<ModelFigures, 'energyJoules' | 'energyLabel' | 'energySource' | 'energyReason'> {
+/** An EnergyFigure (`joules`) or an EnergyStatistic (`median`) as a view; undefined when absent. */
+function energyOf(value: unknown): EnergyView | undefined {
   const figure = record(value);
-  if (!figure) return {};
+  if (!figure) return undefined;
   const joules = num(figure.joules) ?? num(figure.median);
   const label = str(figure.label);
   const source = str(figure.source);
   const reason = str(figure.reason);
   return {
-    ...(joules !== undefined ? { energyJoules: joules } : {}),
-    ...(label ? { energyLabel: label } : {}),
-    ...(source ? { energySource: source } : {}),
-    ...(reason ? { energyReason: reason } : {}),
+    ...(joules !== undefined ? { joules } : {}),
+    ...(label ? { label } : {}),
+    ...(source ? { source } : {}),
+    ...(reason ? { reason } : {}),
   };
 }
 
-function figuresOf(value: unknown, energyFallback: unknown): ModelFigures {
+/** The energy figures of one side ('original' or 'compressed' in the measured block). */
+function energiesOf(energy: Json | undefined, side: 'before' | 'after'): Pick<ModelFigures, EnergyKey> {
+  const measured = record(energy?.measured);
+  const role = side === 'before' ? 'original' : 'compressed';
+  const inference = record(measured?.inference);
+  const protocol = record(inference?.result);
+  const inferenceFigure =
+    inference?.status === 'measured'
+      ? energyOf(record(record(protocol?.[role])?.total)?.gross)
+      : typeof inference?.reason === 'string'
+        ? { reason: inference.reason }
+        : undefined;
+  const training = energyOf(record(record(measured?.training)?.[role])?.perEpoch);
+  const opCount = energyOf(energy?.[side]);
+  return {
+    ...(inferenceFigure ? { inferenceEnergy: inferenceFigure } : {}),
+    ...(training ? { trainingEnergy: training } : {}),
+    ...(opCount ? { opCountEnergy: opCount } : {}),
+  };
+}
+
+function figuresOf(value: unknown, energy: Json | undefined, side: 'before' | 'after'): ModelFigures {
   const r = record(value) ?? {};
   const latency = record(r.latencyMs) ?? {};
   const entries: [keyof ModelFigures, number | undefined][] = [
@@ -88,7 +119,7 @@ function figuresOf(value: unknown, energyFallback: unknown): ModelFigures {
   ];
   const figures: ModelFigures = Object.fromEntries(entries.filter(([, v]) => v !== undefined));
   const weightDtype = str(r.weightDtype);
-  return { ...figures, ...(weightDtype ? { weightDtype } : {}), ...energyOf(r.energy ?? energyFallback) };
+  return { ...figures, ...(weightDtype ? { weightDtype } : {}), ...energiesOf(energy, side) };
 }
 
 const KNOWN_LABELS: Record<string, string> = {
@@ -146,7 +177,7 @@ function layersOf(result: Json): { columns: LayerColumn[]; rows: LayerRow[] } {
 export function parseCompressionResult(input: Json): CompressionView {
   // A demo or pipeline result nests the comparison under `compression`.
   const result = record(input.before) ? input : (record(input.compression) ?? input);
-  const energy = record(result.energy) ?? record(record(result.inference)?.energy);
+  const energy = record(result.energy);
   const { columns, rows } = layersOf(result);
   const notes = [result.notes, result.realised, energy?.assumptions]
     .filter(Array.isArray)
@@ -165,8 +196,8 @@ export function parseCompressionResult(input: Json): CompressionView {
     ...(backend ? { backend } : {}),
     ...(runDir ? { runDir } : {}),
     ...(modelPath ? { modelPath } : {}),
-    before: figuresOf(result.before, energy?.before),
-    after: figuresOf(result.after, energy?.after),
+    before: figuresOf(result.before, energy, 'before'),
+    after: figuresOf(result.after, energy, 'after'),
     layerColumns: columns,
     layers: rows,
     notes,
