@@ -1,4 +1,9 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openModel } from '../model/registry';
+import { saveModel } from '../model/tfjs-layers-writer';
 import { quantizeWeight } from '../model/weight-quantization';
 import type { WeightQuantization } from '../model/weight-quantization';
 import { tf, tfl } from '../tf';
@@ -95,6 +100,23 @@ describe.each(['uint8', 'uint16', 'float16'] as const)('QAT with %s, per tensor'
 });
 
 describe('QuantizationAwareTraining', () => {
+  it("matches what Pollard's own writer exports and its reader loads back", async () => {
+    const model = depthwiseNet();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-qat-'));
+    try {
+      await saveModel(model, path.join(dir, 'model'), { quantize: 'uint8' });
+      const loaded = await openModel(path.join(dir, 'model'));
+      const qat = new QuantizationAwareTraining(model, { dtype: 'uint8', granularity: 'tensor' });
+      qat.swapInQuantized();
+      const seen = values(model, true);
+      values(loaded.model, true).forEach((v, i) => expect(v).toEqual(seen[i]));
+      qat.dispose();
+      loaded.model.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('bakes every weight (BN statistics too) into what the export holds, and predicts the same', async () => {
     const model = sequentialCnn();
     const reloaded = await exportAndReload(model, 'uint8');
