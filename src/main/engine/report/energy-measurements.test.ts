@@ -347,7 +347,7 @@ describe('a compress run without a baseline run', () => {
           fineTunes: [{ stage: 'fine-tune', history: [fineTuneEpoch(1, 3), fineTuneEpoch(2, 7)] }],
           originalBatchMs: 5,
         },
-        { sources },
+        { sources, grid: { intensity: 360 } },
       );
       expect(measured.training.original.method).toBe('mini-epochs');
       expect(measured.training.original.epochs).toHaveLength(3);
@@ -363,6 +363,15 @@ describe('a compress run without a baseline run', () => {
         `no baseline training run to compare with (the original model has no train run beside it); the original's training energy was measured in mini-epochs`,
       ]);
       expect(measured.inference.status).toBe('measured');
+      // 3.5 J per fine-tuning epoch at 360 g/kWh: 3.5 / 3.6e6 × 360 = 3.5e-4 g.
+      expect(measured.carbon.training.compressed.grams).toBeCloseTo(3.5e-4, 12);
+      expect(measured.carbon.training.compressed.intensitySource).toBe('user setting');
+      // Inference carbon is of the gross energy (what the machine drew): 20 W all along.
+      const inference = measured.inference.status === 'measured' ? measured.inference.result : undefined;
+      expect(measured.carbon.inference!.original.grams).toBeCloseTo(
+        (inference!.original.total.gross.median! / 3.6e6) * 360,
+        12,
+      );
       expect(measured.sources.map((source) => [source.id, source.status])).toEqual([['rapl', 'open']]);
       // Measurement epochs stay out of the run's history: no epoch or batch events.
       expect(ctx.events.filter((event) => event.type === 'epoch' || event.type === 'batch')).toEqual([]);

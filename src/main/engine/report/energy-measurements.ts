@@ -21,7 +21,7 @@ import { compressEnergyOptionsSchema } from '../../../shared/jobs';
 import type { CarbonFigure, EnergyFigure, EnergyStatistic } from '../../../shared/types';
 import type { CompressionData } from '../compress/job-data';
 import { firstSamples } from '../compress/job-data';
-import { carbonForFigure, type GridSettings } from '../energy/carbon';
+import { carbonForFigure, gridSettingsFromEnv, type GridSettings } from '../energy/carbon';
 import { EnergyMeter, type MeterSourceState } from '../energy/meter';
 import {
   compareEnergy,
@@ -81,6 +81,14 @@ export interface CompressEnergyMeasurements {
   /** Every energy source: open (what it reads) or why not. */
   sources: MeterSourceState[];
   machine: MachineInfo;
+  /**
+   * Grams of CO2e of the per-epoch and the gross per-1,000-sample medians (what the machine drew),
+   * with the grid settings at run time.
+   */
+  carbon: {
+    training: { original: CarbonFigure; compressed: CarbonFigure };
+    inference: { original: CarbonFigure; compressed: CarbonFigure } | null;
+  };
   notes: string[];
 }
 
@@ -381,9 +389,19 @@ export interface CompressEnergyInput {
 }
 
 export interface CompressEnergyTestOptions {
+  /** Default: POLLARD_GRID_* and POLLARD_PUE. */
+  grid?: GridSettings;
   sources?: EnergySource[];
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
+}
+
+function isCancelled(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'cancelled';
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
 }
 
 /** The measured energy block of a compress run (see the module comment). */
@@ -451,25 +469,37 @@ export async function measureCompressEnergy(
       stage: 'energy: training',
       detail: `${options.trainingRepetitions} mini-epochs of the original`,
     });
-    const copy = await input.loadOriginalCopy();
     try {
-      const side = await measureMiniEpochs(
-        copy,
-        input.data,
-        {
-          batches: options.trainingBatches,
-          repetitions: options.trainingRepetitions,
-          batchSize: spec.batchSize,
-          seed: spec.seed,
-          training: spec.training,
-          ...(testOptions.sources ? { sources: testOptions.sources } : {}),
-          ...(testOptions.clock ? { clock: testOptions.clock } : {}),
-        },
-        ctx,
-      );
-      original = { method: 'mini-epochs', ...side };
-    } finally {
-      copy.dispose();
+      const copy = await input.loadOriginalCopy();
+      try {
+        const side = await measureMiniEpochs(
+          copy,
+          input.data,
+          {
+            batches: options.trainingBatches,
+            repetitions: options.trainingRepetitions,
+            batchSize: spec.batchSize,
+            seed: spec.seed,
+            training: spec.training,
+            ...(testOptions.sources ? { sources: testOptions.sources } : {}),
+            ...(testOptions.clock ? { clock: testOptions.clock } : {}),
+          },
+          ctx,
+        );
+        original = { method: 'mini-epochs', ...side };
+      } finally {
+        copy.dispose();
+      }
+    } catch (error) {
+      // A failed measurement costs the figure, never the compress run.
+      if (isCancelled(error)) throw error;
+      const reason = `the original's mini-epochs failed: ${errorText(error)}`;
+      original = {
+        method: 'not-measured',
+        epochs: [],
+        perEpoch: { ...summariseFigures([]), reason },
+        detail: reason,
+      };
     }
   }
   const training: TrainingEnergyComparison = {
@@ -492,7 +522,9 @@ export async function measureCompressEnergy(
       idleSeconds: options.idleSeconds,
       runSeconds: options.runSeconds,
       originalBatchMs: input.originalBatchMs,
-      ...testOptions,
+      ...(testOptions.sources ? { sources: testOptions.sources } : {}),
+      ...(testOptions.clock ? { clock: testOptions.clock } : {}),
+      ...(testOptions.sleep ? { sleep: testOptions.sleep } : {}),
       onProgress: (done, total) => {
         ctx.throwIfCancelled();
         ctx.emit({ type: 'progress', stage: 'energy: inference', done, total });
@@ -500,10 +532,26 @@ export async function measureCompressEnergy(
     });
     inference = { status: 'measured', batchSize: INFERENCE_BATCH, result };
   } catch (error) {
-    if ((error as { code?: string }).code === 'cancelled') throw error;
-    inference = { status: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    if (isCancelled(error)) throw error;
+    inference = { status: 'unavailable', reason: errorText(error) };
   }
   const sources = inference.status === 'measured' ? inference.result.meterSources : [];
+  const grid = testOptions.grid ?? gridSettingsFromEnv();
+  const median = (statistic: EnergyStatistic): EnergyFigure =>
+    statistic.median === null
+      ? unavailable(statistic.source, statistic.reason ?? 'unavailable')
+      : { joules: statistic.median, label: statistic.label, source: statistic.source };
+  const carbon: CompressEnergyMeasurements['carbon'] = {
+    training: carbonPair(median(original.perEpoch), median(compressed.perEpoch), grid),
+    inference:
+      inference.status === 'measured'
+        ? carbonPair(
+            median(inference.result.original.total.gross),
+            median(inference.result.compressed.total.gross),
+            grid,
+          )
+        : null,
+  };
   return {
     version: 1,
     options,
@@ -512,6 +560,7 @@ export async function measureCompressEnergy(
     inference,
     sources,
     machine: machineInfo(sources),
+    carbon,
     notes,
   };
 }

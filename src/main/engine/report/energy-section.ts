@@ -150,7 +150,7 @@ export function realisedStatements(method: CompressionMethod, backend: string): 
   return statements;
 }
 
-function carbonSection(rows: EnergyRow[], settings: GridSettings): EnergySection['carbon'] {
+function carbonSection(rows: EnergyRow[], settings: GridSettings, skip: string): EnergySection['carbon'] {
   let intensitySource = 'none';
   let reason: string | undefined;
   try {
@@ -178,7 +178,7 @@ function carbonSection(rows: EnergyRow[], settings: GridSettings): EnergySection
     );
   };
   const carbonRows: CarbonRow[] = rows
-    .filter((row) => !row.id.includes(':') && row.id !== 'inference-gross')
+    .filter((row) => !row.id.includes(':') && row.id !== skip)
     .map((row) => ({
       id: row.id,
       title: row.title,
@@ -333,11 +333,6 @@ export function compressionEnergySection(
     );
   }
 
-  const carbon = carbonSection(rows, settings);
-  methodNotes.push(
-    `Carbon: kWh × grid intensity (${carbon.intensitySource}) × PUE ${carbon.pue}. A saving is computed only between figures with the same label (and, for measurements, the same source).`,
-  );
-
   const result = measured?.inference.status === 'measured' ? measured.inference.result : undefined;
   const idleSubtraction = result ? judgeIdleSubtraction(result) : null;
   if (idleSubtraction && !idleSubtraction.reliable) {
@@ -351,6 +346,14 @@ export function compressionEnergySection(
       row.reason = 'the idle-subtracted figures are noise on this machine (see the note above)';
     }
   }
+  const carbon = carbonSection(
+    rows,
+    settings,
+    idleSubtraction?.reliable === false ? 'inference-net' : 'inference-gross',
+  );
+  methodNotes.push(
+    `Carbon: kWh × grid intensity (${carbon.intensitySource}) × PUE ${carbon.pue}. A saving is computed only between figures with the same label (and, for measurements, the same source).`,
+  );
   return {
     status: measured ? 'recorded' : energy?.before ? 'modelled-only' : 'not-recorded',
     backend,
@@ -401,7 +404,7 @@ export function trainingEnergySection(training: StoredTraining, settings: GridSe
       null,
     ),
   );
-  const carbon = carbonSection(rows, settings);
+  const carbon = carbonSection(rows, settings, '');
   return {
     status: total && total.joules !== null ? 'recorded' : 'not-recorded',
     backend: training.backend,

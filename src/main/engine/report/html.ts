@@ -76,6 +76,7 @@ p, li { overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 td.figure { width: 30%; }
+table.settings td:first-child { width: 32%; }
 th { background: var(--soft); font-weight: 600; font-size: 0.85rem; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
@@ -194,7 +195,7 @@ function settingsHtml(doc: ReportDocument): string {
         .filter((setting) => setting.group === group)
         .map((setting) => `<tr><td>${e(setting.name)}</td><td class="mono">${e(setting.value)}</td></tr>`)
         .join('');
-      return `<h3>${e(group)}</h3><table><tbody>${rows}</tbody></table>`;
+      return `<h3>${e(group)}</h3><table class="settings"><tbody>${rows}</tbody></table>`;
     })
     .join('');
   return `<section id="settings"><h2>Settings</h2>${tables}</section>`;

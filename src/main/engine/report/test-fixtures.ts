@@ -10,7 +10,7 @@ import type { EnergyFigure } from '../../../shared/types';
 import { FakeEnergySource } from '../energy/fake-source';
 import { measureInferenceEnergy } from '../energy/protocol';
 import { summariseFigures } from '../energy/stats';
-import { compareLikeForLike, type CompressEnergyMeasurements } from './energy-measurements';
+import { carbonPair, compareLikeForLike, type CompressEnergyMeasurements } from './energy-measurements';
 import type { StoredCompression, StoredRun, StoredTraining } from './run-folder';
 
 export const MARKUP_LAYER = '<img src=x onerror=alert(1)>';
@@ -222,6 +222,14 @@ export async function writeCompressFixture(
     },
     inference,
     sources: inference.status === 'measured' ? inference.result.meterSources : [],
+    carbon: {
+      training: carbonPair(
+        { joules: 31, label: 'modelled:tdp-load', source: CPU_SOURCE },
+        { joules: 12.5, label: 'modelled:tdp-load', source: CPU_SOURCE },
+        {},
+      ),
+      inference: null,
+    },
     machine: {
       os: 'Linux 6.1 (linux-x64)',
       cpu: 'Test CPU',
