@@ -115,7 +115,7 @@ footer { margin-top: 28px; color: var(--muted); font-size: 0.8rem; border-top: 1
 function factorTile(id: string, name: string, factor: SummaryFactor): string {
   const value = factor.factor !== null ? e(formatFactor(factor.factor)) : unavailableHtml(factor.reason);
   return (
-    `<div class="tile" data-summary="${id}" data-value="${factor.factor ?? ''}">` +
+    `<div class="tile" data-summary="${id}" data-value="${e(String(factor.factor ?? ''))}">` +
     `<div class="tile-name">${e(name)}</div><div class="tile-value">${value}</div>` +
     `<div class="tile-basis">${e(factor.basis)} ${labelHtml(factor.label)}</div></div>`
   );
@@ -135,7 +135,7 @@ function summaryHtml(doc: ReportDocument): string {
     factorTile('latency', 'latency ×', summary.latency) +
     factorTile('energy', 'energy ×, this machine', summary.energy) +
     factorTile('energyModelled', 'energy ×, int8/sparse hardware', summary.energyModelled) +
-    `<div class="tile" data-summary="accuracy" data-value="${accuracy.deltaPoints}"><div class="tile-name">accuracy Δ</div>` +
+    `<div class="tile" data-summary="accuracy" data-value="${e(String(accuracy.deltaPoints))}"><div class="tile-name">accuracy Δ</div>` +
     `<div class="tile-value">${e(formatPoints(accuracy.deltaPoints))}</div>` +
     `<div class="tile-basis">${e(formatPercent(accuracy.before))} → ${e(formatPercent(accuracy.after))}, ${e(String(accuracy.samples))} ${e(accuracy.split)} samples ${labelHtml('measured')}</div></div>` +
     `</div></section>`
@@ -281,7 +281,7 @@ function trainingHtml(doc: ReportDocument): string {
     .flatMap((curve) =>
       curve.epochs.map(
         (point) =>
-          `<tr><td>${e(curve.stage)}</td><td class="num">${point.epoch}</td><td class="num">${e(point.loss.toFixed(4))}</td><td class="num">${e(formatPercent(point.accuracy * 100))}</td>` +
+          `<tr><td>${e(curve.stage)}</td><td class="num">${e(String(point.epoch))}</td><td class="num">${e(point.loss.toFixed(4))}</td><td class="num">${e(formatPercent(point.accuracy * 100))}</td>` +
           `<td class="num">${point.valAccuracy === null ? '—' : e(formatPercent(point.valAccuracy * 100))}</td><td class="num">${e(point.seconds.toFixed(1))} s</td>` +
           `<td class="num">${point.energyJoules === null ? unavailableHtml(point.energyReason) : `${e(formatJoules(point.energyJoules))} ${labelHtml(point.energyLabel)}`}</td></tr>`,
       ),
@@ -320,7 +320,7 @@ function statHtml(stat: EnergyStat | null): string {
   if (stat.median === null) return `<td>${unavailableHtml(stat.reason)}</td>`;
   const spread =
     stat.values.length > 1 && stat.q1 !== null && stat.q3 !== null
-      ? `<br><span class="spread">IQR ${e(formatJoules(stat.q1))}–${e(formatJoules(stat.q3))}, n=${stat.values.length}</span>`
+      ? `<br><span class="spread">IQR ${e(formatJoules(stat.q1))}–${e(formatJoules(stat.q3))}, n=${e(String(stat.values.length))}</span>`
       : '';
   return `<td class="num">${e(formatJoules(stat.median))}${spread}</td>`;
 }
@@ -512,7 +512,7 @@ export function renderReportHtml(doc: ReportDocument, options: HtmlOptions = {})
     `<meta name="generator" content="Pollard ${e(doc.generator.version)}">` +
     `<title>${e(doc.title)}</title><style>${CSS}${paper}</style></head><body>` +
     `<header><h1>${e(doc.title)}</h1>` +
-    `<p class="meta">Run <span class="mono">${e(doc.run.dir)}</span> (${e(doc.run.kind)}${doc.model.architecture ? `, ${e(doc.model.architecture)}` : ''}) · report made ${e(created)} by Pollard ${e(doc.generator.version)} · JSON schema version ${doc.schemaVersion}</p></header>` +
+    `<p class="meta">Run <span class="mono">${e(doc.run.dir)}</span> (${e(doc.run.kind)}${doc.model.architecture ? `, ${e(doc.model.architecture)}` : ''}) · report made ${e(created)} by Pollard ${e(doc.generator.version)} · JSON schema version ${e(String(doc.schemaVersion))}</p></header>` +
     summaryHtml(doc) +
     comparisonHtml(doc) +
     settingsHtml(doc) +

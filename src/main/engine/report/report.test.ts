@@ -225,6 +225,23 @@ describe('markup in names', () => {
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
     expect(MARKUP_LAYER).toBe('<img src=x onerror=alert(1)>');
   });
+
+  it('escapes every field of a crafted run folder, numbers included', async () => {
+    const doc = await collectReport(compressDir, { now: NOW });
+    const bad = '<script>alert(1)</script>';
+    doc.title = bad;
+    doc.run.dir = bad;
+    doc.notes.push(bad);
+    doc.settings.push({ group: bad, name: bad, value: bad });
+    doc.layers.rows[0]!.className = bad;
+    doc.training.curves[0]!.stage = bad;
+    (doc.training.curves[0]!.epochs[0] as unknown as { epoch: string }).epoch = bad;
+    doc.environment.versions[bad] = bad;
+    doc.energy.sources[0]!.detail = bad;
+    const html = renderReportHtml(doc);
+    expect(html).not.toContain('<script');
+    expect(html.split('&lt;script&gt;alert(1)&lt;/script&gt;').length - 1).toBeGreaterThanOrEqual(10);
+  });
 });
 
 describe('report CSV', () => {
