@@ -1,5 +1,5 @@
 /**
- * The compress, sensitivity and plan jobs. A compress run records, before and after, accuracy,
+ * The compress job (the sensitivity and plan jobs live in sensitivity-job.ts and plan-job.ts). A compress run records, before and after, accuracy,
  * parameters, MACs, file size raw and gzipped, and measured latency (batch 1 and 32, same
  * backend, models alternated), writes the compressed model to `<out>/model/` and the record to
  * `<out>/compression.json`, and says what TensorFlow.js realises and what it does not.
@@ -21,39 +21,33 @@ import path from 'node:path';
 import type { CompressionMethod, SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
 import type { BackendName, EnergyFigure } from '../../../shared/types';
-import { EnergyMeter } from '../energy/meter';
 import { opCountEnergy } from '../energy/op-count';
 import type { Bits } from '../energy/op-count';
 import { summarizeLayers } from '../model/summary';
 import type { CompressEnergyMeasurements } from '../report/energy-measurements';
 import { measureCompressEnergy } from '../report/energy-measurements';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic';
+import { writeJsonAtomic } from '../../util/atomic';
 import type { JobContext } from '../job/context';
 import { openModel } from '../model/registry';
 import { saveModel } from '../model/tfjs-layers-writer';
 import type { WeightQuantization } from '../model/weight-quantization';
 import type { LayersModel } from '../tf';
-import type { EpochMetrics, TrainHooks } from '../train/loop';
-import { trainModel } from '../train/loop';
-import type { AutoChoice } from './auto';
-import { chooseRatios } from './auto';
 import type { LayerRow } from './compare';
+import type { FineTuneRecord } from './job-common';
+import { fineTune, stage } from './job-common';
+import type { StructuredOutcome, StructuredStep } from './structured-run';
+import { runStructured } from './structured-run';
 import { countModel, exportedSize, layerTable } from './compare';
 import { buildDependencyGraph } from './graph';
-import type { Calibration } from './importance';
-import { computeImportance } from './importance';
 import type { CompressionData } from './job-data';
-import { accuracyOn, calibrationBatch, firstSamples, prepareCompressionData } from './job-data';
+import { accuracyOn, prepareCompressionData } from './job-data';
 import type { LatencyDetail, LatencyOptions } from './latency';
 import { measureLatency } from './latency';
 import type { LayerSparsity, SparsitySchedule } from './magnitude';
 import { defaultSchedule, MagnitudePruner, overallSparsity } from './magnitude';
 import type { PrunePlan } from './pruner';
-import { applyPrunePlan, planFromImportance, planPruning } from './pruner';
 import { QuantizationAwareTraining } from './qat';
 import { buildPrunedModel } from './surgery';
-import type { SensitivityResult } from './sensitivity';
-import { analyzeSensitivity, sensitivityCsv } from './sensitivity';
 
 export type ModelRecord = {
   /** Top-1, 0..1, on `evaluation.split`. */
@@ -64,19 +58,6 @@ export type ModelRecord = {
   sizeGzipBytes: number;
   latencyMs: { batch1: number; batch32: number };
   weightDtype: string;
-};
-
-export type FineTuneRecord = { stage: string; epochs: number; history: EpochMetrics[] };
-
-export type StructuredStep = {
-  step: number;
-  ratio: number;
-  target?: { metric: 'macs' | 'params'; fraction: number };
-  groups: { id: string; channelsBefore: number; channelsAfter: number }[];
-  totals: PrunePlan['totals'];
-  /** Accuracy on the evaluation split right after pruning, before fine-tuning. */
-  accuracyPruned: number;
-  fineTune?: FineTuneRecord;
 };
 
 export type CompressResult = {
@@ -121,7 +102,7 @@ export type CompressResult = {
     scope: 'global' | 'layer';
     steps: StructuredStep[];
     unsupported: PrunePlan['unsupported'];
-    auto?: AutoChoice & { budgetPoints: number; budgetMet: boolean; sensitivityFile: string };
+    auto?: StructuredOutcome['auto'];
   };
   magnitude?: {
     sparsity: number;
@@ -133,12 +114,6 @@ export type CompressResult = {
 };
 
 const COMPRESSION_FILE = 'compression.json';
-const PROGRESS_FILE = 'progress.json';
-
-function stage(ctx: JobContext, name: string, detail?: string): void {
-  ctx.throwIfCancelled();
-  ctx.emit({ type: 'stage', stage: name, ...(detail ? { detail } : {}) });
-}
 
 function checkSpec(spec: SpecOf<'compress'>): void {
   const structured = spec.method === 'structured' || spec.method === 'structured+quantize';
@@ -164,223 +139,6 @@ function checkSpec(spec: SpecOf<'compress'>): void {
   if (spec.method === 'qat' && spec.finetuneEpochs === 0) {
     throw usageError('compress --method qat needs at least one fine-tuning epoch (--finetune-epochs)');
   }
-}
-
-async function fineTune(
-  model: LayersModel,
-  data: CompressionData,
-  spec: SpecOf<'compress'>,
-  ctx: JobContext,
-  name: string,
-  hooks?: TrainHooks,
-  checkpointName = name,
-): Promise<FineTuneRecord | undefined> {
-  if (spec.finetuneEpochs === 0) return undefined;
-  // Each stage under its own meter: every epoch's metrics carry the energy since the stage began.
-  const meter = spec.energy?.measure === false ? undefined : await EnergyMeter.start();
-  try {
-    const outcome = await trainModel(
-      model,
-      { train: data.train, validation: data.validation, shape: data.shape, classes: data.classes },
-      {
-        training: spec.training,
-        batchSize: spec.batchSize,
-        seed: spec.seed,
-        epochs: spec.finetuneEpochs,
-        normalization: data.normalization,
-        checkpointDir: path.join(spec.out, 'checkpoints', checkpointName),
-        resume: spec.resume,
-        ...(hooks ? { hooks } : {}),
-        stage: name,
-        ...(meter ? { energy: meter } : {}),
-      },
-      ctx,
-    );
-    return { stage: name, epochs: outcome.epochsCompleted, history: outcome.history };
-  } finally {
-    await meter?.stop();
-  }
-}
-
-interface StructuredOutcome {
-  model: LayersModel;
-  steps: StructuredStep[];
-  unsupported: PrunePlan['unsupported'];
-  notes: string[];
-  fineTunes: FineTuneRecord[];
-  auto?: NonNullable<CompressResult['structured']>['auto'];
-}
-
-interface Progress {
-  completedSteps: number;
-  steps: StructuredStep[];
-}
-
-async function readProgress(out: string): Promise<Progress | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(out, PROGRESS_FILE), 'utf8')) as Progress;
-  } catch {
-    return undefined;
-  }
-}
-
-function stepSummary(step: number, plan: PrunePlan, accuracyPruned: number): StructuredStep {
-  return {
-    step,
-    ratio: plan.ratio,
-    ...(plan.target ? { target: plan.target } : {}),
-    groups: plan.groups.map((g) => ({
-      id: g.id,
-      channelsBefore: g.channelsBefore,
-      channelsAfter: g.channelsAfter,
-    })),
-    totals: plan.totals,
-    accuracyPruned,
-  };
-}
-
-async function runStructured(
-  original: LayersModel,
-  data: CompressionData,
-  spec: SpecOf<'compress'>,
-  ctx: JobContext,
-): Promise<StructuredOutcome> {
-  const notes: string[] = [];
-  const calibration: Calibration | undefined =
-    spec.criterion === 'taylor' ? calibrationBatch(data, 256, spec.seed) : undefined;
-  const common = {
-    criterion: spec.criterion,
-    scope: spec.scope,
-    roundTo: spec.roundTo,
-    minChannels: spec.minChannels,
-    ignoredLayers: spec.ignoredLayers,
-    seed: spec.seed,
-    ...(calibration ? { calibration } : {}),
-  };
-  try {
-    if (spec.accuracyBudget !== undefined) {
-      if (spec.steps > 1) notes.push('automatic mode prunes in one step; --steps was ignored');
-      stage(ctx, 'sensitivity', 'accuracy of each group pruned alone, 10% … 90%, no fine-tuning');
-      const validation = firstSamples(data.validation, 1000);
-      const sensitivity = await analyzeSensitivity(
-        original,
-        (m) => accuracyOn(m, validation, data, spec.batchSize),
-        {
-          ...common,
-          ratios: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-          onProgress: (done, total) => {
-            ctx.throwIfCancelled();
-            ctx.emit({ type: 'progress', stage: 'sensitivity', done, total });
-          },
-        },
-      );
-      const sensitivityFile = await writeSensitivityFiles(spec.out, sensitivity);
-      const graph = buildDependencyGraph(original, { ignoredLayers: spec.ignoredLayers });
-      const importance = await computeImportance(graph, common);
-      const choice = chooseRatios(graph, importance, sensitivity, {
-        budgetPoints: spec.accuracyBudget,
-        ...(spec.targetMacs !== undefined ? { macsTarget: spec.targetMacs } : {}),
-        roundTo: spec.roundTo,
-        minChannels: spec.minChannels,
-      });
-      if (!choice.reachedTarget) {
-        notes.push(
-          `automatic mode: the MACs target was not reached within the budget (predicted ${choice.predictedDropPoints.toFixed(2)} points for ${(choice.macsRemoved * 100).toFixed(1)}% fewer MACs)`,
-        );
-      }
-      const plan = planFromImportance(graph, importance, { ...common, ratio: 0, ratios: choice.ratios });
-      stage(
-        ctx,
-        'prune',
-        `${(100 * (1 - plan.totals.macsAfter / plan.totals.macsBefore)).toFixed(1)}% fewer MACs`,
-      );
-      const model = await applyPrunePlan(original, plan);
-      const step = stepSummary(1, plan, await accuracyOn(model, data.evaluation, data, spec.batchSize, ctx));
-      const record = await fineTune(model, data, spec, ctx, 'fine-tune');
-      if (record) step.fineTune = record;
-      return {
-        model,
-        steps: [step],
-        unsupported: plan.unsupported,
-        notes: [...notes, ...plan.notes],
-        fineTunes: record ? [record] : [],
-        auto: { ...choice, budgetPoints: spec.accuracyBudget, budgetMet: false, sensitivityFile },
-      };
-    }
-
-    const metric = spec.targetMacs !== undefined ? 'macs' : 'params';
-    const fraction = (spec.targetMacs ?? spec.targetParams)!;
-    const start = countModel(original)[metric];
-    let current = original;
-    let steps: StructuredStep[] = [];
-    let first = 1;
-    const progress = spec.resume ? await readProgress(spec.out) : undefined;
-    if (progress && progress.completedSteps > 0) {
-      current = (await openModel(path.join(spec.out, 'steps', `step-${progress.completedSteps}`))).model;
-      steps = progress.steps;
-      first = progress.completedSteps + 1;
-      ctx.log('info', `resuming after pruning step ${progress.completedSteps} of ${spec.steps}`);
-    }
-    let unsupported: PrunePlan['unsupported'] = [];
-    const fineTunes = steps.flatMap((s) => (s.fineTune ? [s.fineTune] : []));
-    for (let k = first; k <= spec.steps; k++) {
-      // Step k removes k/N of the requested fraction of the ORIGINAL model's cost.
-      const goal = start * (1 - (fraction * k) / spec.steps);
-      const relative = 1 - goal / Math.max(countModel(current)[metric], 1);
-      const label = spec.steps > 1 ? ` ${k}/${spec.steps}` : '';
-      stage(
-        ctx,
-        `prune${label}`,
-        `${(fraction * (k / spec.steps) * 100).toFixed(1)}% fewer ${metric === 'macs' ? 'MACs' : 'parameters'} than the original`,
-      );
-      const plan =
-        relative > 1e-9
-          ? await planPruning(current, { ...common, target: { metric, fraction: relative } })
-          : await planPruning(current, { ...common, ratio: 0 });
-      unsupported = plan.unsupported;
-      for (const note of plan.notes) if (!notes.includes(note)) notes.push(note);
-      const pruned = await applyPrunePlan(current, plan);
-      if (current !== original) current.dispose();
-      current = pruned;
-      const step = stepSummary(
-        k,
-        plan,
-        await accuracyOn(current, data.evaluation, data, spec.batchSize, ctx),
-      );
-      const record = await fineTune(
-        current,
-        data,
-        spec,
-        ctx,
-        `fine-tune${label}`,
-        undefined,
-        spec.steps > 1 ? `fine-tune-${k}` : 'fine-tune',
-      );
-      if (record) {
-        step.fineTune = record;
-        fineTunes.push(record);
-      }
-      steps.push(step);
-      if (spec.steps > 1 && k < spec.steps) {
-        await saveModel(current, path.join(spec.out, 'steps', `step-${k}`));
-        await writeJsonAtomic(path.join(spec.out, PROGRESS_FILE), {
-          completedSteps: k,
-          steps,
-        } satisfies Progress);
-      }
-    }
-    return { model: current, steps, unsupported, notes, fineTunes };
-  } finally {
-    calibration?.x.dispose();
-  }
-}
-
-async function writeSensitivityFiles(out: string, result: SensitivityResult): Promise<string> {
-  await fs.mkdir(out, { recursive: true });
-  const json = path.join(out, 'sensitivity.json');
-  await writeJsonAtomic(json, result);
-  await writeFileAtomic(path.join(out, 'sensitivity.csv'), sensitivityCsv(result));
-  return json;
 }
 
 function realisedNotes(
@@ -708,140 +466,9 @@ async function quantizedAccuracy(
   }
 }
 
-export type SensitivityJobResult = SensitivityResult & {
-  kind: 'sensitivity';
-  backend: BackendName;
-  runDir: string;
-  samples: number;
-  files: { json: string; csv: string };
-};
-
-export async function runSensitivity(
-  spec: SpecOf<'sensitivity'>,
-  ctx: JobContext,
-): Promise<SensitivityJobResult> {
-  await fs.mkdir(spec.out, { recursive: true });
-  stage(ctx, 'load', spec.model);
-  const loaded = await openModel(spec.model);
-  const calibrationHolder: { batch?: Calibration } = {};
-  try {
-    const data = await prepareCompressionData(spec.data, loaded.model, {
-      ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
-      validationSplit: 0.1,
-      seed: spec.seed,
-      ...(loaded.metadata.normalization ? { normalization: loaded.metadata.normalization } : {}),
-    });
-    const subset = firstSamples(data.validation, spec.samples);
-    if (spec.criterion === 'taylor') calibrationHolder.batch = calibrationBatch(data, 256, spec.seed);
-    stage(ctx, 'sensitivity', `${subset.count} validation samples, ratios ${spec.ratios.join(', ')}`);
-    const result = await analyzeSensitivity(
-      loaded.model,
-      (m) => accuracyOn(m, subset, data, spec.batchSize),
-      {
-        criterion: spec.criterion,
-        ratios: spec.ratios,
-        seed: spec.seed,
-        ...(calibrationHolder.batch ? { calibration: calibrationHolder.batch } : {}),
-        onProgress: (done, total) => {
-          ctx.throwIfCancelled();
-          ctx.emit({ type: 'progress', stage: 'sensitivity', done, total });
-        },
-      },
-    );
-    const json = await writeSensitivityFiles(spec.out, result);
-    return {
-      kind: 'sensitivity',
-      backend: ctx.backend.used,
-      runDir: spec.out,
-      samples: subset.count,
-      files: { json, csv: path.join(spec.out, 'sensitivity.csv') },
-      ...result,
-    };
-  } finally {
-    calibrationHolder.batch?.x.dispose();
-    loaded.model.dispose();
-  }
-}
-
-export type PlanPoint = {
-  target: number;
-  ratio: number;
-  paramsBefore: number;
-  paramsAfter: number;
-  macsBefore: number;
-  macsAfter: number;
-  groups: { id: string; channelsBefore: number; channelsAfter: number }[];
-};
-
-export type PlanJobResult = {
-  kind: 'plan';
-  by: 'macs' | 'params';
-  criterion: string;
-  points: PlanPoint[];
-  notes: string[];
-  unsupported: PrunePlan['unsupported'];
-};
-
-/** Structured-pruning dry runs over a sweep of targets (no data needed, nothing written). */
-export async function runPlan(spec: SpecOf<'plan'>, ctx: JobContext): Promise<PlanJobResult> {
-  if (spec.criterion === 'taylor') {
-    throw usageError(
-      'plan: the taylor criterion needs data (a calibration batch); choose l1, l2, bn, fpgm or random for a dry run',
-    );
-  }
-  stage(ctx, 'load', spec.model);
-  const loaded = await openModel(spec.model);
-  try {
-    const graph = buildDependencyGraph(loaded.model, { ignoredLayers: spec.ignoredLayers });
-    const importance = await computeImportance(graph, { criterion: spec.criterion, seed: spec.seed });
-    const options = {
-      criterion: spec.criterion,
-      scope: spec.scope,
-      roundTo: spec.roundTo,
-      minChannels: spec.minChannels,
-      ignoredLayers: spec.ignoredLayers,
-    };
-    const points: PlanPoint[] = [];
-    const notes = [...importance.notes];
-    const targets = [...spec.targets].sort((a, b) => a - b);
-    for (const [i, target] of targets.entries()) {
-      ctx.throwIfCancelled();
-      let plan: PrunePlan;
-      try {
-        plan =
-          target === 0
-            ? planFromImportance(graph, importance, { ...options, ratio: 0 })
-            : planFromImportance(graph, importance, {
-                ...options,
-                target: { metric: spec.by, fraction: target },
-              });
-      } catch (error) {
-        notes.push(error instanceof Error ? error.message : String(error));
-        break;
-      }
-      points.push({
-        target,
-        ratio: plan.ratio,
-        ...plan.totals,
-        groups: plan.groups.map((g) => ({
-          id: g.id,
-          channelsBefore: g.channelsBefore,
-          channelsAfter: g.channelsAfter,
-        })),
-      });
-      ctx.emit({ type: 'progress', stage: 'plan', done: i + 1, total: targets.length });
-    }
-    for (const layer of graph.unsupported)
-      notes.push(`${layer.name} (${layer.className}) left whole: ${layer.reason}`);
-    return {
-      kind: 'plan',
-      by: spec.by,
-      criterion: spec.criterion,
-      points,
-      notes,
-      unsupported: graph.unsupported,
-    };
-  } finally {
-    loaded.model.dispose();
-  }
-}
+export { runSensitivity } from './sensitivity-job';
+export type { SensitivityJobResult } from './sensitivity-job';
+export { runPlan } from './plan-job';
+export type { PlanJobResult, PlanPoint } from './plan-job';
+export type { FineTuneRecord } from './job-common';
+export type { StructuredStep } from './structured-run';
