@@ -550,7 +550,7 @@ async function compressionDocument(
       id: folder.run?.id ?? null,
       createdAt: folder.run?.createdAt ?? null,
     },
-    model: { name, architecture, classes: null },
+    model: { name, architecture, classes: baseline?.dataset?.classNames?.length ?? null },
     summary,
     comparison,
     settings: settingsOf(folder, result),
