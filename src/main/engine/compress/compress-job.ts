@@ -175,8 +175,8 @@ export interface CompressRunOptions {
   latency?: LatencyOptions;
 }
 
-/** Latency: at least 5 s per batch size on the pair (more runs on a busy machine), at most 60 s. */
-const DEFAULT_LATENCY: LatencyOptions = { minSeconds: 5, maxSeconds: 60 };
+/** Latency: at least 10 s per batch size on the pair (more runs on a busy machine), at most 120 s. */
+const DEFAULT_LATENCY: LatencyOptions = { minSeconds: 10, maxSeconds: 120 };
 
 export async function runCompress(
   spec: SpecOf<'compress'>,

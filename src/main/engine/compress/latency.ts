@@ -21,7 +21,7 @@ export interface LatencyDetail extends LatencyMs {
 export interface LatencyOptions {
   /** Untimed runs per model and batch size first. Default 2. */
   warmup?: number;
-  /** Timed runs per model and batch size, at least. Default 21 at batch 1 (short and noisy), 7 at batch 32. */
+  /** Timed runs per model and batch size, at least. Default 21 at batch 1 (short and noisy), 15 at batch 32. */
   runs?: number;
   /**
    * Keep adding runs (alternately, up to `maxRuns`) until this many seconds were spent on a batch
@@ -70,7 +70,7 @@ export async function measureLatency(
     ['batch1', 1],
     ['batch32', 32],
   ] as const) {
-    const runs = Math.max(1, options.runs ?? (batch === 1 ? 21 : 7));
+    const runs = Math.max(1, options.runs ?? (batch === 1 ? 21 : 15));
     const maxRuns = Math.max(runs, options.maxRuns ?? 200);
     const inputs = models.map((model) => inputFor(model, batch));
     try {
