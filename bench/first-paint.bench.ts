@@ -6,9 +6,10 @@
  *
  *   npm run bench -- first-paint          (RUNS=5 for more repetitions)
  *
- * Chromium is started before the clock starts (a user's browser is already open). The page's
- * FCP is read as an absolute time (performance.timeOrigin + entry.startTime), on the same
- * machine clock as the server start. Needs `npm run build` (renderer and bundles).
+ * Chromium is started, and left 1.5 s to settle, before the clock starts (a user's browser is
+ * already open). The page's FCP is read as an absolute time (performance.timeOrigin +
+ * entry.startTime), on the same machine clock as the server start. The two ways alternate, so
+ * both see the same machine load. Needs `npm run build` (renderer and bundles).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -77,6 +78,9 @@ async function measure(args: string[]): Promise<Omit<Row, 'variant'>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pollard-first-paint-'));
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   const page = await browser.newPage();
+  // Let the browser finish starting (its helper processes), as a user's browser already has.
+  await page.goto('about:blank');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   const started = Date.now();
   const child = spawn(process.execPath, args, {
     cwd: root,
