@@ -231,6 +231,33 @@ describe('Conv2D gradients, other strides and paddings', () => {
   });
 });
 
+describe('gradients with padding wider than the filter (the fallback paths)', () => {
+  const wide: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [3, 1],
+    [1, 4],
+    [0, 0],
+  ];
+  it.each([1, 2])('Conv2D and DepthwiseConv2D, stride %i', async (stride) => {
+    await expectSameGradients(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, wide),
+      [
+        [2, 7, 6, 2],
+        [3, 3, 2, 3],
+      ],
+      70 + stride,
+    );
+    await expectSameGradients(
+      (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, wide),
+      [
+        [2, 7, 6, 2],
+        [3, 3, 2, 2],
+      ],
+      80 + stride,
+    );
+  });
+});
+
 describe('dilated convolution gradients', () => {
   // The reference differentiates through an explicitly spread filter (pad, reshape, slice),
   // so it shares none of the dilated gradient's code.
