@@ -49,6 +49,7 @@ describe('format', () => {
     expect(formatDuration(42.4)).toBe('42 s');
     expect(formatDuration(185)).toBe('3 min 05 s');
     expect(formatDuration(3720)).toBe('1 h 02 min');
+    expect(formatJoules(0)).toBe('0 J');
     expect(formatJoules(0.0123)).toBe('12.30 mJ');
     expect(formatJoules(12.5)).toBe('12.50 J');
     expect(formatJoules(2500)).toBe('2.50 kJ');

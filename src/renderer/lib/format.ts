@@ -60,6 +60,7 @@ export function formatDuration(seconds: unknown): string {
 
 export function formatJoules(n: unknown): string {
   if (!isNumber(n)) return DASH;
+  if (n === 0) return '0 J';
   if (Math.abs(n) >= 3.6e6) return `${(n / 3.6e6).toFixed(3)} kWh`;
   if (Math.abs(n) >= 1000) return `${(n / 1000).toFixed(2)} kJ`;
   if (Math.abs(n) >= 1) return `${n.toFixed(2)} J`;

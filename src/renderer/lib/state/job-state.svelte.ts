@@ -5,7 +5,7 @@
  */
 import type { JobStatus } from '../../../shared/api';
 import type { SerializedError } from '../../../shared/errors';
-import type { JobEvent, JobKind, LiveEnergy } from '../../../shared/jobs';
+import type { JobEvent, JobKind, JobSpec, LiveEnergy } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import {
   applyJobEvent,
@@ -40,6 +40,8 @@ export class JobState implements JobModel {
   result = $state.raw<Record<string, unknown> | null>(null);
   error = $state.raw<SerializedError | null>(null);
   startedAt = $state<number | null>(null);
+  /** What the job was asked to do, once the host's status said. */
+  spec = $state.raw<JobSpec | null>(null);
 
   readonly finished = $derived(isTerminal(this.phase));
   private readonly waiting: ((phase: JobPhase) => void)[] = [];
@@ -69,6 +71,7 @@ export class JobState implements JobModel {
   /** Take what the host's status knows that the events did not say (e.g. a job that ended before this window opened). */
   sync(status: JobStatus): void {
     this.kind ??= status.kind;
+    this.spec ??= status.spec;
     if (status.runDir && !this.runDir) this.runDir = status.runDir;
     if (isTerminal(this.phase)) return;
     if (status.state === 'running' && this.phase === 'queued') this.phase = 'running';

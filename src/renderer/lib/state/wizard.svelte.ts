@@ -233,8 +233,26 @@ export class WizardState {
       const job = await this.hub.start(
         trainSpec({ data: this.datasetPath, arch: this.arch, epochs: this.epochs, limit: this.limit }),
       );
-      this.trainJob = job;
-      if ((await job.done()) !== 'completed' || !job.result) return;
+      await this.followTraining(job);
+    } catch (error) {
+      this.modelError = inlineError(error, `${this.arch} baseline`);
+    }
+  }
+
+  /** Watch a training job (started here, resumed, or found running) and open its model when it ends. */
+  async followTraining(job: JobState): Promise<void> {
+    this.trainJob = job;
+    const spec = job.spec;
+    if (spec?.kind === 'train') {
+      this.arch = spec.arch;
+      this.epochs = spec.training.epochs;
+      this.limit = spec.limit ?? null;
+      if (this.datasetPath !== spec.data) await this.openDataset(spec.data, baseName(spec.data));
+      if (this.dataset) this.step = 'model';
+    }
+    const label = `${this.arch} baseline`;
+    try {
+      if ((await job.done()) !== 'completed' || !job.result || this.trainJob !== job) return;
       const result = job.result;
       const modelPath =
         (typeof result.modelPath === 'string' && result.modelPath) ||
@@ -242,9 +260,9 @@ export class WizardState {
         job.runDir;
       if (!modelPath) throw new Error('the training run did not say where its model is');
       const accuracy = typeof result.accuracy === 'number' ? result.accuracy : null;
-      await this.openModel(modelPath, `${this.arch} baseline`, accuracy);
+      await this.openModel(modelPath, label, accuracy);
     } catch (error) {
-      this.modelError = inlineError(error, `${this.arch} baseline`);
+      this.modelError = inlineError(error, label);
     }
   }
 
@@ -398,6 +416,11 @@ export class WizardState {
       this.exportBusy = false;
     }
   }
+}
+
+/** The last segment of a host path, for labels. */
+export function baseName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }
 
 /** "train-images.gz", "4 files (train-images.gz, …)" or a dropped folder's name. */
