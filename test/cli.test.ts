@@ -157,6 +157,31 @@ describe('pollard CLI', () => {
       params: 61_706,
       macs: result.macs,
     });
+
+    // Back to Python: Keras 2 .h5, which Pollard reopens with the same parameters and MACs.
+    const h5 = path.join(tmp, 'exported', 'lenet.h5');
+    const exported = await pollard(['export', '--model', out, '--format', 'keras-h5', '--to', h5, '--json']);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ format: 'keras-h5', files: [{ path: h5 }] });
+    const reopened = await pollard(['inspect', '--model', h5, '--json']);
+    expect(JSON.parse(reopened.stdout)).toMatchObject({
+      format: 'keras-h5',
+      params: 61_706,
+      macs: result.macs,
+    });
+    const refused = await pollard([
+      'export',
+      '--model',
+      h5,
+      '--format',
+      'tfjs',
+      '--to',
+      path.join(tmp, 'exported'),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      `pollard: ${path.join(tmp, 'exported')}: the folder is not empty and holds no model; choose a new or empty folder`,
+    );
   });
 
   it('resumes a run whose job process was killed mid-epoch and ends as an uninterrupted run', async () => {

@@ -207,6 +207,19 @@ export const reportSpecSchema = commonOptionsSchema.extend({
   grid: gridOptionsSchema.optional(),
 });
 
+export const MODEL_FORMATS_OUT = ['tfjs', 'keras-h5'] as const;
+
+/** Write a model in another format: tfjs layers (optionally weight-quantized) or Keras 2 .h5. */
+export const exportModelSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('export-model'),
+  model: z.string().min(1),
+  format: z.enum(MODEL_FORMATS_OUT),
+  /** A folder (tfjs) or a file (keras-h5; a folder gets `model.h5` inside it). */
+  to: z.string().min(1),
+  /** tfjs only: weight quantization in the manifest. */
+  quantize: z.enum(QUANT_DTYPES).optional(),
+});
+
 export const jobSpecSchema = z.discriminatedUnion('kind', [
   trainSpecSchema,
   evaluateSpecSchema,
@@ -218,6 +231,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
   planSpecSchema,
   demoSpecSchema,
   reportSpecSchema,
+  exportModelSpecSchema,
 ]);
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof jobSpecSchema>;

@@ -130,6 +130,12 @@ export function formatResult(spec: JobSpec, result: Result): string {
     case 'compress':
       lines.push(formatCompression(result).trimEnd());
       break;
+    case 'export-model': {
+      const files = Array.isArray(result.files) ? (result.files as Result[]) : [];
+      lines.push(`${String(result.format)}:`);
+      for (const file of files) lines.push(`  ${String(file.path)}  ${bytes(file.bytes)}`);
+      break;
+    }
     case 'report': {
       lines.push(String(result.title ?? 'report'));
       for (const [format, file] of Object.entries(record(result.files)))

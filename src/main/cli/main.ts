@@ -16,6 +16,7 @@ import {
   CRITERIA,
   jobSpecSchema,
   type JobSpec,
+  MODEL_FORMATS_OUT,
   type JobSpecInput,
   QUANT_DTYPES,
   REPORT_FORMATS,
@@ -380,6 +381,31 @@ export function buildProgram(
           ...(flags.samples !== undefined ? { samples: flags.samples } : {}),
           ...common(flags),
         } as JobSpecInput),
+    ),
+  );
+
+  withCommon(
+    program
+      .command('export')
+      .description('write a model as TensorFlow.js layers (optionally quantized) or Keras 2 .h5')
+      .requiredOption('--model <path>', 'model folder or file, or a run folder', absolute)
+      .addOption(
+        new Option('--format <format>', 'output format')
+          .choices([...MODEL_FORMATS_OUT])
+          .makeOptionMandatory(),
+      )
+      .requiredOption('--to <path>', 'output folder (tfjs) or .h5 file (keras-h5)', absolute)
+      .addOption(new Option('--quantize <dtype>', 'tfjs: store weights as').choices([...QUANT_DTYPES])),
+  ).action(
+    action(async (flags: CommonFlags & { model: string; format: string; to: string; quantize?: string }) =>
+      parseSpec({
+        kind: 'export-model',
+        model: flags.model,
+        format: flags.format,
+        to: flags.to,
+        ...(flags.quantize ? { quantize: flags.quantize } : {}),
+        ...common(flags),
+      } as JobSpecInput),
     ),
   );
 

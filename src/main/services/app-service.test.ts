@@ -334,6 +334,13 @@ describe('AppService runs', () => {
   it('exports the tfjs model, the reports from the report job, and says what could not be written', async () => {
     const launched: JobSpec[] = [];
     const { service } = await serviceWith(async (job) => {
+      if (job.spec.kind === 'export-model') {
+        await fs.writeFile(job.spec.to, 'h5');
+        completes({ kind: 'export-model', format: 'keras-h5', files: [{ path: job.spec.to, bytes: 2 }] })(
+          job,
+        );
+        return;
+      }
       const spec = job.spec as Extract<JobSpec, { kind: 'report' }>;
       if (spec.formats.includes('pdf')) {
         job.emit({
@@ -365,17 +372,21 @@ describe('AppService runs', () => {
     expect(result.files.map((f) => [path.relative(target, f.path), f.bytes])).toEqual([
       [path.join('model', 'group1-shard1of1.bin'), 12],
       [path.join('model', 'model.json'), 25],
+      ['model.h5', 2],
       ['report.json', 11],
       ['report.html', 11],
     ]);
-    expect(result.skipped).toEqual([
-      {
-        format: 'keras-h5',
-        reason: 'needs the engine\u2019s export job, which this build does not have yet',
-      },
-      { format: 'pdf', reason: 'report: no Chromium found to print the PDF' },
-    ]);
-    expect(launched.map((s) => s.kind === 'report' && [s.run, s.formats, s.out])).toEqual([
+    expect(result.skipped).toEqual([{ format: 'pdf', reason: 'report: no Chromium found to print the PDF' }]);
+    expect(
+      launched.map((s) =>
+        s.kind === 'report'
+          ? [s.run, s.formats, s.out]
+          : s.kind === 'export-model'
+            ? [s.model, s.format, s.to]
+            : s.kind,
+      ),
+    ).toEqual([
+      [path.join(dir, 'model'), 'keras-h5', path.join(target, 'model.h5')],
       [dir, ['json', 'html'], target],
       [dir, ['pdf'], target],
     ]);

@@ -29,7 +29,7 @@ import type { BackendRung, ModelSummary } from '../../shared/types';
 import { dataDirectory, SAMPLE_DATASET } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
 import { type ApiHandlers, jobRequestSchema } from './api-methods';
-import { exportJobSpec, exportModelFiles, reportFilesWritten } from './export-run';
+import { exportModelFiles, reportFilesWritten } from './export-run';
 import { nodeWorkerLauncher, type WorkerLauncher } from './job-host';
 import { JobQueue } from './job-queue';
 import { resumeSpec, runJob } from './jobs';
@@ -217,9 +217,24 @@ export class AppService {
   }
 
   async exportRun(request: ExportRequest): Promise<ExportResult> {
-    const spec = exportJobSpec(request);
-    if (spec) return (await this.runNow(spec)) as unknown as ExportResult;
     const exported = await exportModelFiles(request);
+    if (request.modelFormats.includes('keras-h5')) {
+      try {
+        const result = await this.runNow({
+          kind: 'export-model',
+          model: path.join(path.resolve(request.runDir), 'model'),
+          format: 'keras-h5',
+          to: path.join(path.resolve(request.targetDir), 'model.h5'),
+          backend: 'cpu',
+        });
+        exported.files.push(...((result.files ?? []) as ExportResult['files']));
+      } catch (error) {
+        exported.skipped.push({
+          format: 'keras-h5',
+          reason: error instanceof Error ? error.message.split('\n')[0]! : String(error),
+        });
+      }
+    }
     // Reports come from the engine's report job; the PDF goes last and alone, so a machine
     // without Chromium still gets the other formats.
     const formats = [...new Set(request.reportFormats)];

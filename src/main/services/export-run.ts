@@ -1,35 +1,15 @@
 /**
- * Export a finished run into a folder the user chose. When the engine has an `export` job
- * kind, the export runs as that job. Until then the export is assembled from what exists: the
- * host copies the run's tfjs model (model/), and the app service runs the engine's `report`
- * job for the report formats; a format nothing can write yet is listed in `skipped` with the
- * reason.
+ * Export a finished run into a folder the user chose: the host copies the run's tfjs model
+ * (model/); the app service runs the engine's `export-model` job for Keras .h5 and its
+ * `report` job for the report formats; a format that could not be written is listed in
+ * `skipped` with the reason.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ExportRequest, ExportResult } from '../../shared/api';
 import { ioError, usageError } from '../../shared/errors';
-import { type JobSpec, jobSpecSchema } from '../../shared/jobs';
 import { readRun } from './runs';
-
-export const EXPORT_JOB_MISSING = 'needs the engine\u2019s export job, which this build does not have yet';
-
-/** The spec of the engine's export job for this request, when the engine has one. */
-export function exportJobSpec(request: ExportRequest): JobSpec | undefined {
-  const hasExportKind = jobSpecSchema.options.some(
-    (option) => option.shape.kind.value === ('export' as string),
-  );
-  if (!hasExportKind) return undefined;
-  const parsed = jobSpecSchema.safeParse({
-    kind: 'export',
-    run: request.runDir,
-    out: request.targetDir,
-    modelFormats: request.modelFormats,
-    reportFormats: request.reportFormats,
-  });
-  return parsed.success ? parsed.data : undefined;
-}
 
 function inside(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
@@ -76,10 +56,8 @@ export async function exportModelFiles(request: ExportRequest): Promise<ExportRe
   const files: ExportResult['files'] = [];
   const skipped: ExportResult['skipped'] = [];
   for (const format of request.modelFormats) {
-    if (format !== 'tfjs') {
-      skipped.push({ format, reason: EXPORT_JOB_MISSING });
-      continue;
-    }
+    // Other formats are converted by the engine's export-model job (the app service runs it).
+    if (format !== 'tfjs') continue;
     const stat = await fs.stat(path.join(modelDir, 'model.json')).catch(() => undefined);
     if (!stat?.isFile()) {
       throw ioError(

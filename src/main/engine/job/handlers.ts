@@ -22,6 +22,7 @@ const loaders: HandlerLoaders = {
   plan: async () => (await import('../compress/compress-job')).runPlan,
   demo: async () => (await import('./demo-job')).runDemoJob,
   report: async () => (await import('../report/report-job')).runReportJob,
+  'export-model': async () => (await import('../model/export-model-job')).runExportModelJob,
 };
 
 export async function loadHandler<K extends JobKind>(kind: K): Promise<JobHandler<K>> {

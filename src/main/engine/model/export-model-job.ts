@@ -1,0 +1,64 @@
+/**
+ * `export-model` job: write a model in another format, so a compressed model can go back into a
+ * Python workflow (Keras 2 .h5) or to any TensorFlow.js runtime (tfjs layers, optionally with
+ * uint8/uint16/float16 weights).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { usageError } from '../../../shared/errors';
+import type { SpecOf } from '../../../shared/jobs';
+import type { JobContext } from '../job/context';
+import { saveKerasH5 } from './keras/export-h5';
+import { openModel } from './registry';
+import { saveModel } from './tfjs-layers-writer';
+
+export interface ExportModelResult {
+  kind: 'export-model';
+  backend: string;
+  format: 'tfjs' | 'keras-h5';
+  files: { path: string; bytes: number }[];
+}
+
+async function isDirectory(target: string): Promise<boolean> {
+  return (await fs.stat(target).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+export async function runExportModelJob(
+  spec: SpecOf<'export-model'>,
+  ctx: JobContext,
+): Promise<ExportModelResult> {
+  ctx.emit({ type: 'stage', stage: 'open model', detail: spec.model });
+  const loaded = await openModel(spec.model);
+  try {
+    ctx.emit({ type: 'stage', stage: `write ${spec.format}`, detail: spec.to });
+    let written: string[];
+    if (spec.format === 'keras-h5') {
+      const file =
+        (await isDirectory(spec.to)) || !/\.(h5|hdf5)$/i.test(spec.to)
+          ? path.join(spec.to, 'model.h5')
+          : spec.to;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await saveKerasH5(loaded.model, file);
+      written = [file];
+    } else {
+      // The folder is replaced as a whole, so never point it at a folder holding other things.
+      const entries = await fs.readdir(spec.to).catch(() => [] as string[]);
+      if (entries.length > 0 && !entries.includes('model.json')) {
+        throw usageError(
+          `${spec.to}: the folder is not empty and holds no model; choose a new or empty folder`,
+        );
+      }
+      const saved = await saveModel(loaded.model, spec.to, {
+        metadata: loaded.metadata,
+        ...(spec.quantize ? { quantize: spec.quantize } : {}),
+      });
+      written = saved.files;
+    }
+    const files = await Promise.all(
+      written.map(async (file) => ({ path: file, bytes: (await fs.stat(file)).size })),
+    );
+    return { kind: 'export-model', backend: ctx.backend.used, format: spec.format, files };
+  } finally {
+    loaded.model.dispose();
+  }
+}
