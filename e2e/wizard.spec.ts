@@ -38,6 +38,8 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
   const results = new ResultsPage(page);
   const exporter = new ExportPage(page);
 
+  let modelParams = 0;
+
   await test.step('dataset by drag and drop', async () => {
     await expect(shell.title).toHaveText('1. Dataset');
     if (app.kind === 'web') await dataset.drop(sampleBytes());
@@ -106,6 +108,8 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
     await expect(model.summary).toBeVisible({ timeout: 60_000 });
     await expect.poll(() => model.layerNames.count()).toBeGreaterThan(3);
     await expect(model.baselineAccuracy).toHaveText(/^\d+\.\d\d%$/, { timeout: 120_000 });
+    modelParams = Number(await model.params.getAttribute('data-value'));
+    expect(modelParams).toBeGreaterThan(1000);
     const accuracy = Number(await model.baselineAccuracy.getAttribute('data-value'));
     expect(accuracy).toBeGreaterThan(0.3); // ten classes: chance is 0.1
     await shell.screenshot('2-model');
@@ -114,14 +118,21 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
   await test.step('structured pruning: the plan follows the slider', async () => {
     await shell.next(/3\. Method/);
     await method.choose('structured');
-    await method.setTargetMacs(0.3);
+    await method.setTarget('macs', 0.3);
     await expect(method.planMacsAfter).toBeVisible({ timeout: 120_000 });
     const macsAt30 = Number(await method.planMacsAfter.getAttribute('data-value'));
-    await method.setTargetMacs(0.5);
+    await method.setTarget('macs', 0.5);
     await expect
       .poll(async () => Number(await method.planMacsAfter.getAttribute('data-value')))
       .toBeLessThan(macsAt30);
     expect(macsAt30).toBeGreaterThan(0);
+    // A size target plans by parameters: at 50%, at least half of them go.
+    await method.setTarget('params', 0.5);
+    await expect
+      .poll(async () => Number(await method.planParamsAfter.getAttribute('data-value')), { timeout: 120_000 })
+      .toBeLessThanOrEqual(modelParams / 2);
+    await method.setTarget('macs', 0.5);
+    await expect(method.planMacsAfter).toBeVisible({ timeout: 120_000 });
     await method.setFinetuneEpochs(2);
     await method.analyseSensitivity();
     await expect(method.sensitivityChart.or(page.getByTestId('sensitivity-error'))).toBeVisible({
@@ -223,6 +234,18 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
       await expect(page.getByTestId('open-folder-error')).toHaveText(
         `not available in the browser; the files are in ${target} on the server`,
       );
+    }
+  });
+
+  await test.step('the run is in Recent runs and opens to the same results', async () => {
+    await shell.view('runs').click();
+    const row = page.getByTestId('run-row').filter({ hasText: 'compress' }).first();
+    await expect(row).toContainText('completed');
+    await row.getByRole('button', { name: 'Open' }).click();
+    await expect(shell.title).toHaveText('5. Results');
+    for (const key of RESULT_KEYS) {
+      expect(await results.value(key, 'before'), key).toBe(shown[key]!.before);
+      expect(await results.value(key, 'after'), key).toBe(shown[key]!.after);
     }
   });
 });

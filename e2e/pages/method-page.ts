@@ -16,8 +16,9 @@ export class MethodPage {
     await this.page.getByTestId(`method-${method}`).check();
   }
 
-  async setTargetMacs(fraction: number): Promise<void> {
-    await this.page.getByTestId('target-macs').fill(String(fraction));
+  async setTarget(by: 'macs' | 'params', fraction: number): Promise<void> {
+    await this.page.getByTestId(`target-by-${by}`).check();
+    await this.page.getByTestId('target').fill(String(fraction));
   }
 
   async setFinetuneEpochs(epochs: number): Promise<void> {

@@ -17,7 +17,7 @@ const hostParse = (spec: object) => jobSpecSchema.parse({ out: '/runs/assigned',
 
 describe('job specs', () => {
   it('structured pruning sends the MACs target and criterion, no quantization options', () => {
-    const spec = compressSpec({ ...DEFAULT_METHOD_CHOICE, targetMacs: 0.35 }, data);
+    const spec = compressSpec({ ...DEFAULT_METHOD_CHOICE, target: 0.35 }, data);
     expect(spec).toEqual({
       kind: 'compress',
       model: '/runs/train-1',
@@ -30,6 +30,10 @@ describe('job specs', () => {
     });
     expect('out' in spec).toBe(false);
     expect(hostParse(spec)).toMatchObject({ kind: 'compress', targetMacs: 0.35, out: '/runs/assigned' });
+    // A size target removes parameters instead.
+    const bySize = compressSpec({ ...DEFAULT_METHOD_CHOICE, target: 0.4, targetBy: 'params' }, data);
+    expect(bySize).toMatchObject({ targetParams: 0.4 });
+    expect(bySize).not.toHaveProperty('targetMacs');
   });
 
   it('each method sends only its own options, with its defaults', () => {

@@ -26,8 +26,10 @@ export interface DataChoice {
 
 export interface MethodChoice {
   method: CompressionMethod;
-  /** Fraction of MACs to remove (structured). */
-  targetMacs: number;
+  /** Fraction of MACs or parameters (`targetBy`) to remove (structured). */
+  target: number;
+  /** What the structured target measures: MACs (speed) or parameters (size). */
+  targetBy: 'macs' | 'params';
   /** Fraction of weights set to zero (magnitude). */
   sparsity: number;
   dtype: QuantDtype;
@@ -53,7 +55,7 @@ export const METHODS: Record<CompressionMethod, MethodInfo> = {
     prunes: true,
     quantizes: false,
     finetunes: true,
-    defaults: { targetMacs: 0.5, criterion: 'l1', finetuneEpochs: 2 },
+    defaults: { target: 0.5, criterion: 'l1', finetuneEpochs: 2 },
   },
   magnitude: {
     title: 'Magnitude pruning',
@@ -89,13 +91,14 @@ export const METHODS: Record<CompressionMethod, MethodInfo> = {
     prunes: true,
     quantizes: true,
     finetunes: true,
-    defaults: { targetMacs: 0.5, criterion: 'l1', dtype: 'uint8', finetuneEpochs: 2 },
+    defaults: { target: 0.5, criterion: 'l1', dtype: 'uint8', finetuneEpochs: 2 },
   },
 };
 
 export const DEFAULT_METHOD_CHOICE: MethodChoice = {
   method: 'structured',
-  targetMacs: 0.5,
+  target: 0.5,
+  targetBy: 'macs',
   sparsity: 0.8,
   dtype: 'uint8',
   criterion: 'l1',
@@ -118,7 +121,12 @@ export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'comp
     model: data.model,
     data: data.data,
     method: choice.method,
-    ...(info.prunes ? { targetMacs: choice.targetMacs, criterion: choice.criterion } : {}),
+    ...(info.prunes
+      ? {
+          ...(choice.targetBy === 'params' ? { targetParams: choice.target } : { targetMacs: choice.target }),
+          criterion: choice.criterion,
+        }
+      : {}),
     ...(choice.method === 'magnitude' ? { sparsity: choice.sparsity } : {}),
     ...(info.quantizes ? { dtype: choice.dtype } : {}),
     ...(choice.method === 'qat' ? { granularity: choice.granularity } : {}),
@@ -151,8 +159,8 @@ export function planCriterion(criterion: Criterion): Criterion {
   return criterion === 'taylor' ? 'l1' : criterion;
 }
 
-export function planSpec(model: string, criterion: Criterion): Spec<'plan'> {
-  return { kind: 'plan', model, by: 'macs', criterion: planCriterion(criterion) };
+export function planSpec(model: string, criterion: Criterion, by: 'macs' | 'params' = 'macs'): Spec<'plan'> {
+  return { kind: 'plan', model, by, criterion: planCriterion(criterion) };
 }
 
 export function sensitivitySpec(data: DataChoice, criterion: Criterion): Spec<'sensitivity'> {

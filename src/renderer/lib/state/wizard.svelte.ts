@@ -291,13 +291,13 @@ export class WizardState {
 
   async loadPlan(): Promise<void> {
     if (!this.modelPath) return;
-    const key = `${this.modelPath}|${this.choice.criterion}`;
+    const key = `${this.modelPath}|${this.choice.criterion}|${this.choice.targetBy}`;
     if (this.planFor === key || this.planBusy) return;
     this.planBusy = true;
     this.planError = null;
     try {
       this.plan = parsePlanSweep(
-        await this.api.planCompression(planSpec(this.modelPath, this.choice.criterion)),
+        await this.api.planCompression(planSpec(this.modelPath, this.choice.criterion, this.choice.targetBy)),
       );
       this.planFor = key;
     } catch (error) {
@@ -308,7 +308,7 @@ export class WizardState {
       this.planBusy = false;
     }
     // The model or criterion changed while this plan was computed: plan again for the new one.
-    if (`${this.modelPath}|${this.choice.criterion}` !== key) await this.loadPlan();
+    if (`${this.modelPath}|${this.choice.criterion}|${this.choice.targetBy}` !== key) await this.loadPlan();
   }
 
   async analyseSensitivity(): Promise<void> {
