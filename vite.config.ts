@@ -10,6 +10,14 @@ import { defineConfig } from 'vite';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
+/**
+ * `npm run dev:renderer` with POLLARD_DEV_SERVER set to the URL `pollard serve` printed
+ * (http://127.0.0.1:PORT/?token=…): the dev server forwards the API and the event socket to
+ * it, with the token and the Host and Origin that server expects.
+ */
+const devServer = process.env.POLLARD_DEV_SERVER ? new URL(process.env.POLLARD_DEV_SERVER) : undefined;
+const devToken = devServer?.searchParams.get('token') ?? '';
+
 export default defineConfig({
   root: path.join(root, 'src/renderer'),
   base: './',
@@ -23,5 +31,20 @@ export default defineConfig({
     assetsInlineLimit: 0,
     reportCompressedSize: true,
   },
-  server: { port: 5173, strictPort: false },
+  server: {
+    port: 5173,
+    strictPort: false,
+    ...(devServer
+      ? {
+          proxy: {
+            '/api': {
+              target: devServer.origin,
+              changeOrigin: true,
+              ws: true,
+              headers: { authorization: `Bearer ${devToken}`, origin: devServer.origin },
+            },
+          },
+        }
+      : {}),
+  },
 });
