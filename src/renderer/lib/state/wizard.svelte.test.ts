@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import type { DatasetPreview, JobMessage, JobStatus, PollardApi, RunDetails } from '../../../shared/api';
+import { PollardError } from '../../../shared/errors';
+import type { JobEventBody, JobSpec, JobSpecInput } from '../../../shared/jobs';
+import type { ModelSummary } from '../../../shared/types';
+import { JobHub } from './job-hub';
+import { exportFolderOf, WizardState } from './wizard.svelte';
+
+const DATASET: DatasetPreview = {
+  info: {
+    format: 'idx',
+    source: '/data/fashion',
+    shape: [28, 28, 1],
+    classNames: ['a', 'b'],
+    train: { count: 100, perClass: [50, 50] },
+    notes: [],
+  },
+  previews: [],
+};
+
+const MODEL: ModelSummary = {
+  format: 'tfjs-layers',
+  source: '/runs/train-1',
+  name: 'lenet',
+  inputShape: [null, 28, 28, 1],
+  outputShape: [null, 2],
+  classes: 2,
+  layers: [],
+  params: 1000,
+  trainableParams: 1000,
+  macs: 10_000,
+  sizeBytes: 4000,
+  sizeGzipBytes: 3000,
+  weightDtypes: ['float32'],
+};
+
+const COMPRESSION = {
+  method: 'structured',
+  runDir: '/runs/compress-1',
+  before: { accuracy: 0.9, params: 1000, macs: 10_000 },
+  after: { accuracy: 0.89, params: 500, macs: 5000 },
+  layers: [],
+};
+
+/** An in-memory PollardApi: jobs finish when the test emits their events. */
+class FakeApi implements Partial<PollardApi> {
+  listeners = new Set<(m: JobMessage) => void>();
+  started: JobSpecInput[] = [];
+  resumed: string[] = [];
+  cancelled: string[] = [];
+  seq = new Map<string, number>();
+  planCalls = 0;
+
+  emit(jobId: string, body: JobEventBody): void {
+    const seq = this.seq.get(jobId) ?? 0;
+    this.seq.set(jobId, seq + 1);
+    for (const listener of this.listeners)
+      listener({ jobId, event: { ...body, seq, time: 0 } as JobMessage['event'] });
+  }
+
+  subscribe = (listener: (m: JobMessage) => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  listJobs = async (): Promise<JobStatus[]> => [];
+  describeDataset = async (path: string): Promise<DatasetPreview> => {
+    if (path.endsWith('.bad')) throw new PollardError('bad-input', `${path}: bad magic number 2050`, path);
+    return DATASET;
+  };
+  inspectModel = async (): Promise<ModelSummary> => MODEL;
+  planCompression = async (spec: { by?: string }): Promise<Record<string, unknown>> => {
+    this.planCalls += 1;
+    return {
+      by: spec.by,
+      points: [0, 0.25, 0.5].map((target) => ({
+        target,
+        paramsBefore: 1000,
+        paramsAfter: 1000 * (1 - target),
+        macsBefore: 10_000,
+        macsAfter: 10_000 * (1 - target),
+      })),
+    };
+  };
+  startJob = async (spec: JobSpecInput): Promise<JobStatus> => {
+    this.started.push(spec);
+    const jobId = `job-${this.started.length}`;
+    return { jobId, kind: spec.kind, state: 'queued', spec: spec as JobSpec };
+  };
+  resumeRun = async (runDir: string): Promise<JobStatus> => {
+    this.resumed.push(runDir);
+    const jobId = `resumed-${this.resumed.length}`;
+    return {
+      jobId,
+      kind: 'compress',
+      state: 'queued',
+      runDir,
+      spec: { kind: 'compress', out: runDir } as JobSpec,
+    };
+  };
+  cancelJob = async (jobId: string): Promise<void> => {
+    this.cancelled.push(jobId);
+  };
+}
+
+function setup(): { api: FakeApi; wizard: WizardState } {
+  const api = new FakeApi();
+  const hub = new JobHub(api as unknown as PollardApi);
+  void hub.connect();
+  return { api, wizard: new WizardState(api as unknown as PollardApi, hub, 'browser') };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('WizardState', () => {
+  it('shows a dataset error inline with what the user gave, and keeps the step', async () => {
+    const { wizard } = setup();
+    await wizard.openDataset('/data/x.bad', 'x.bad');
+    expect(wizard.datasetError).toEqual({ source: 'x.bad', message: '/data/x.bad: bad magic number 2050' });
+    expect(wizard.dataset).toBeNull();
+    expect(wizard.canAdvance()).toBe(false);
+    await wizard.openDataset('/data/fashion', 'fashion');
+    expect(wizard.datasetError).toBeNull();
+    expect(wizard.canAdvance()).toBe(true);
+  });
+
+  it('trains a baseline, then opens its model with the accuracy the run reported', async () => {
+    const { api, wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    wizard.limit = 500;
+    const training = wizard.trainBaseline();
+    await tick();
+    expect(api.started).toEqual([
+      { kind: 'train', data: '/data/fashion', arch: 'lenet', training: { epochs: 1 }, limit: 500 },
+    ]);
+    api.emit('job-1', { type: 'result', result: { accuracy: 0.81, runDir: '/runs/train-1' } });
+    await training;
+    expect(wizard.modelPath).toBe('/runs/train-1');
+    expect(wizard.baselineAccuracy).toBe(0.81);
+    // The accuracy came with the model: no evaluate job.
+    expect(api.started).toHaveLength(1);
+  });
+
+  it('measures the baseline of a dropped model with an evaluate job', async () => {
+    const { api, wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm');
+    await tick();
+    expect(api.started.at(-1)).toEqual({ kind: 'evaluate', model: '/models/m', data: '/data/fashion' });
+    api.emit('job-1', { type: 'result', result: { accuracy: 0.77 } });
+    await tick();
+    expect(wizard.baselineAccuracy).toBe(0.77);
+  });
+
+  it('plans once per model, criterion and measure', async () => {
+    const { api, wizard } = setup();
+    await wizard.openModel('/models/m', 'm');
+    await wizard.loadPlan();
+    await wizard.loadPlan();
+    expect(api.planCalls).toBe(1);
+    expect(wizard.plan?.points.map((p) => p.target)).toEqual([0, 0.25, 0.5]);
+    wizard.choice.targetBy = 'params';
+    await wizard.loadPlan();
+    expect(api.planCalls).toBe(2);
+    expect(wizard.plan?.by).toBe('params');
+  });
+
+  it('runs a compression, is cancelled, resumes, and shows the results', async () => {
+    const { api, wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/runs/train-1', 'lenet', 0.9);
+    const run = wizard.startCompression();
+    await tick();
+    expect(wizard.step).toBe('run');
+    expect(api.started.at(-1)).toMatchObject({ kind: 'compress', method: 'structured', targetMacs: 0.5 });
+    api.emit('job-1', {
+      type: 'started',
+      kind: 'compress',
+      backend: { used: 'wasm', device: 'SIMD', rungs: [] },
+      runDir: '/runs/compress-1',
+      pid: 1,
+      versions: {},
+    });
+    await wizard.cancelCompression();
+    expect(api.cancelled).toEqual(['job-1']);
+    api.emit('job-1', { type: 'cancelled', epoch: 1, batch: 3 });
+    await run;
+    expect(wizard.compressJob?.phase).toBe('cancelled');
+    expect(wizard.results).toBeNull();
+
+    const resumed = wizard.resumeCompression();
+    await tick();
+    expect(api.resumed).toEqual(['/runs/compress-1']);
+    api.emit('resumed-1', { type: 'result', result: COMPRESSION });
+    await resumed;
+    expect(wizard.results?.after.params).toBe(500);
+    expect(wizard.resultsRunDir).toBe('/runs/compress-1');
+    expect(wizard.reachable.export).toBe(true);
+    expect(wizard.defaultExportTarget()).toBe('/runs/compress-1/export');
+  });
+
+  it('opens a past compression run at its results', () => {
+    const { wizard } = setup();
+    const details = {
+      summary: { dir: '/runs/compress-9' },
+      run: { result: COMPRESSION },
+      history: [],
+      files: [],
+    } as unknown as RunDetails;
+    expect(wizard.showRun(details)).toBe(true);
+    expect(wizard.step).toBe('results');
+    expect(wizard.resultsRunDir).toBe('/runs/compress-9');
+    expect(wizard.showRun({ ...details, run: { result: { accuracy: 1 } } })).toBe(false);
+  });
+
+  it('puts exports beside the run, with the host path separator', () => {
+    expect(exportFolderOf('/runs/a/')).toBe('/runs/a/export');
+    expect(exportFolderOf('C:\\runs\\a')).toBe('C:\\runs\\a\\export');
+  });
+});
