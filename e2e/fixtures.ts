@@ -9,7 +9,14 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 import { electronBinary, NO_ELECTRON } from './electron-binary';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+/**
+ * Where each step's screenshot goes: test-results/screenshots on every run, and the README's
+ * docs/screenshots (committed) when POLLARD_UPDATE_SCREENSHOTS=1, so a test run leaves the
+ * working tree clean.
+ */
+export const SCREENSHOTS = process.env.POLLARD_UPDATE_SCREENSHOTS
+  ? path.join(ROOT, 'docs/screenshots')
+  : path.join(ROOT, 'test-results/screenshots');
 
 export interface App {
   page: Page;

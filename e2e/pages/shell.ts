@@ -35,7 +35,7 @@ export class Shell {
     return this.page.getByTestId(`view-${name}`);
   }
 
-  /** A README screenshot of the current screen; only the web project writes them. */
+  /** A screenshot of the current screen (see SCREENSHOTS); only the web project takes them. */
   async screenshot(name: string): Promise<void> {
     if (this.app.kind !== 'web') return;
     // Let throttled charts draw their last update.
