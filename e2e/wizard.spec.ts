@@ -179,7 +179,7 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
   await test.step('export, then check the files, the model and the numbers', async () => {
     await shell.next(/6\. Export/);
     const target = (await exporter.target.textContent())!.trim();
-    await exporter.setFormats(['tfjs'], ['json', 'html']);
+    await exporter.setFormats(['tfjs', 'keras-h5'], ['json', 'html', 'csv']);
     await exporter.export();
     await expect.poll(() => exporter.files.count(), { timeout: 120_000 }).toBeGreaterThan(1);
     await shell.screenshot('6-export');
@@ -189,6 +189,12 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
       expect(existsSync(file), file).toBe(true);
       expect(path.resolve(file).startsWith(path.resolve(target)), file).toBe(true);
     }
+    await expect(exporter.skipped).toHaveCount(0);
+    for (const ending of ['model.json', '.h5', '.html', '.csv'])
+      expect(
+        files.some((f) => f.endsWith(ending)),
+        `an exported ${ending}`,
+      ).toBe(true);
     const reportFile = files.find((f) => f.endsWith('.json') && !f.endsWith('model.json'));
     expect(reportFile, 'a JSON report among the exported files').toBeDefined();
     const reported = reportedFigures(JSON.parse(readFileSync(reportFile!, 'utf8')));
