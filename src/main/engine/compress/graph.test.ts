@@ -104,6 +104,19 @@ describe('DependencyGraph', () => {
     expect(graph.groups).toEqual([]);
   });
 
+  it('takes a softmax layer at the output as the classifier, without a warning', () => {
+    const input = tfl.input({ shape: [4, 4, 1] });
+    const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 3, name: 'c' }).apply(input) as ReturnType<
+      typeof tfl.input
+    >;
+    const flat = tfl.layers.flatten().apply(conv) as ReturnType<typeof tfl.input>;
+    const logits = tfl.layers.dense({ units: 2, name: 'logits' }).apply(flat) as ReturnType<typeof tfl.input>;
+    const probs = tfl.layers.softmax({ name: 'probs' }).apply(logits) as ReturnType<typeof tfl.input>;
+    const graph = buildDependencyGraph(tfl.model({ inputs: input, outputs: probs }));
+    expect(graph.unsupported).toEqual([]);
+    expect(graph.groups.map((g) => [g.id, g.units.length])).toEqual([['c', 3]]);
+  });
+
   it('leaves ignored layers whole and rejects unknown names', () => {
     expect(
       buildDependencyGraph(residualNet(), { ignoredLayers: ['block1_conv2'] }).groups.map((g) => g.id),

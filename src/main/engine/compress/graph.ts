@@ -353,7 +353,13 @@ export class DependencyGraph {
           for (const m of inputMaps) for (const element of m) fixedElements.push(element);
           node.outputMap = newSource(layer.name, width, false).map;
           node.reason = reason;
-          this.unsupported.push({ name: layer.name, className, reason: reason ?? 'not understood' });
+          // A softmax that IS the model's output is just the classifier's activation: its
+          // channels are fixed anyway, so it is not worth a warning.
+          const isOutput = model.outputs.some((output) => output.sourceLayer === layer);
+          const isSoftmax = className === 'Softmax' || couplesChannels(config.activation);
+          if (!(isOutput && isSoftmax)) {
+            this.unsupported.push({ name: layer.name, className, reason: reason ?? 'not understood' });
+          }
           break;
         }
       }
