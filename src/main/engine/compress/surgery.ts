@@ -65,6 +65,19 @@ export async function buildPrunedModel(
   const pruned = await tfl.models.modelFromJSON({
     modelTopology: topology,
   } as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]);
+  // Never a silently wrong model: every rebuilt layer must have exactly the planned width.
+  for (const layer of pruned.layers) {
+    const planned = slices.get(layer.name)?.keptOut.length;
+    const shape = layer.outputShape;
+    const width = Array.isArray(shape[0]) ? undefined : (shape as (number | null)[])[shape.length - 1];
+    if (planned !== undefined && width !== undefined && width !== planned) {
+      pruned.dispose();
+      throw new PollardError(
+        'internal',
+        `${layer.name}: the rebuilt layer has ${String(width)} output channels, the plan ${planned}`,
+      );
+    }
+  }
   for (const layer of pruned.layers) {
     const slice = slices.get(layer.name);
     const source = graph.node(layer.name).layer;
