@@ -245,6 +245,21 @@ export interface LiveEnergy {
   total: EnergyFigure;
 }
 
+/** One finished epoch, as the training loop reports it and training.json records it. */
+export interface EpochMetrics {
+  /** 1-based. */
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  learningRate: number;
+  seconds: number;
+  samplesPerSecond: number;
+  /** Power now and energy since the job started, where a meter runs. */
+  energy?: LiveEnergy;
+}
+
 export type JobEventBody =
   | {
       type: 'started';
@@ -269,19 +284,7 @@ export type JobEventBody =
       etaSeconds: number;
       energy?: LiveEnergy;
     }
-  | {
-      type: 'epoch';
-      epoch: number;
-      epochs: number;
-      loss: number;
-      accuracy: number;
-      valLoss?: number;
-      valAccuracy?: number;
-      learningRate: number;
-      seconds: number;
-      samplesPerSecond: number;
-      energy?: LiveEnergy;
-    }
+  | ({ type: 'epoch'; epochs: number } & EpochMetrics)
   | { type: 'checkpoint'; epoch: number; path: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'result'; result: Record<string, unknown> }

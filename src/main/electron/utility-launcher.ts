@@ -5,19 +5,9 @@
  */
 import { app, type Details, utilityProcess } from 'electron';
 import type { JobEvent } from '../../shared/jobs';
-import type { WorkerLauncher, WorkerProcess } from '../services/job-host';
+import { outputLines, type WorkerLauncher, type WorkerProcess } from '../services/job-host';
 
 let launched = 0;
-
-function lineSplitter(listener: (line: string) => void): (chunk: Buffer | string) => void {
-  let buffered = '';
-  return (chunk) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.trim() !== '') listener(line);
-  };
-}
 
 /** "exit code 1", "crashed (exit code 11)", "killed by the system: out of memory (exit code 9)". */
 export function describeExit(code: number | null, gone: Details['reason'] | undefined): string {
@@ -54,15 +44,7 @@ export function utilityWorkerLauncher(options: {
       if (details.type === 'Utility' && details.serviceName === serviceName) goneReason = details.reason;
     };
     app.on('child-process-gone', onGone);
-    const outputListeners: ((stream: 'stdout' | 'stderr', line: string) => void)[] = [];
-    child.stdout?.on(
-      'data',
-      lineSplitter((line) => outputListeners.forEach((l) => l('stdout', line))),
-    );
-    child.stderr?.on(
-      'data',
-      lineSplitter((line) => outputListeners.forEach((l) => l('stderr', line))),
-    );
+    const onOutput = outputLines(child.stdout, child.stderr);
     child.on('exit', () => {
       exited = true;
     });
@@ -82,7 +64,7 @@ export function utilityWorkerLauncher(options: {
             listener(code, describeExit(code, goneReason));
           }, 50);
         }),
-      onOutput: (listener) => outputListeners.push(listener),
+      onOutput,
       kill: () => {
         if (!exited) child.kill();
       },

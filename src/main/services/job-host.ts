@@ -50,6 +50,28 @@ function splitLines(listener: (line: string) => void): (chunk: Buffer | string) 
 }
 
 /**
+ * `WorkerProcess.onOutput` over a child's stdout and stderr (a Node child or an Electron
+ * utility process): each non-empty line goes to every listener.
+ */
+export function outputLines(
+  stdout: NodeJS.ReadableStream | null | undefined,
+  stderr: NodeJS.ReadableStream | null | undefined,
+): WorkerProcess['onOutput'] {
+  const listeners: ((stream: 'stdout' | 'stderr', line: string) => void)[] = [];
+  stdout?.on(
+    'data',
+    splitLines((line) => listeners.forEach((l) => l('stdout', line))),
+  );
+  stderr?.on(
+    'data',
+    splitLines((line) => listeners.forEach((l) => l('stderr', line))),
+  );
+  return (listener) => {
+    listeners.push(listener);
+  };
+}
+
+/**
  * Launch the job process with child_process.fork. From the TypeScript sources the process
  * loads tsx first; a bundled build passes its compiled entry and no loader.
  */
@@ -67,15 +89,7 @@ export function nodeWorkerLauncher(
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    const outputListeners: ((stream: 'stdout' | 'stderr', line: string) => void)[] = [];
-    child.stdout?.on(
-      'data',
-      splitLines((line) => outputListeners.forEach((l) => l('stdout', line))),
-    );
-    child.stderr?.on(
-      'data',
-      splitLines((line) => outputListeners.forEach((l) => l('stderr', line))),
-    );
+    const onOutput = outputLines(child.stdout, child.stderr);
     return {
       get pid() {
         return child.pid;
@@ -88,7 +102,7 @@ export function nodeWorkerLauncher(
         child.on('exit', (code, signal) =>
           listener(code, signal ? `killed by ${signal}` : `exit code ${code === null ? 'unknown' : code}`),
         ),
-      onOutput: (listener) => outputListeners.push(listener),
+      onOutput,
       kill: () => {
         child.kill('SIGKILL');
       },

@@ -8,7 +8,7 @@
  *    continues from the newest good one.
  */
 import { PollardError } from '../../../shared/errors';
-import type { LiveEnergy, TrainingOptions } from '../../../shared/jobs';
+import type { EpochMetrics, LiveEnergy, TrainingOptions } from '../../../shared/jobs';
 import { batchCount, makeBatch, type Normalization, shuffledOrder } from '../data/pipeline';
 import type { DatasetSplit } from '../data/types';
 import { cancelledError, type JobContext } from '../job/context';
@@ -58,17 +58,7 @@ export interface TrainLoopOptions {
   batchEventIntervalMs?: number;
 }
 
-export interface EpochMetrics {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  learningRate: number;
-  seconds: number;
-  samplesPerSecond: number;
-  energy?: LiveEnergy;
-}
+export type { EpochMetrics };
 
 export interface TrainOutcome {
   epochsCompleted: number;
