@@ -17,17 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumArgs, DEFAULT_CHROMIUM_PATH } from '../src/main/engine/report/chromium';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.POLLARD_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROMIUM = DEFAULT_CHROMIUM_PATH;
+const ARGS = chromiumArgs();
 const RUNS = Number(process.env.RUNS ?? 3);
 const TARGET_MS = 2000;
 

@@ -1,11 +1,6 @@
 /** Debian's Chromium (Playwright cannot download browsers here) and the flags it runs with. */
-export const CHROMIUM_PATH = process.env.POLLARD_CHROMIUM ?? '/usr/bin/chromium';
+import { chromiumArgs, DEFAULT_CHROMIUM_PATH } from '../src/main/engine/report/chromium';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export const CHROMIUM_PATH = DEFAULT_CHROMIUM_PATH;
+
+export const CHROMIUM_ARGS = chromiumArgs();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ioError, unsupported } from '../../../shared/errors';
 import { writeFileAtomic } from '../../util/atomic';
+import { chromiumArgs } from './chromium';
 
 const CANDIDATES: Partial<Record<NodeJS.Platform, string[]>> = {
   linux: [
@@ -109,13 +110,8 @@ export async function renderPdf(html: string, pdfPath: string, options: PdfOptio
     await fs.writeFile(page, html);
     const args = [
       '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...chromiumArgs(),
       '--disable-extensions',
-      '--no-first-run',
       '--no-default-browser-check',
       `--user-data-dir=${path.join(work, 'profile')}`,
       '--no-pdf-header-footer',

@@ -7,6 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { chromiumArgs, DEFAULT_CHROMIUM_PATH } from './chromium';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectReport } from './collect';
@@ -16,7 +17,7 @@ import { findChromium, renderPdf } from './pdf';
 import type { ReportDocument } from './report-types';
 import { MARKUP_LAYER, writeCompressFixture } from './test-fixtures';
 
-const CHROMIUM = process.env.POLLARD_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = DEFAULT_CHROMIUM_PATH;
 const present = existsSync(CHROMIUM);
 if (!present) {
   console.warn(
@@ -37,14 +38,7 @@ beforeAll(async () => {
   html = renderReportHtml(doc);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: chromiumArgs(),
   });
 });
 
