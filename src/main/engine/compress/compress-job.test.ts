@@ -174,7 +174,9 @@ describe('runCompress', () => {
     expect(result.quantization!.granularity).toBe('tensor');
     expect(result.quantization!.ptqAccuracy).toBeGreaterThan(0.3);
     expect(result.after.weightDtype).toBe('uint8');
-    expect(result.notes).toEqual([]);
+    expect(result.notes).toEqual([
+      'BatchNormalization statistics of the compressed model were re-estimated on 1024 training samples after fine-tuning (adaptive BN); the original model is evaluated as given',
+    ]);
   });
 
   it('structured+quantize in automatic mode: sensitivity files, chosen ratios, budget verdict', async () => {

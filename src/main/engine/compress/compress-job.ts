@@ -34,7 +34,7 @@ import type { WeightQuantization } from '../model/weight-quantization';
 import type { LayersModel } from '../tf';
 import type { LayerRow } from './compare';
 import type { FineTuneRecord } from './job-common';
-import { fineTune, stage } from './job-common';
+import { fineTune, RECALIBRATION_SAMPLES, recalibrate, stage } from './job-common';
 import type { StructuredOutcome, StructuredStep } from './structured-run';
 import { runStructured } from './structured-run';
 import { countModel, exportedSize, layerTable } from './compare';
@@ -267,6 +267,7 @@ export async function runCompress(
         } else {
           stage(ctx, 'magnitude', `one shot to ${(sparsity * 100).toFixed(0)}% sparsity, no fine-tuning`);
           pruner.prune(sparsity);
+          recalibrate(compressed, data, spec.seed, ctx);
         }
         magnitude = {
           sparsity,
@@ -309,6 +310,19 @@ export async function runCompress(
       compressed = original;
     }
     if (quantize && !quantization) quantization = { dtype: quantize };
+    const hasBatchNorm = compressed.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+    if (hasBatchNorm && spec.method !== 'quantize') {
+      const structuredRun = spec.method === 'structured' || spec.method === 'structured+quantize';
+      const after = [
+        structuredRun || spec.finetuneEpochs === 0 ? 'pruning' : '',
+        spec.finetuneEpochs > 0 ? 'fine-tuning' : '',
+      ]
+        .filter(Boolean)
+        .join(' and after ');
+      notes.push(
+        `BatchNormalization statistics of the compressed model were re-estimated on ${RECALIBRATION_SAMPLES} training samples after ${after} (adaptive BN); the original model is evaluated as given`,
+      );
+    }
 
     stage(ctx, 'export', path.join(spec.out, 'model'));
     const modelPath = path.join(spec.out, 'model');

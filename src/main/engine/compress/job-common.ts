@@ -12,6 +12,7 @@ import type { JobContext } from '../job/context';
 import type { LayersModel } from '../tf';
 import type { EpochMetrics, TrainHooks } from '../train/loop';
 import { trainModel } from '../train/loop';
+import { recalibrateBatchNorm } from './bn-recalibration';
 import type { CompressionData } from './job-data';
 import type { SensitivityResult } from './sensitivity';
 import { sensitivityCsv } from './sensitivity';
@@ -24,7 +25,27 @@ export function stage(ctx: JobContext, name: string, detail?: string): void {
   ctx.emit({ type: 'stage', stage: name, ...(detail ? { detail } : {}) });
 }
 
-/** Fine-tune with the spec's training options; none when `finetuneEpochs` is 0. */
+/** Training samples the BN statistics of a compressed model are re-estimated from. */
+export const RECALIBRATION_SAMPLES = 1024;
+
+/** Re-estimate the model's BN statistics on training samples (see bn-recalibration.ts). */
+export function recalibrate(model: LayersModel, data: CompressionData, seed: number, ctx: JobContext): void {
+  const { layers, samples } = recalibrateBatchNorm(
+    model,
+    { split: data.train, shape: data.shape, classes: data.classes, normalization: data.normalization },
+    { samples: RECALIBRATION_SAMPLES, seed },
+  );
+  if (layers > 0)
+    ctx.log(
+      'debug',
+      `BatchNormalization statistics of ${layers} layers re-estimated on ${samples} training samples`,
+    );
+}
+
+/**
+ * Fine-tune with the spec's training options (none when `finetuneEpochs` is 0), then re-estimate
+ * the BN statistics, which a short fine-tuning leaves behind the weights.
+ */
 export async function fineTune(
   model: LayersModel,
   data: CompressionData,
@@ -55,6 +76,7 @@ export async function fineTune(
       },
       ctx,
     );
+    recalibrate(model, data, spec.seed, ctx);
     return { stage: name, epochs: outcome.epochsCompleted, history: outcome.history };
   } finally {
     await meter?.stop();

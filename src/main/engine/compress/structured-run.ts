@@ -21,7 +21,7 @@ import { buildDependencyGraph } from './graph';
 import type { Calibration } from './importance';
 import { computeImportance } from './importance';
 import type { FineTuneRecord } from './job-common';
-import { fineTune, stage, writeSensitivityFiles } from './job-common';
+import { fineTune, recalibrate, stage, writeSensitivityFiles } from './job-common';
 import type { CompressionData } from './job-data';
 import { accuracyOn, calibrationBatch, firstSamples } from './job-data';
 import type { PrunePlan } from './pruner';
@@ -134,6 +134,7 @@ export async function runStructured(
         `${(100 * (1 - plan.totals.macsAfter / plan.totals.macsBefore)).toFixed(1)}% fewer MACs`,
       );
       const model = await applyPrunePlan(original, plan);
+      recalibrate(model, data, spec.seed, ctx);
       const step = stepSummary(1, plan, await accuracyOn(model, data.evaluation, data, spec.batchSize, ctx));
       const record = await fineTune(model, data, spec, ctx, 'fine-tune');
       if (record) step.fineTune = record;
@@ -181,6 +182,8 @@ export async function runStructured(
       const pruned = await applyPrunePlan(current, plan);
       if (current !== original) current.dispose();
       current = pruned;
+      // What reaches each BN after a pruned layer changed: re-estimate before measuring.
+      recalibrate(current, data, spec.seed, ctx);
       const step = stepSummary(
         k,
         plan,
