@@ -34,22 +34,36 @@ export const lrScheduleSchema = z.discriminatedUnion('kind', [
 ]);
 export type LrSchedule = z.infer<typeof lrScheduleSchema>;
 
-export const trainingOptionsSchema = z.object({
-  epochs: z.number().int().min(1).max(10_000).default(5),
-  optimizer: z.enum(['adam', 'sgd']).default('adam'),
-  learningRate: z.number().positive().default(0.001),
-  /** SGD momentum; ignored by Adam. */
-  momentum: z.number().min(0).max(1).default(0.9),
-  schedule: lrScheduleSchema.default({ kind: 'constant' }),
-  /** Decoupled L2 weight decay on kernels. */
-  weightDecay: z.number().min(0).default(0),
-  earlyStopping: z
-    .object({ patience: z.number().int().min(1), minDelta: z.number().min(0).default(0) })
-    .optional(),
-  /** Fraction of the training split held out for validation. */
-  validationSplit: z.number().min(0).max(0.5).default(0.1),
-  /** Random crop with padding and horizontal flip (CIFAR-type data). */
-  augment: z.boolean().default(false),
+/**
+ * Training options with the given defaults for rate and schedule: a baseline trains from
+ * scratch (a higher rate, annealed), fine-tuning starts from trained weights (a low, constant one).
+ */
+function trainingOptions(defaults: { learningRate: number; schedule: LrSchedule }) {
+  return z.object({
+    epochs: z.number().int().min(1).max(10_000).default(5),
+    optimizer: z.enum(['adam', 'sgd']).default('adam'),
+    learningRate: z.number().positive().default(defaults.learningRate),
+    /** SGD momentum; ignored by Adam. */
+    momentum: z.number().min(0).max(1).default(0.9),
+    schedule: lrScheduleSchema.default(defaults.schedule),
+    /** Decoupled L2 weight decay on kernels. */
+    weightDecay: z.number().min(0).default(0),
+    earlyStopping: z
+      .object({ patience: z.number().int().min(1), minDelta: z.number().min(0).default(0) })
+      .optional(),
+    /** Fraction of the training split held out for validation. */
+    validationSplit: z.number().min(0).max(0.5).default(0.1),
+    /** Random crop with padding and horizontal flip (CIFAR-type data). */
+    augment: z.boolean().default(false),
+  });
+}
+
+/** Fine-tuning (compress): Adam at 0.001, constant. */
+export const trainingOptionsSchema = trainingOptions({ learningRate: 0.001, schedule: { kind: 'constant' } });
+/** Training a baseline from scratch (train): Adam at 0.003 with cosine annealing. */
+export const baselineTrainingOptionsSchema = trainingOptions({
+  learningRate: 0.003,
+  schedule: { kind: 'cosine', minLearningRate: 0 },
 });
 export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
 
@@ -58,7 +72,7 @@ export const trainSpecSchema = commonOptionsSchema.extend({
   data: z.string().min(1),
   arch: z.enum(ARCHITECTURES),
   out: z.string().min(1),
-  training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),
+  training: baselineTrainingOptionsSchema.default(baselineTrainingOptionsSchema.parse({})),
   /** Continue the run in `out` from its last good checkpoint. */
   resume: z.boolean().default(false),
 });

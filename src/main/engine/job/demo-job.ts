@@ -54,7 +54,7 @@ export async function runDemoJob(spec: SpecOf<'demo'>, ctx: JobContext): Promise
       data: SAMPLE_DATASET,
       arch: 'lenet',
       out: path.join(spec.out, 'baseline'),
-      training: { epochs: spec.epochs, learningRate: 0.002, validationSplit: 0.1 },
+      training: { epochs: spec.epochs, validationSplit: 0.1 },
       ...common,
       ...limit,
     }),

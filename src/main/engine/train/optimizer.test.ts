@@ -12,11 +12,12 @@ describe('learningRateAt', () => {
       0.1, 0.1, 0.05, 0.05, 0.025,
     ]);
   });
-  it('follows a half cosine from base to min', () => {
+  it('follows a half cosine from base towards min, never spending an epoch at the minimum', () => {
     const schedule = { kind: 'cosine', minLearningRate: 0.001 } as const;
-    expect(learningRateAt(schedule, 0.1, 0, 5)).toBeCloseTo(0.1, 12);
-    expect(learningRateAt(schedule, 0.1, 2, 5)).toBeCloseTo(0.0505, 12);
-    expect(learningRateAt(schedule, 0.1, 4, 5)).toBeCloseTo(0.001, 12);
+    // lr = min + (base − min)·(1 + cos(π·epoch/epochs))/2
+    expect(learningRateAt(schedule, 0.1, 0, 4)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(schedule, 0.1, 2, 4)).toBeCloseTo(0.0505, 12);
+    expect(learningRateAt(schedule, 0.1, 3, 4)).toBeCloseTo(0.001 + (0.099 * (1 - Math.SQRT1_2)) / 2, 12);
   });
 });
 

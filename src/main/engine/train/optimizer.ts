@@ -33,7 +33,8 @@ export function learningRateAt(schedule: LrSchedule, base: number, epoch: number
     case 'step':
       return base * schedule.gamma ** Math.floor(epoch / schedule.stepEpochs);
     case 'cosine': {
-      const progress = epochs <= 1 ? 0 : epoch / (epochs - 1);
+      // Annealed over the run, reaching the minimum only after the last epoch (no wasted epoch).
+      const progress = epochs <= 0 ? 0 : epoch / epochs;
       const min = schedule.minLearningRate;
       return min + 0.5 * (base - min) * (1 + Math.cos(Math.PI * progress));
     }
