@@ -116,7 +116,12 @@ export type CompressResult = {
     schedule?: SparsitySchedule;
     layers: LayerSparsity[];
   };
-  quantization?: { dtype: WeightQuantization; granularity?: 'tensor' | 'channel'; ptqAccuracy?: number };
+  quantization?: {
+    dtype: WeightQuantization;
+    granularity?: 'tensor' | 'channel';
+    /** QAT only: accuracy of the original exported at the same dtype (post-training), BN statistics re-estimated like the QAT model's. */
+    ptqAccuracy?: number;
+  };
 };
 
 const COMPRESSION_FILE = 'compression.json';
@@ -307,11 +312,19 @@ export async function runCompress(
         qat.dispose();
       }
       stage(ctx, 'ptq-reference', 'post-training quantization of the original, for comparison');
-      quantization = {
-        dtype: spec.dtype,
-        granularity: spec.granularity,
-        ptqAccuracy: await quantizedAccuracy(original, spec.dtype, data, spec.batchSize),
-      };
+      // The QAT model's BN statistics are re-estimated after fine-tuning; so are the reference's,
+      // so that the comparison is QAT against PTQ and not adaptive BN against none.
+      const reference = await cloneModel(original);
+      try {
+        recalibrate(reference, data, spec.seed, ctx);
+        quantization = {
+          dtype: spec.dtype,
+          granularity: spec.granularity,
+          ptqAccuracy: await quantizedAccuracy(reference, spec.dtype, data, spec.batchSize),
+        };
+      } finally {
+        reference.dispose();
+      }
     } else {
       compressed = original;
     }
