@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { trainingOptionsSchema, type TrainingOptions } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import type { DatasetSplit } from '../data/types';
 import { createMemoryContext } from '../job/context';
+import { describeEachBackend } from '../testing/backends';
 import { type LayersModel, tf, tfl } from '../tf';
 import { Rng } from '../util/rng';
 import { listCheckpoints } from './checkpoint';
@@ -73,14 +74,13 @@ const data: TrainData = {
 };
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-loop-'));
 });
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-describe('trainModel', () => {
+await describeEachBackend('trainModel', (backendName) => {
   it('learns a separable problem, reports epochs, and leaks no tensors', async () => {
     const model = smallCnn(3);
     const ctx = createMemoryContext(backend);
@@ -112,7 +112,7 @@ describe('trainModel', () => {
     );
     const expected = await weightsOf(uninterrupted);
 
-    const dir = path.join(tmp, 'cancel');
+    const dir = path.join(tmp, `cancel-${backendName}`);
     const first = smallCnn(5);
     const controller = new AbortController();
     const ctx = createMemoryContext(backend, controller);
@@ -150,7 +150,7 @@ describe('trainModel', () => {
   });
 
   it('falls back to the previous checkpoint generation when the newest is corrupt', async () => {
-    const dir = path.join(tmp, 'corrupt');
+    const dir = path.join(tmp, `corrupt-${backendName}`);
     const model = smallCnn(8);
     await trainModel(
       model,
@@ -228,7 +228,7 @@ describe('trainModel', () => {
   });
 });
 
-describe('evaluateModel', () => {
+await describeEachBackend('evaluateModel', () => {
   it('counts a confusion matrix, per-class accuracy and top-5 exactly', async () => {
     // A fixed linear classifier on 1×1×1 "images": class = pixel value bucket, with one deliberate error.
     const model = tfl.sequential();
