@@ -12,7 +12,7 @@ import type { JobContext } from '../job/context';
 import type { LayersModel } from '../tf';
 import type { EpochMetrics, TrainHooks } from '../train/loop';
 import { trainModel } from '../train/loop';
-import { recalibrateBatchNorm } from './bn-recalibration';
+import { recalibrateBatchNorm } from '../train/bn-recalibration';
 import type { CompressionData } from './job-data';
 import type { SensitivityResult } from './sensitivity';
 import { sensitivityCsv } from './sensitivity';

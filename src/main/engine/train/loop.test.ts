@@ -216,6 +216,60 @@ await describeEachBackend('trainModel', (backendName) => {
     model.dispose();
   });
 
+  it('re-estimates BatchNormalization statistics before validation, so inference mode does not trail training', async () => {
+    const bnCnn = (): LayersModel => {
+      const input = tfl.input({ shape: SHAPE });
+      const conv = tfl.layers
+        .conv2d({
+          filters: 3,
+          kernelSize: 3,
+          name: 'conv',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }),
+        })
+        .apply(input) as ReturnType<typeof tfl.input>;
+      const bn = tfl.layers.batchNormalization({ name: 'bn' }).apply(conv) as ReturnType<typeof tfl.input>;
+      const flat = tfl.layers.flatten().apply(bn) as ReturnType<typeof tfl.input>;
+      const out = tfl.layers
+        .dense({
+          units: 2,
+          activation: 'softmax',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }),
+        })
+        .apply(flat) as ReturnType<typeof tfl.input>;
+      return tfl.model({ inputs: input, outputs: out });
+    };
+    const movingMean = (model: LayersModel): number[] =>
+      Array.from(model.getLayer('bn').getWeights()[2]!.dataSync());
+    /** Per-channel mean of the conv output over all 96 training samples, from the final weights. */
+    const populationMean = (model: LayersModel): number[] =>
+      tf.tidy(() => {
+        const x = tf.div(tf.tensor4d(data.train.images, [96, ...SHAPE], 'float32'), 255);
+        const y = model.getLayer('conv').apply(x) as tf.Tensor4D;
+        return Array.from(tf.mean(y, [0, 1, 2]).dataSync());
+      });
+    const options = { training: training({ epochs: 1 }), batchSize: 16, seed: 3 };
+
+    const stale = bnCnn();
+    await trainModel(stale, data, { ...options, bnRecalibrationSamples: 0 }, createMemoryContext(backend));
+    const fresh = bnCnn();
+    await trainModel(fresh, data, options, createMemoryContext(backend));
+
+    // Six steps of momentum 0.99 move the moving mean only 1 − 0.99⁶ ≈ 6% of the way.
+    const target = populationMean(stale);
+    stale
+      .getLayer('bn')
+      .getWeights()[2]!
+      .dataSync()
+      .forEach((m, c) => {
+        expect(Math.abs(m)).toBeLessThan(0.1 * Math.abs(target[c]!) + 1e-3);
+      });
+    // Re-estimated from all 96 training samples (the default takes up to 128).
+    const expected = populationMean(fresh);
+    movingMean(fresh).forEach((m, c) => expect(m).toBeCloseTo(expected[c]!, 4));
+    stale.dispose();
+    fresh.dispose();
+  });
+
   it('refuses a dataset whose shape does not fit the model', async () => {
     const model = smallCnn(1);
     const wrong: TrainData = { ...data, shape: [5, 5, 1] };

@@ -15,6 +15,7 @@ import { cancelledError, type JobContext } from '../job/context';
 import { type LayersModel, tf } from '../tf';
 import { Rng } from '../util/rng';
 import { type NamedTensor, disposeCheckpoint, readLatestCheckpoint, writeCheckpoint } from './checkpoint';
+import { hasBatchNorm, recalibrateBatchNorm } from './bn-recalibration';
 import { evaluateModel } from './evaluate';
 import { correctCount, crossEntropy, outputKind } from './loss';
 import { createOptimizer, learningRateAt, setLearningRate, type Optimizer } from './optimizer';
@@ -56,6 +57,13 @@ export interface TrainLoopOptions {
   energy?: EnergyProbe;
   /** Minimum milliseconds between two `batch` events (the last batch of an epoch always reports). */
   batchEventIntervalMs?: number;
+  /**
+   * Training samples from which BatchNormalization statistics are re-estimated at the end of each
+   * epoch, before validation (0: never). The moving averages (momentum 0.99) trail the weights by
+   * hundreds of steps, so after a short run on little data inference-mode accuracy can sit at
+   * chance while the weights are fine; training itself never reads them. Default 128.
+   */
+  bnRecalibrationSamples?: number;
 }
 
 export type { EpochMetrics };
@@ -313,6 +321,19 @@ export async function trainModel(
         samplesPerSecond: partial.seen / Math.max(seconds, 1e-9),
       };
       if (data.validation && data.validation.count > 0) {
+        const bnSamples = options.bnRecalibrationSamples ?? 128;
+        if (bnSamples > 0 && hasBatchNorm(model)) {
+          recalibrateBatchNorm(
+            model,
+            {
+              split: data.train,
+              shape: data.shape,
+              classes: data.classes,
+              normalization: options.normalization,
+            },
+            { samples: bnSamples, batchSize, seed: options.seed + epoch },
+          );
+        }
         const validation = await evaluateModel(model, data.validation, data.shape, data.classes, {
           batchSize,
           normalization: options.normalization,

@@ -14,13 +14,12 @@ import { makeBatch } from '../data';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
 import { Rng } from '../util/rng';
-import { weightKey } from './slicing';
 
 export interface RecalibrationData {
   split: DatasetSplit;
   shape: [number, number, number];
   classes: number;
-  normalization: Normalization;
+  normalization?: Normalization | undefined;
 }
 
 export interface RecalibrationOptions {
@@ -31,6 +30,14 @@ export interface RecalibrationOptions {
 }
 
 type SymbolicTensor = ReturnType<typeof tfl.input>;
+
+/** The last segment of a weight's name: "moving_mean" for "block1_bn/moving_mean". */
+const weightKey = (originalName: string): string => originalName.slice(originalName.lastIndexOf('/') + 1);
+
+/** Whether the model has any BatchNormalization layer (whose statistics could be re-estimated). */
+export function hasBatchNorm(model: LayersModel): boolean {
+  return model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+}
 
 /** Per-channel mean and population variance of `sub`'s output over the batches. */
 function channelMoments(

@@ -5,8 +5,8 @@ import { tf, tfl } from '../tf';
 import type { Tensor } from '../tf';
 import { Rng } from '../util/rng';
 import { recalibrateBatchNorm } from './bn-recalibration';
-import { buildDependencyGraph } from './graph';
-import { residualNet, sequentialCnn } from './test-models';
+import { buildDependencyGraph } from '../compress/graph';
+import { residualNet, sequentialCnn } from '../compress/test-models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
