@@ -17,14 +17,25 @@ const ratio = (before: unknown, after: unknown): string =>
     ? `${(before / after).toFixed(2)}×`
     : '—';
 
-/** Render rows as an aligned table. */
-export function table(rows: string[][]): string {
+/**
+ * Render rows as an aligned table: numbers (`numeric`) right-aligned after a left-aligned first
+ * column, or (`text`) every column left-aligned. The last column of a text table is not padded,
+ * so a long note does not widen every line.
+ */
+export function table(rows: string[][], align: 'numeric' | 'text' = 'numeric'): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  const cellText = (cell: string, i: number, last: boolean): string => {
+    if (align === 'text') return last ? cell : cell.padEnd(widths[i]!);
+    return i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!);
+  };
   return (
     rows
       .map((row) =>
-        row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+        row
+          .map((cell, i) => cellText(cell, i, i === row.length - 1))
+          .join('  ')
+          .trimEnd(),
       )
       .join('\n') + '\n'
   );
@@ -83,6 +94,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
       lines.push(
         table(
           rungs.map((r) => [String(r.name), String(r.status), String(r.device ?? r.reason ?? '')]),
+          'text',
         ).trimEnd(),
       );
       const sources = Array.isArray(result.energySources) ? (result.energySources as Result[]) : [];
@@ -96,13 +108,19 @@ export function formatResult(spec: JobSpec, result: Result): string {
               String(s.label ?? ''),
               String(s.detail ?? s.reason ?? ''),
             ]),
+            'text',
           ).trimEnd(),
         );
       }
       const system = record(result.system);
       if (Object.keys(system).length > 0) {
         lines.push('', 'System');
-        lines.push(table(Object.entries(system).map(([k, v]) => [k, String(v)])).trimEnd());
+        lines.push(
+          table(
+            Object.entries(system).map(([k, v]) => [k, String(v)]),
+            'text',
+          ).trimEnd(),
+        );
       }
       break;
     }
