@@ -171,7 +171,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
         lines.push(`training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}`);
       if (result.compression !== undefined)
         lines.push(formatCompression(record(result.compression)).trimEnd());
-      if (result.report !== undefined) lines.push(`report ${String(result.report)}`);
+      if (result.report !== undefined) lines.push(`report: ${String(result.report)}`);
     }
   }
   if (typeof result.runDir === 'string') lines.push(`run folder: ${result.runDir}`);
