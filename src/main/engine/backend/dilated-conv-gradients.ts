@@ -5,8 +5,12 @@
  * an undilated one with the filter spread out by zeros to size (k − 1)·d + 1, so:
  *   dx = the undilated input gradient with the spread filter,
  *   dW = the undilated filter gradient of the spread filter, read at every d-th tap.
- * Dilation 1 keeps tfjs's own gradient unchanged. tfjs-layers' Conv2D with a linear
- * activation goes through `tf.fused.conv2d`, whose built-in gradient still refuses dilation.
+ * Dilation 1 keeps tfjs's own gradient unchanged.
+ *
+ * tfjs-layers runs every Conv2D through `tf.fused.conv2d`. With a linear activation (Keras's
+ * default, e.g. Conv2D → BatchNorm → ReLU) the fused op keeps its own gradient, which refuses
+ * dilation and cannot be replaced. So a dilated Conv2D layer computes its output with the plain
+ * ops instead (conv2d, add, then its activation): the same numbers, and gradients from above.
  */
 import type {
   Conv2DAttrs,
@@ -118,8 +122,46 @@ function dilatedDepthwiseGradient(original: GradConfig): GradConfig {
 
 const installed = new Map<string, GradConfig>();
 
+/** The fields of tfjs-layers' Conv2D that its `call` reads. */
+interface Conv2DLayer {
+  dilationRate: Pair;
+  strides: Pair;
+  padding: string;
+  dataFormat: string;
+  kernel: { read(): Tensor };
+  bias?: { read(): Tensor } | null;
+  activation?: { apply(x: Tensor): Tensor } | null;
+}
+type LayerCall = (this: Conv2DLayer, inputs: Tensor | Tensor[], kwargs: unknown) => Tensor;
+let layerPatched = false;
+
+/** Dilated Conv2D layers compute with plain, differentiable ops (see the header). */
+function patchDilatedConv2dLayer(): void {
+  if (layerPatched) return;
+  // The class as tfjs-layers registered it for deserialization (building a layer to reach its
+  // prototype would take a name from tfjs's counter).
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap.Conv2D;
+  if (registered === undefined) throw new Error('tfjs-layers registered no Conv2D class');
+  const prototype = (registered[0] as unknown as { prototype: { call: LayerCall } }).prototype;
+  const fused = prototype.call;
+  prototype.call = function (this: Conv2DLayer, inputs, kwargs) {
+    const [dh, dw] = pair(this.dilationRate);
+    if ((dh === 1 && dw === 1) || this.dataFormat === 'channelsFirst')
+      return fused.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor4D;
+      const pad = this.padding === 'same' ? 'same' : 'valid';
+      let y: Tensor = tf.conv2d(x, this.kernel.read() as Tensor4D, this.strides, pad, 'NHWC', [dh, dw]);
+      if (this.bias) y = tf.add(y, this.bias.read());
+      return this.activation ? this.activation.apply(y) : y;
+    });
+  };
+  layerPatched = true;
+}
+
 /** Installs the dilation-aware gradients (idempotent, process-wide, every backend). */
 export function registerDilatedConvGradients(): void {
+  patchDilatedConv2dLayer();
   for (const [kernelName, wrap] of [
     [tf.Conv2D, dilatedConv2dGradient],
     [tf.DepthwiseConv2dNative, dilatedDepthwiseGradient],
