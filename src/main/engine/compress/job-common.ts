@@ -12,7 +12,7 @@ import type { JobContext } from '../job/context';
 import type { LayersModel } from '../tf';
 import type { EpochMetrics, TrainHooks } from '../train/loop';
 import { trainModel } from '../train/loop';
-import { recalibrateBatchNorm } from '../train/bn-recalibration';
+import { recalibrateFinished } from '../train/bn-recalibration';
 import type { CompressionData } from './job-data';
 import type { SensitivityResult } from './sensitivity';
 import { sensitivityCsv } from './sensitivity';
@@ -25,21 +25,16 @@ export function stage(ctx: JobContext, name: string, detail?: string): void {
   ctx.emit({ type: 'stage', stage: name, ...(detail ? { detail } : {}) });
 }
 
-/** Training samples the BN statistics of a compressed model are re-estimated from. */
-export const RECALIBRATION_SAMPLES = 1024;
+export { RECALIBRATION_SAMPLES } from '../train/bn-recalibration';
 
 /** Re-estimate the model's BN statistics on training samples (see bn-recalibration.ts). */
 export function recalibrate(model: LayersModel, data: CompressionData, seed: number, ctx: JobContext): void {
-  const { layers, samples } = recalibrateBatchNorm(
+  recalibrateFinished(
     model,
     { split: data.train, shape: data.shape, classes: data.classes, normalization: data.normalization },
-    { samples: RECALIBRATION_SAMPLES, seed },
+    seed,
+    ctx,
   );
-  if (layers > 0)
-    ctx.log(
-      'debug',
-      `BatchNormalization statistics of ${layers} layers re-estimated on ${samples} training samples`,
-    );
 }
 
 /**

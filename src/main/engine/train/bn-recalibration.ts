@@ -10,6 +10,7 @@
  * BNs before it). Scale and shift (γ, β) are untouched.
  */
 import type { DatasetSplit, Normalization } from '../data';
+import type { JobContext } from '../job/context';
 import { makeBatch } from '../data';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
@@ -125,4 +126,25 @@ export function recalibrateBatchNorm(
   } finally {
     tf.dispose(batches);
   }
+}
+
+/** Training samples from which a finished model's BN statistics are re-estimated. */
+export const RECALIBRATION_SAMPLES = 1024;
+
+/**
+ * Re-estimate a finished model's BN statistics (after training, pruning or fine-tuning) on
+ * RECALIBRATION_SAMPLES training samples, and say so in the job's log.
+ */
+export function recalibrateFinished(
+  model: LayersModel,
+  data: RecalibrationData,
+  seed: number,
+  ctx: Pick<JobContext, 'log'>,
+): void {
+  const { layers, samples } = recalibrateBatchNorm(model, data, { samples: RECALIBRATION_SAMPLES, seed });
+  if (layers > 0)
+    ctx.log(
+      'debug',
+      `BatchNormalization statistics of ${layers} layers re-estimated on ${samples} training samples`,
+    );
 }

@@ -16,7 +16,7 @@ import { measureModelFiles, modelSha256 } from '../model/model-files';
 import { summarizeModel } from '../model/summary';
 import { saveModel } from '../model/tfjs-layers-writer';
 import { sha256OfPath } from '../util/hash';
-import { recalibrateBatchNorm } from './bn-recalibration';
+import { recalibrateFinished } from './bn-recalibration';
 import { evaluateModel } from './evaluate';
 import { type EpochMetrics, trainModel } from './loop';
 
@@ -83,16 +83,12 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
     const energyWindow = await meter.stop();
     // The saved model carries BN statistics estimated from the final weights, not moving averages
     // that trail them (see bn-recalibration.ts).
-    const recalibrated = recalibrateBatchNorm(
+    recalibrateFinished(
       model,
       { split: train, shape: dataset.shape, classes, normalization },
-      { samples: 1024, batchSize: spec.batchSize, seed: spec.seed },
+      spec.seed,
+      ctx,
     );
-    if (recalibrated.layers > 0)
-      ctx.log(
-        'info',
-        `BatchNormalization statistics of ${recalibrated.layers} layers re-estimated on ${recalibrated.samples} training samples`,
-      );
 
     const evaluatedOn = dataset.test && dataset.test.count > 0 ? 'test' : 'validation';
     const evaluationSplit = evaluatedOn === 'test' ? dataset.test! : (validation ?? dataset.train);
