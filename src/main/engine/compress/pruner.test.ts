@@ -145,6 +145,30 @@ describe('pruning plan', () => {
     expect(half.groups.map((g) => g.channelsAfter)).toEqual([4, 4, 4, 8, 8]);
   });
 
+  it('says so when channel rounding makes the plan remove clearly more than the target', async () => {
+    const model = residualNet();
+    const plan = await planPruning(model, {
+      criterion: 'l1',
+      scope: 'layer',
+      roundTo: 4,
+      target: { metric: 'macs', fraction: 0.05 },
+    });
+    const removed = 1 - plan.totals.macsAfter / plan.totals.macsBefore;
+    expect(removed).toBeGreaterThan(0.07);
+    expect(plan.notes).toContain(
+      `asked for 5.0% fewer MACs; the smallest plan that reaches it removes ${(removed * 100).toFixed(1)}%, ` +
+        'because whole blocks of channels go at once (kept counts are multiples of 4; a smaller --round-to fits closer)',
+    );
+    const close = await planPruning(model, {
+      criterion: 'l1',
+      scope: 'global',
+      target: { metric: 'macs', fraction: 0.05 },
+    });
+    const closeRemoved = 1 - close.totals.macsAfter / close.totals.macsBefore;
+    expect(closeRemoved - 0.05).toBeLessThanOrEqual(0.02);
+    expect(close.notes.filter((note) => note.startsWith('asked for'))).toEqual([]);
+  });
+
   it('applies per-group ratios and leaves ignored layers whole', async () => {
     const model = residualNet();
     const plan = await planPruning(model, {

@@ -158,6 +158,9 @@ function validateOptions(options: PruneOptions): void {
   }
 }
 
+/** A plan that removes more than the target by this fraction says so in its notes. */
+const OVERSHOOT_NOTE_ABOVE = 0.02;
+
 /** The dry run: what would be pruned, and what it would cost before → after. */
 export async function planPruning(model: LayersModel, options: PruneOptions): Promise<PrunePlan> {
   validateOptions(options);
@@ -245,6 +248,20 @@ export function planFromImportance(
         macsAfter: entry.after.macs,
       };
     });
+  if (options.target) {
+    const { metric, fraction } = options.target;
+    const achieved = 1 - cost.after[metric] / Math.max(cost.before[metric], 1);
+    if (achieved - fraction > OVERSHOOT_NOTE_ABOVE) {
+      const what = metric === 'macs' ? 'MACs' : 'parameters';
+      notes.push(
+        `asked for ${(fraction * 100).toFixed(1)}% fewer ${what}; the smallest plan that reaches it removes ` +
+          `${(achieved * 100).toFixed(1)}%, because whole blocks of channels go at once` +
+          (constraints.roundTo > 1
+            ? ` (kept counts are multiples of ${constraints.roundTo}; a smaller --round-to fits closer)`
+            : ''),
+      );
+    }
+  }
   for (const layer of graph.unsupported)
     notes.push(`${layer.name} (${layer.className}) left whole: ${layer.reason}`);
   return {
