@@ -44,6 +44,11 @@ export interface CollectOptions {
   now?: Date;
 }
 
+/** Who made the report, and when (`options.now` pins the time in tests). */
+function generatorOf(options: CollectOptions): { name: 'Pollard'; version: string; createdAt: string } {
+  return { name: 'Pollard', version: POLLARD_VERSION, createdAt: (options.now ?? new Date()).toISOString() };
+}
+
 /** The sensitivity ratio shown per layer: the measured ratio closest to half the channels. */
 const SENSITIVITY_RATIO = 0.5;
 
@@ -537,11 +542,7 @@ async function compressionDocument(
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    generator: {
-      name: 'Pollard',
-      version: POLLARD_VERSION,
-      createdAt: (options.now ?? new Date()).toISOString(),
-    },
+    generator: generatorOf(options),
     kind: 'compression',
     title: `Energy-savings report: ${name}, ${result.method}`,
     run: {
@@ -614,11 +615,7 @@ async function trainingDocument(
   const architecture = architectureOf(folder, name);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    generator: {
-      name: 'Pollard',
-      version: POLLARD_VERSION,
-      createdAt: (options.now ?? new Date()).toISOString(),
-    },
+    generator: generatorOf(options),
     kind: 'training',
     title: `Training report: ${name}`,
     run: {
