@@ -1,0 +1,270 @@
+/**
+ * The ONNX graphs (opset 13) that compute tfjs's NHWC convolutions in ONNX Runtime, whose
+ * Conv/ConvTranspose/Gemm are NCHW (MLAS im2col + SGEMM, FMA, its own threads). Filters
+ * change every training step, so they are graph inputs and reordered inside the graph
+ * (HWIO → OIHW by a Transpose node); the layout transposes of activations cost a few
+ * percent of the convolution (measured: 64×32×32×16 3×3, 4.6 ms with both transposes
+ * against 4.4 ms for the bare NCHW Conv).
+ *
+ * Geometry (from tfjs's computeConv2DInfo): input H×W, filter kh×kw, strides sh, sw,
+ * dilations dh, dw, padding top/left/bottom/right, output Ho×Wo.
+ *
+ * Forward:  y = Transpose_NHWC(Conv(Transpose_NCHW(x), Transpose_OIHW(w), b)), then the
+ *           activation (Relu, Clip(0, 6), …), which ORT fuses into the Conv.
+ * dx:       ConvTranspose(dy_NCHW, w as [co, ci, kh, kw]) with the forward strides and pads;
+ *           where floor rounding left the last input rows/columns unreached, the end pad is
+ *           0 and output_padding adds those rows (they get no gradient: zero).
+ * dW:       dW[i, j, ci, co] = Σ_{n,y,x} xPadded[n, y·sh + i, x·sw + j, ci] · dy[n, y, x, co]
+ *           as one Gemm over an NHWC im2col: the kh·kw strided Slices of the padded input,
+ *           concatenated along channels ([N·Ho·Wo, kh·kw·ci], in HWI order), times dy
+ *           ([N·Ho·Wo, co]) with transA, which is dW already in HWIO order.
+ */
+import type { OnnxGraph, OnnxNode } from './onnx-model';
+
+export interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+export type NativeActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu' | 'leakyrelu';
+
+const TO_NCHW = [0, 3, 1, 2];
+const TO_NHWC = [0, 2, 3, 1];
+const HWIO_TO_OIHW = [3, 2, 0, 1];
+
+/** ONNX Runtime's output size of a padded strided dilated convolution along one axis. */
+export function ortOutputSize(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padSum: number,
+): number {
+  return Math.floor((size + padSum - ((kernel - 1) * dilation + 1)) / stride) + 1;
+}
+
+/** Whether ONNX Runtime's Conv computes exactly tfjs's output for this geometry. */
+export function forwardExpressible(g: ConvGeometry): boolean {
+  return (
+    Math.min(g.top, g.bottom, g.left, g.right) >= 0 &&
+    ortOutputSize(g.inHeight, g.filterHeight, g.strideHeight, g.dilationHeight, g.top + g.bottom) ===
+      g.outHeight &&
+    ortOutputSize(g.inWidth, g.filterWidth, g.strideWidth, g.dilationWidth, g.left + g.right) === g.outWidth
+  );
+}
+
+function shapes(g: ConvGeometry) {
+  return {
+    x: [g.batch, g.inHeight, g.inWidth, g.inChannels],
+    w: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels],
+    y: [g.batch, g.outHeight, g.outWidth, g.outChannels],
+  };
+}
+
+function activationNodes(
+  activation: NativeActivation,
+  input: string,
+  output: string,
+  leakyAlpha: number,
+): OnnxNode[] {
+  switch (activation) {
+    case 'linear':
+      return [{ op: 'Identity', inputs: [input], outputs: [output] }];
+    case 'relu':
+      return [{ op: 'Relu', inputs: [input], outputs: [output] }];
+    case 'relu6':
+      return [{ op: 'Clip', inputs: [input, 'zero', 'six'], outputs: [output] }];
+    case 'sigmoid':
+      return [{ op: 'Sigmoid', inputs: [input], outputs: [output] }];
+    case 'elu':
+      return [{ op: 'Elu', inputs: [input], outputs: [output], attributes: { alpha: { float: 1 } } }];
+    case 'leakyrelu':
+      return [
+        { op: 'LeakyRelu', inputs: [input], outputs: [output], attributes: { alpha: { float: leakyAlpha } } },
+      ];
+  }
+}
+
+/** Conv2D / FusedConv2D: inputs x, w (and b when `bias`), output y, all NHWC / HWIO. */
+export function forwardGraph(
+  g: ConvGeometry,
+  bias: boolean,
+  activation: NativeActivation = 'linear',
+  leakyAlpha = 0.2,
+): OnnxGraph {
+  const s = shapes(g);
+  const inputs = [
+    { name: 'x', shape: s.x },
+    { name: 'w', shape: s.w },
+  ];
+  if (bias) inputs.push({ name: 'b', shape: [g.outChannels] });
+  return {
+    inputs,
+    outputs: [{ name: 'y', shape: s.y }],
+    floatScalars: activation === 'relu6' ? { zero: 0, six: 6 } : {},
+    nodes: [
+      { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attributes: { perm: TO_NCHW } },
+      { op: 'Transpose', inputs: ['w'], outputs: ['wt'], attributes: { perm: HWIO_TO_OIHW } },
+      {
+        op: 'Conv',
+        inputs: bias ? ['xt', 'wt', 'b'] : ['xt', 'wt'],
+        outputs: ['conv'],
+        attributes: {
+          kernel_shape: [g.filterHeight, g.filterWidth],
+          strides: [g.strideHeight, g.strideWidth],
+          dilations: [g.dilationHeight, g.dilationWidth],
+          pads: [g.top, g.left, g.bottom, g.right],
+        },
+      },
+      ...activationNodes(activation, 'conv', 'act', leakyAlpha),
+      { op: 'Transpose', inputs: ['act'], outputs: ['y'], attributes: { perm: TO_NHWC } },
+    ],
+  };
+}
+
+/** End padding and output_padding of the ConvTranspose that gives exactly `size` positions. */
+function transposeEnd(size: number, out: number, kernel: number, stride: number, begin: number) {
+  const end = stride * (out - 1) + kernel - begin - size;
+  return end >= 0 ? { end, extra: 0 } : { end: 0, extra: -end };
+}
+
+/** Whether the ConvTranspose of inputGradientGraph expresses this geometry (no dilation; output_padding < stride). */
+export function inputGradientExpressible(g: ConvGeometry): boolean {
+  if (g.dilationHeight !== 1 || g.dilationWidth !== 1 || !forwardExpressible(g)) return false;
+  const rows = transposeEnd(g.inHeight, g.outHeight, g.filterHeight, g.strideHeight, g.top);
+  const cols = transposeEnd(g.inWidth, g.outWidth, g.filterWidth, g.strideWidth, g.left);
+  return rows.extra < g.strideHeight && cols.extra < g.strideWidth;
+}
+
+/** Conv2DBackpropInput: inputs dy, w; output dx. */
+export function inputGradientGraph(g: ConvGeometry): OnnxGraph {
+  const s = shapes(g);
+  const rows = transposeEnd(g.inHeight, g.outHeight, g.filterHeight, g.strideHeight, g.top);
+  const cols = transposeEnd(g.inWidth, g.outWidth, g.filterWidth, g.strideWidth, g.left);
+  return {
+    inputs: [
+      { name: 'dy', shape: s.y },
+      { name: 'w', shape: s.w },
+    ],
+    outputs: [{ name: 'dx', shape: s.x }],
+    nodes: [
+      { op: 'Transpose', inputs: ['dy'], outputs: ['dyt'], attributes: { perm: TO_NCHW } },
+      // [kh, kw, ci, co] → [co, ci, kh, kw]: ConvTranspose's [C_in, C_out, kh, kw].
+      { op: 'Transpose', inputs: ['w'], outputs: ['wt'], attributes: { perm: HWIO_TO_OIHW } },
+      {
+        op: 'ConvTranspose',
+        inputs: ['dyt', 'wt'],
+        outputs: ['dxt'],
+        attributes: {
+          kernel_shape: [g.filterHeight, g.filterWidth],
+          strides: [g.strideHeight, g.strideWidth],
+          pads: [g.top, g.left, rows.end, cols.end],
+          output_padding: [rows.extra, cols.extra],
+        },
+      },
+      { op: 'Transpose', inputs: ['dxt'], outputs: ['dx'], attributes: { perm: TO_NHWC } },
+    ],
+  };
+}
+
+/** Conv2DBackpropFilter: inputs x, dy; output dw (HWIO). */
+export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
+  const s = shapes(g);
+  const nodes: OnnxNode[] = [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['xp'] }];
+  const int64Initializers: Record<string, number[]> = {
+    pads: [0, g.top, g.left, 0, 0, g.bottom, g.right, 0],
+    axes: [1, 2],
+    steps: [g.strideHeight, g.strideWidth],
+    colsShape: [g.batch * g.outHeight * g.outWidth, g.filterHeight * g.filterWidth * g.inChannels],
+    dyShape: [g.batch * g.outHeight * g.outWidth, g.outChannels],
+    dwShape: s.w,
+  };
+  const taps: string[] = [];
+  for (let i = 0; i < g.filterHeight; i++) {
+    for (let j = 0; j < g.filterWidth; j++) {
+      const tap = `tap${i}_${j}`;
+      const y0 = i * g.dilationHeight;
+      const x0 = j * g.dilationWidth;
+      int64Initializers[`${tap}_start`] = [y0, x0];
+      int64Initializers[`${tap}_end`] = [
+        y0 + (g.outHeight - 1) * g.strideHeight + 1,
+        x0 + (g.outWidth - 1) * g.strideWidth + 1,
+      ];
+      nodes.push({
+        op: 'Slice',
+        inputs: ['xp', `${tap}_start`, `${tap}_end`, 'axes', 'steps'],
+        outputs: [tap],
+      });
+      taps.push(tap);
+    }
+  }
+  nodes.push(
+    taps.length === 1
+      ? { op: 'Identity', inputs: taps, outputs: ['patches'] }
+      : { op: 'Concat', inputs: taps, outputs: ['patches'], attributes: { axis: 3 } },
+    { op: 'Reshape', inputs: ['patches', 'colsShape'], outputs: ['cols'] },
+    { op: 'Reshape', inputs: ['dy', 'dyShape'], outputs: ['dy2'] },
+    { op: 'Gemm', inputs: ['cols', 'dy2'], outputs: ['dw2'], attributes: { transA: 1 } },
+    { op: 'Reshape', inputs: ['dw2', 'dwShape'], outputs: ['dw'] },
+  );
+  return {
+    inputs: [
+      { name: 'x', shape: s.x },
+      { name: 'dy', shape: s.y },
+    ],
+    outputs: [{ name: 'dw', shape: s.w }],
+    nodes,
+    int64Initializers,
+  };
+}
+
+/** Conv2DBackpropFilter as a Conv (the alternative measured against the Gemm; see header). */
+export function filterGradientConvGraph(g: ConvGeometry): OnnxGraph {
+  const s = shapes(g);
+  const padBottom = g.filterHeight - 1 + (g.outHeight - 1) * g.strideHeight - g.inHeight - g.top + 1;
+  const padRight = g.filterWidth - 1 + (g.outWidth - 1) * g.strideWidth - g.inWidth - g.left + 1;
+  return {
+    inputs: [
+      { name: 'x', shape: s.x },
+      { name: 'dy', shape: s.y },
+    ],
+    outputs: [{ name: 'dw', shape: s.w }],
+    int64Initializers: {
+      starts: [0, 0],
+      ends: [g.filterHeight, g.filterWidth],
+      axes: [2, 3],
+    },
+    nodes: [
+      // x as ci images of n channels, dy as co filters of n channels dilated by the stride.
+      { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attributes: { perm: [3, 0, 1, 2] } },
+      { op: 'Transpose', inputs: ['dy'], outputs: ['dyt'], attributes: { perm: [3, 0, 1, 2] } },
+      {
+        op: 'Conv',
+        inputs: ['xt', 'dyt'],
+        outputs: ['full'],
+        attributes: {
+          kernel_shape: [g.outHeight, g.outWidth],
+          dilations: [g.strideHeight, g.strideWidth],
+          pads: [g.top, g.left, Math.max(padBottom, 0), Math.max(padRight, 0)],
+        },
+      },
+      { op: 'Slice', inputs: ['full', 'starts', 'ends', 'axes'], outputs: ['cropped'] },
+      { op: 'Transpose', inputs: ['cropped'], outputs: ['dw'], attributes: { perm: [2, 3, 0, 1] } },
+    ],
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Native convolution kernels for the wasm backend, computed by ONNX Runtime's CPU execution
+ * provider (MLAS: AVX2/AVX-512 FMA SGEMM, its own intra-op threads) instead of XNNPACK in
+ * one 128-bit SIMD wasm thread. Measured here (batch 64, 3×3), e.g. 64×32×32×16 → 16:
+ * wasm 19.8 ms, ORT 1 thread about 4.5 ms; see native-conv-graphs.ts for the graphs.
+ *
+ * Replaces, on 'wasm', Conv2D, FusedConv2D (bias; linear, relu, relu6, sigmoid, elu,
+ * leakyrelu), Conv2DBackpropInput and Conv2DBackpropFilter, NHWC. Each call reads its
+ * inputs from the wasm heap and writes the output into the heap tensor from makeOutput,
+ * through one cached ORT session per shape (ort-session-cache.ts). What it does not cover
+ * goes to the kernel registered before it (prelu, NCHW, geometries ORT cannot express,
+ * non-float32), and so do small convolutions, where the fixed cost of a native call
+ * (about 0.05–0.1 ms) outweighs the gain.
+ *
+ * Registered by registerWasmTrainingKernels() only when onnxruntime-node loads and
+ * POLLARD_NATIVE_KERNELS is not '0'.
+ */
+import type {
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  FusedConv2DAttrs,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+  backend_util,
+} from '@tensorflow/tfjs-core';
+import { tf } from '../tf';
+import {
+  type ConvGeometry,
+  type NativeActivation,
+  filterGradientGraph,
+  forwardExpressible,
+  forwardGraph,
+  inputGradientExpressible,
+  inputGradientGraph,
+} from './native-conv-graphs';
+import { loadOrt } from './ort-binding';
+import { clearSessions, sessionFor, sessionThreads, setSessionThreads } from './ort-session-cache';
+import { asWasm, heapF32 } from './wasm-heap';
+
+/**
+ * Below this many multiply-adds a convolution stays on wasm: there the native call's fixed
+ * cost (session lookup, tensor wrapping, ORT's dispatch) is a large part of the work.
+ */
+export const MIN_NATIVE_MACS = 2_000_000;
+let minMacs = MIN_NATIVE_MACS;
+
+/** Overrides MIN_NATIVE_MACS (tests and benchmarks: 0 sends every convolution to ORT). */
+export function setNativeKernelMinMacs(n: number): void {
+  minMacs = n;
+}
+
+export interface NativeKernelsStatus {
+  available: boolean;
+  reason?: string;
+  threads: number;
+}
+
+export function nativeKernelsStatus(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
+  const threads = sessionThreads();
+  if (env.POLLARD_NATIVE_KERNELS === '0') {
+    return { available: false, reason: 'disabled by POLLARD_NATIVE_KERNELS=0', threads };
+  }
+  const load = loadOrt();
+  return load.ok ? { available: true, threads } : { available: false, reason: load.reason, threads };
+}
+
+/** ORT intra-op threads for the native kernels; cached sessions are recreated with the new count. */
+export function setNativeKernelThreads(n: number): void {
+  setSessionThreads(n);
+}
+
+function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    top: info.padInfo.top,
+    bottom: info.padInfo.bottom,
+    left: info.padInfo.left,
+    right: info.padInfo.right,
+  };
+}
+
+function macs(g: ConvGeometry): number {
+  return g.batch * g.outHeight * g.outWidth * g.outChannels * g.filterHeight * g.filterWidth * g.inChannels;
+}
+
+/** The geometry when the native path should run it, else undefined (use the fallback). */
+function nativeGeometry(info: backend_util.Conv2DInfo, tensors: TensorInfo[]): ConvGeometry | undefined {
+  if (info.dataFormat !== 'channelsLast' || tensors.some((t) => t.dtype !== 'float32')) return undefined;
+  const g = geometry(info);
+  if (macs(g) < minMacs || !forwardExpressible(g)) return undefined;
+  return g;
+}
+
+function key(kind: string, g: ConvGeometry, extra = ''): string {
+  return `${kind}|${Object.values(g).join(',')}|${extra}`;
+}
+
+const ACTIVATIONS: ReadonlySet<string> = new Set<NativeActivation>([
+  'linear',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'elu',
+  'leakyrelu',
+]);
+
+function makeForward(kernelName: string, fused: boolean) {
+  return (fallback: KernelFunc): KernelConfig => {
+    const kernelFunc: KernelFunc = (args) => {
+      const wasm = asWasm(args.backend);
+      const { x, filter, bias, preluActivationWeights } = args.inputs as {
+        x: TensorInfo;
+        filter: TensorInfo;
+        bias?: TensorInfo;
+        preluActivationWeights?: TensorInfo;
+      };
+      const attrs = args.attrs as unknown as FusedConv2DAttrs & Conv2DAttrs;
+      const activation = (fused ? attrs.activation : 'linear') ?? 'linear';
+      if (!ACTIVATIONS.has(activation) || preluActivationWeights !== undefined) return fallback(args);
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        attrs.dilations,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+      );
+      const withBias = fused && bias !== undefined;
+      const g = nativeGeometry(info, withBias ? [x, filter, bias] : [x, filter]);
+      if (g === undefined) return fallback(args);
+      if (withBias && tf.util.sizeFromShape(bias.shape) !== g.outChannels) return fallback(args);
+      const alpha = attrs.leakyreluAlpha ?? 0.2;
+      const session = sessionFor(key('conv', g, `${withBias}|${activation}|${alpha}`), () =>
+        forwardGraph(g, withBias, activation as NativeActivation, alpha),
+      );
+      const out = wasm.makeOutput(info.outShape, 'float32');
+      // Views after the last allocation (makeOutput may grow the heap).
+      const feeds: Record<string, Float32Array> = { x: heapF32(wasm, x), w: heapF32(wasm, filter) };
+      if (withBias) feeds.b = heapF32(wasm, bias);
+      session.run(feeds, heapF32(wasm, out));
+      return out;
+    };
+    return { kernelName, backendName: 'wasm', kernelFunc };
+  };
+}
+
+function makeBackpropInput(fallback: KernelFunc): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const wasm = asWasm(args.backend);
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    );
+    const g = nativeGeometry(info, [dy, filter]);
+    if (g === undefined || !inputGradientExpressible(g)) return fallback(args);
+    const session = sessionFor(key('dx', g), () => inputGradientGraph(g));
+    const out = wasm.makeOutput(attrs.inputShape, 'float32');
+    session.run({ dy: heapF32(wasm, dy), w: heapF32(wasm, filter) }, heapF32(wasm, out));
+    return out;
+  };
+  return { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc };
+}
+
+function makeBackpropFilter(fallback: KernelFunc): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const wasm = asWasm(args.backend);
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    );
+    const g = nativeGeometry(info, [x, dy]);
+    if (g === undefined) return fallback(args);
+    const session = sessionFor(key('dw', g), () => filterGradientGraph(g));
+    const out = wasm.makeOutput(attrs.filterShape, 'float32');
+    session.run({ x: heapF32(wasm, x), dy: heapF32(wasm, dy) }, heapF32(wasm, out));
+    return out;
+  };
+  return { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc };
+}
+
+const NATIVE: Readonly<Record<string, (fallback: KernelFunc) => KernelConfig>> = {
+  [tf.Conv2D]: makeForward(tf.Conv2D, false),
+  [tf.FusedConv2D]: makeForward(tf.FusedConv2D, true),
+  [tf.Conv2DBackpropInput]: makeBackpropInput,
+  [tf.Conv2DBackpropFilter]: makeBackpropFilter,
+};
+
+/** Per kernel name: the native config registered and the config it replaced. */
+const registered = new Map<string, { native: KernelConfig; replaced: KernelConfig }>();
+
+/**
+ * Wraps the currently registered wasm kernels with the native ones (idempotent). Returns
+ * the status; when unavailable nothing is registered. Call after the wasm backend module
+ * and Pollard's own wasm kernels are registered (the native kernels fall back to them).
+ */
+export function registerNativeConvKernels(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
+  const status = nativeKernelsStatus(env);
+  if (!status.available) return status;
+  for (const [kernelName, make] of Object.entries(NATIVE)) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current === undefined || current === registered.get(kernelName)?.native) continue;
+    const native: KernelConfig = {
+      ...make(current.kernelFunc),
+      setupFunc: current.setupFunc,
+      disposeFunc: current.disposeFunc,
+    };
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(native);
+    registered.set(kernelName, { native, replaced: current });
+  }
+  return status;
+}
+
+/** Puts back the kernels the native ones replaced and disposes every ORT session. */
+export function unregisterNativeConvKernels(): void {
+  for (const [kernelName, { native, replaced }] of registered) {
+    if (tf.getKernel(kernelName, 'wasm') === native) {
+      tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel(replaced);
+    }
+  }
+  registered.clear();
+  clearSessions();
+}
+
+/** Whether the native kernel is the one registered for `kernelName` on wasm. */
+export function isNativeKernelRegistered(kernelName: string): boolean {
+  const current = tf.getKernel(kernelName, 'wasm');
+  return current !== undefined && current === registered.get(kernelName)?.native;
+}

@@ -1,0 +1,69 @@
+/**
+ * ONNX Runtime sessions for the native kernels, one per (graph, fixed shapes, attributes),
+ * created lazily and kept in a bounded LRU: a training run reuses a few dozen convolution
+ * shapes each step, and creating a session costs milliseconds (graph optimisation, kernel
+ * selection), so sessions must outlive a step, but evaluation at other batch sizes must not
+ * grow the set without bound. Evicted sessions are disposed.
+ *
+ * The intra-op thread count applies to sessions created afterwards; changing it drops (and
+ * disposes) every cached session, so they are recreated with the new count.
+ */
+import { type OrtLoad, OrtSession, loadOrt } from './ort-binding';
+import { type OnnxGraph, encodeOnnxModel } from './onnx-model';
+
+/** Enough for every convolution shape of a large CNN, forward and both gradients, at two batch sizes. */
+export const SESSION_CACHE_SIZE = 256;
+
+const sessions = new Map<string, OrtSession>();
+let threads = 1;
+
+export function setSessionThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`native kernel threads must be a positive integer, not ${n}`);
+  if (n === threads) return;
+  threads = n;
+  clearSessions();
+}
+
+export function sessionThreads(): number {
+  return threads;
+}
+
+export function clearSessions(): void {
+  for (const session of sessions.values()) session.dispose();
+  sessions.clear();
+}
+
+export function cachedSessionCount(): number {
+  return sessions.size;
+}
+
+/**
+ * The session for `key`, built from `graph()` on a miss. The graph must have one output.
+ * Throws when ONNX Runtime is unavailable (callers check nativeAvailable first).
+ */
+export function sessionFor(key: string, graph: () => OnnxGraph): OrtSession {
+  const hit = sessions.get(key);
+  if (hit !== undefined) {
+    // Move to the most recent end of the Map's insertion order.
+    sessions.delete(key);
+    sessions.set(key, hit);
+    return hit;
+  }
+  const load: OrtLoad = loadOrt();
+  if (!load.ok) throw new Error(load.reason);
+  const g = graph();
+  const output = g.outputs[0];
+  if (output === undefined || g.outputs.length !== 1) throw new Error('native kernel graphs have one output');
+  const inputShapes = Object.fromEntries(g.inputs.map((input) => [input.name, input.shape]));
+  const session = new OrtSession(load.ort, encodeOnnxModel(g), inputShapes, output.name, output.shape, {
+    intraOpNumThreads: threads,
+  });
+  sessions.set(key, session);
+  if (sessions.size > SESSION_CACHE_SIZE) {
+    const [oldestKey, oldest] = sessions.entries().next().value as [string, OrtSession];
+    sessions.delete(oldestKey);
+    oldest.dispose();
+  }
+  return session;
+}
