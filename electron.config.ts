@@ -24,6 +24,8 @@ const config: Configuration = {
     'node_modules/koffi/**/*',
     'node_modules/h5wasm/**/*',
     'node_modules/@tensorflow/tfjs-node-gpu/**/*',
+    // The ORT addon dlopens libonnxruntime next to it (native convolution kernels).
+    'node_modules/onnxruntime-node/bin/**/*',
   ],
   // sharp and koffi ship N-API prebuilt binaries that load in Electron's Node as they are;
   // a rebuild would fetch Electron headers and a compiler toolchain for nothing.

@@ -16,6 +16,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { makeConv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { maxPoolGradConfig } from './max-pool-grad';
+import { registerNativeConvKernels, unregisterNativeConvKernels } from './native-conv';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have at all. */
 export const MISSING_WASM_KERNELS: readonly string[] = [
@@ -54,6 +55,8 @@ function isOurs(kernelName: string): boolean {
 }
 
 export function registerWasmTrainingKernels(): void {
+  // The native (ONNX Runtime) convolutions wrap the kernels below; unwrap, then wrap again.
+  unregisterNativeConvKernels();
   for (const config of ADDED) {
     if (!isOurs(config.kernelName)) register(config);
   }
@@ -70,4 +73,5 @@ export function registerWasmTrainingKernels(): void {
       disposeFunc: original.disposeFunc,
     });
   }
+  registerNativeConvKernels();
 }
