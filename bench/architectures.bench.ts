@@ -30,8 +30,8 @@ export interface ArchitectureBenchRow {
 }
 
 /** Samples trained per pair: the cpu backend is ~70× slower, so it gets fewer. */
-const TRAIN_SAMPLES: Record<BackendName, number> = { tensorflow: 4096, wasm: 1280, cpu: 128 };
-const INFER_SAMPLES: Record<BackendName, number> = { tensorflow: 8192, wasm: 2048, cpu: 256 };
+const TRAIN_SAMPLES: Record<BackendName, number> = { tensorflow: 4096, webgpu: 4096, wasm: 1280, cpu: 128 };
+const INFER_SAMPLES: Record<BackendName, number> = { tensorflow: 8192, webgpu: 8192, wasm: 2048, cpu: 256 };
 
 async function measureOne(arch: ArchitectureName, backend: BackendName): Promise<ArchitectureBenchRow> {
   const { initBackend } = await import('../src/main/engine/backend/ladder');

@@ -72,7 +72,7 @@ describe('pollard CLI', () => {
       backends: { name: string; status: string }[];
     };
     expect(result.backend).toBe('wasm');
-    expect(result.backends.map((b) => b.name)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(result.backends.map((b) => b.name)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
     expect(result.backends.find((b) => b.name === 'wasm')?.status).toBe('used');
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
   });

@@ -46,7 +46,7 @@ export interface SystemInfo {
 export type Theme = 'system' | 'light' | 'dark';
 
 export interface Settings {
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /** Where runs are written. */
   runsDirectory: string;
   /** ISO 3166 alpha-2/alpha-3 country code for the grid-intensity table, or null for the world average. */
@@ -59,7 +59,7 @@ export interface Settings {
 
 export const settingsPatchSchema = z
   .object({
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
     runsDirectory: z.string().min(1).max(4096),
     gridCountry: z.string().min(2).max(3).nullable(),
     gridIntensityOverride: z.number().min(0).max(5000).nullable(),

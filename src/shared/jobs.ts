@@ -10,7 +10,7 @@ import type { BackendReport, EnergyFigure } from './types';
 export const ARCHITECTURES = ['lenet', 'vgg-small', 'resnet20', 'mobilenet-small'] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
-export const backendChoiceSchema = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export const backendChoiceSchema = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 
 /** Options every job accepts. */
 export const commonOptionsSchema = z.object({

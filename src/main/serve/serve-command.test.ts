@@ -48,7 +48,7 @@ describe('pollard serve (the CLI command, with real job processes)', () => {
     expect(reply.ok, JSON.stringify(reply)).toBe(true);
     const info = (reply as { value: SystemInfo }).value;
     expect(info.pollardVersion).toMatch(/^\d+\.\d+\.\d+/);
-    expect(info.backends.map((rung) => rung.name)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(info.backends.map((rung) => rung.name)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
     expect(info.backends.find((rung) => rung.status === 'used')?.name).toBe('cpu');
     expect(info.versions.node).toBe(process.versions.node);
     expect(info.system.dataDirectory).toBe(dataDir);

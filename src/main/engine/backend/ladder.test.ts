@@ -8,6 +8,17 @@ import {
   TENSORFLOW_PACKAGE,
   probeTensorflow,
 } from './tensorflow-rung';
+import type { WebgpuDeps } from './webgpu-rung';
+
+/** A machine where Dawn finds no adapter (and no SwiftShader to fall back on). */
+const noWebgpu: WebgpuDeps = {
+  createGpu: async () => ({ requestAdapter: async () => null }),
+  swiftshaderIcd: () => undefined,
+  registerBackend: async () => {
+    throw new Error('not in this test');
+  },
+  env: {},
+};
 
 /** Stands in for tfjs-node-gpu: loading registers a "tensorflow" backend with the given flag. */
 function fakeTensorflow(options: {
@@ -52,11 +63,11 @@ describe('resolveBackendChoice', () => {
   });
 
   it('names where an unknown backend came from', () => {
-    expect(() => resolveBackendChoice(undefined, { POLLARD_BACKEND: 'webgpu' })).toThrow(
-      'POLLARD_BACKEND: unknown backend "webgpu"; use auto, tensorflow, wasm or cpu',
+    expect(() => resolveBackendChoice(undefined, { POLLARD_BACKEND: 'vulkan' })).toThrow(
+      'POLLARD_BACKEND: unknown backend "vulkan"; use auto, tensorflow, webgpu, wasm or cpu',
     );
     expect(() => resolveBackendChoice('gpu', {})).toThrow(
-      '--backend: unknown backend "gpu"; use auto, tensorflow, wasm or cpu',
+      '--backend: unknown backend "gpu"; use auto, tensorflow, webgpu, wasm or cpu',
     );
   });
 });
@@ -70,6 +81,7 @@ describe('climbLadder', () => {
       'auto',
       outcomes({
         tensorflow: { ok: false, reason: 'not installed' },
+        webgpu: { ok: false, reason: 'no WebGPU adapter' },
         wasm: { ok: true, device: 'WebAssembly SIMD, 1 thread' },
         cpu: { ok: true, device: 'pure JavaScript' },
       }),
@@ -79,6 +91,7 @@ describe('climbLadder', () => {
       device: 'WebAssembly SIMD, 1 thread',
       rungs: [
         { name: 'tensorflow', status: 'unavailable', reason: 'not installed' },
+        { name: 'webgpu', status: 'unavailable', reason: 'no WebGPU adapter' },
         { name: 'wasm', status: 'used', device: 'WebAssembly SIMD, 1 thread' },
         { name: 'cpu', status: 'not-tried', reason: 'wasm was chosen first' },
       ],
@@ -102,6 +115,7 @@ describe('climbLadder', () => {
     expect(tried).toEqual(['cpu']);
     expect(report.rungs.map((rung) => [rung.name, rung.status, rung.reason])).toEqual([
       ['tensorflow', 'not-tried', '--backend cpu'],
+      ['webgpu', 'not-tried', '--backend cpu'],
       ['wasm', 'not-tried', '--backend cpu'],
       ['cpu', 'used', undefined],
     ]);
@@ -109,7 +123,7 @@ describe('climbLadder', () => {
 
   it('auto with no rung at all lists every reason', async () => {
     await expect(climbLadder('auto', outcomes({}))).rejects.toThrow(
-      'backend auto: tensorflow: not in this test; wasm: not in this test; cpu: not in this test',
+      'backend auto: tensorflow: not in this test; webgpu: not in this test; wasm: not in this test; cpu: not in this test',
     );
   });
 });
@@ -170,15 +184,20 @@ describe('probeTensorflow', () => {
 describe('probeBackends', () => {
   it('reports every rung and returns to the backend that was active', async () => {
     expect(await tf.setBackend('cpu')).toBe(true);
-    const rungs = await probeBackends({ tensorflow: fakeTensorflow({ isUsingGpuDevice: false }) });
+    const rungs = await probeBackends({
+      tensorflow: fakeTensorflow({ isUsingGpuDevice: false }),
+      webgpu: noWebgpu,
+    });
     expect(rungs.map((rung) => [rung.name, rung.status])).toEqual([
       ['tensorflow', 'unavailable'],
+      ['webgpu', 'unavailable'],
       ['wasm', 'available'],
       ['cpu', 'available'],
     ]);
     expect(rungs[0]?.reason).toMatch(/^loaded, but no CUDA device found/);
-    expect(rungs[1]?.device).toBe('WebAssembly SIMD, 1 thread');
-    expect(rungs[2]?.device).toBe('pure JavaScript');
+    expect(rungs[1]?.reason).toMatch(/^no WebGPU adapter/);
+    expect(rungs[2]?.device).toBe('WebAssembly SIMD, 1 thread');
+    expect(rungs[3]?.device).toBe('pure JavaScript');
     expect(tf.getBackend()).toBe('cpu');
   });
 });
@@ -187,10 +206,11 @@ describe('initBackend', () => {
   it('uses a CUDA tensorflow rung when there is one, and then keeps it for the process', async () => {
     const report = await initBackend('auto', {
       tensorflow: fakeTensorflow({ isUsingGpuDevice: true, gpuNames: ['NVIDIA RTX A6000'] }),
+      webgpu: noWebgpu,
     });
     expect(report.used).toBe('tensorflow');
     expect(report.device).toBe('CUDA: NVIDIA RTX A6000');
-    expect(report.rungs.map((rung) => rung.status)).toEqual(['used', 'not-tried', 'not-tried']);
+    expect(report.rungs.map((rung) => rung.status)).toEqual(['used', 'not-tried', 'not-tried', 'not-tried']);
     expect(tf.getBackend()).toBe('tensorflow');
     expect(await initBackend('auto')).toBe(report);
     await expect(initBackend('wasm')).rejects.toThrow(

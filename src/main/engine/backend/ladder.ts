@@ -1,12 +1,14 @@
 /**
  * The backend ladder, decided once per job process:
- *   tensorflow (@tensorflow/tfjs-node-gpu, optional, CUDA) → wasm (+ Pollard's training kernels) → cpu.
+ *   tensorflow (@tensorflow/tfjs-node-gpu, optional, CUDA) → webgpu (Dawn: any GPU driver; a
+ *   software adapter only when forced) → wasm (+ Pollard's training kernels) → cpu.
  * Every rung that is not used records why, so `pollard info` and every report can say it.
  * The choice comes from the caller (`--backend`), else POLLARD_BACKEND, else auto.
  */
 import type { BackendChoice, BackendName, BackendReport, BackendRung } from '../../../shared/types';
 import { PollardError, usageError } from '../../../shared/errors';
 import { tf } from '../tf';
+import { registerBatchNormTraining } from './batch-norm-training';
 import { registerDilatedConvGradients } from './dilated-conv-gradients';
 import {
   type RungOutcome,
@@ -15,14 +17,16 @@ import {
   probeTensorflow,
 } from './tensorflow-rung';
 import { registerWasmBackend } from './wasm-backend';
+import { type WebgpuDeps, defaultWebgpuDeps, probeWebgpu } from './webgpu-rung';
 
 export interface LadderDeps {
   tensorflow: TensorflowDeps;
+  webgpu?: WebgpuDeps;
 }
 
-const defaultDeps: LadderDeps = { tensorflow: defaultTensorflowDeps };
+const defaultDeps: LadderDeps = { tensorflow: defaultTensorflowDeps, webgpu: defaultWebgpuDeps };
 
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 let chosen: BackendReport | undefined;
 
@@ -48,13 +52,20 @@ async function tryCpu(): Promise<RungOutcome> {
 }
 
 /** Tries one rung; on success it is the active tfjs backend afterwards. */
-async function tryRung(name: BackendName, deps: LadderDeps): Promise<RungOutcome> {
+async function tryRung(name: BackendName, deps: LadderDeps, forced = false): Promise<RungOutcome> {
   if (name === 'tensorflow') {
     const outcome = await probeTensorflow(deps.tensorflow);
     // Loading tfjs-node selects its backend even where it is rejected (no CUDA device).
     if (outcome.ok && !(await tf.setBackend('tensorflow')))
       return { ok: false, reason: 'failed to initialise' };
     return outcome;
+  }
+  if (name === 'webgpu') {
+    // A software adapter only when forced (or when this process already runs on it).
+    const outcome = await probeWebgpu(forced || chosen?.used === 'webgpu', deps.webgpu ?? defaultWebgpuDeps);
+    if (!outcome.ok) return { ok: false, reason: outcome.reason };
+    if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'failed to initialise' };
+    return { ok: true, device: outcome.device };
   }
   return name === 'wasm' ? tryWasm() : tryCpu();
 }
@@ -76,7 +87,7 @@ export function resolveBackendChoice(
         ? ['POLLARD_BACKEND', fromEnv]
         : ['--backend', choice ?? 'auto'];
   if (!isBackendChoice(value)) {
-    throw usageError(`${source}: unknown backend "${value}"; use auto, tensorflow, wasm or cpu`);
+    throw usageError(`${source}: unknown backend "${value}"; use auto, tensorflow, webgpu, wasm or cpu`);
   }
   return value;
 }
@@ -134,7 +145,8 @@ export async function initBackend(
     return chosen;
   }
   registerDilatedConvGradients();
-  const report = await climbLadder(wanted, (name) => tryRung(name, deps));
+  registerBatchNormTraining();
+  const report = await climbLadder(wanted, (name) => tryRung(name, deps, wanted === name));
   await tf.ready();
   chosen = report;
   return chosen;
