@@ -9,7 +9,9 @@
  */
 import { PollardError } from '../../../shared/errors';
 import type { EpochMetrics, LiveEnergy, TrainingOptions } from '../../../shared/jobs';
-import { batchCount, makeBatch, type Normalization, shuffledOrder } from '../data/pipeline';
+import type { BackendName } from '../../../shared/types';
+import { computeThreads, setKernelThreads } from '../backend/threads';
+import { type Batch, batchCount, makeBatch, type Normalization, shuffledOrder } from '../data/pipeline';
 import type { DatasetSplit } from '../data/types';
 import { cancelledError, type JobContext } from '../job/context';
 import { type LayersModel, tf } from '../tf';
@@ -17,8 +19,19 @@ import { Rng } from '../util/rng';
 import { type NamedTensor, disposeCheckpoint, readLatestCheckpoint, writeCheckpoint } from './checkpoint';
 import { hasBatchNorm, recalibrateBatchNorm } from './bn-recalibration';
 import { evaluateModel } from './evaluate';
-import { correctCount, crossEntropy, outputKind } from './loss';
+import { correctCount, crossEntropy, type OutputKind, outputKind } from './loss';
+import {
+  estimateTrainingMemory,
+  fitMicroBatch,
+  isWasmAbort,
+  memoryBudgetBytes,
+  type TrainingMemoryEstimate,
+  wasmAbortError,
+} from './memory-estimate';
 import { createOptimizer, learningRateAt, setLearningRate, type Optimizer } from './optimizer';
+import { replicaCount } from './parallel/partition';
+import { ReplicaPool, ReplicaError } from './parallel/replica-pool';
+import { sliceGradients } from './parallel/slice-gradients';
 
 export interface TrainHooks {
   /** Before the forward pass of each batch (e.g. QAT: swap quantised weights in). */
@@ -55,6 +68,8 @@ export interface TrainLoopOptions {
   /** Stage name in events, e.g. "train" or "fine-tune". */
   stage?: string;
   energy?: EnergyProbe;
+  /** CPU threads for data-parallel replicas and kernels (wasm, cpu); default: --threads, else every core. */
+  threads?: number;
   /** Minimum milliseconds between two `batch` events (the last batch of an epoch always reports). */
   batchEventIntervalMs?: number;
   /**
@@ -75,6 +90,28 @@ export interface TrainOutcome {
   /** Training samples per second over the whole run (this process's part of it). */
   samplesPerSecond: number;
   resumedFrom?: { epoch: number; batch: number; checkpoint: string };
+  /** How the steps were spread over threads and, where memory required, micro-batches. */
+  parallelism: Parallelism;
+}
+
+export interface Parallelism {
+  /** The threads allowed (--threads). */
+  threads: number;
+  /** Data-parallel replicas (worker threads, this one included). */
+  replicas: number;
+  /** Samples per forward/backward pass; below the per-replica slice, gradients are accumulated. */
+  microBatch: number;
+  /** Threads each replica's native kernels may use. */
+  kernelThreads: number;
+}
+
+interface StepGradients {
+  /** Mean gradient over the batch, by variable name. */
+  grads: tf.NamedTensorMap;
+  /** Mean loss over the batch. */
+  loss: number;
+  correct: number;
+  finite: boolean;
 }
 
 /** What the loop keeps in a checkpoint besides weights and optimizer slots. */
@@ -146,6 +183,33 @@ export async function trainModel(
   const eventInterval = options.batchEventIntervalMs ?? 250;
   const variables = trainableVariables(model);
   const optimizer = createOptimizer(training);
+  const memory = estimateTrainingMemory(model);
+  // The backend actually active (tests switch it under one context), not only the one the ladder chose.
+  const activeBackend = tf.getBackend() as BackendName;
+  let parallelism = planParallelism(
+    model,
+    memory,
+    batchSize,
+    activeBackend,
+    options.threads ?? computeThreads(),
+  );
+  let pool: ReplicaPool | undefined;
+
+  /** The mean gradient of one batch, directly or summed over replicas and micro-batches. */
+  const computeStep = async (input: Batch, labels: tf.Tensor1D): Promise<StepGradients> => {
+    if (!pool && parallelism.microBatch >= input.size)
+      return directStep(model, variables, kind, input, labels);
+    const batchTensors = { x: input.x, y: input.y, labels, labelValues: input.labels };
+    const whole = { start: 0, size: input.size };
+    const summed = pool
+      ? await pool.step(batchTensors, parallelism.microBatch)
+      : await sliceGradients(model, variables, kind, batchTensors, whole, parallelism.microBatch);
+    const grads = tf.tidy(() =>
+      Object.fromEntries(variables.map((v, i) => [v.name, tf.div(summed.sums[i]!, input.size)])),
+    );
+    tf.dispose(summed.sums);
+    return { grads, loss: summed.lossSum / input.size, correct: summed.correct, finite: summed.finite };
+  };
 
   let state: LoopState = {
     rng: new Rng(options.seed).state(),
@@ -183,6 +247,12 @@ export async function trainModel(
         }
       }
     }
+
+    pool = await startReplicas(model, variables, kind, data, batchSize, parallelism, ctx);
+    if (!pool && parallelism.replicas > 1) {
+      parallelism = planParallelism(model, memory, batchSize, activeBackend, 1);
+    }
+    setKernelThreads(parallelism.kernelThreads);
 
     const saveCheckpoint = async (epoch: number, batch: number): Promise<void> => {
       if (!options.checkpointDir) return;
@@ -236,27 +306,13 @@ export async function trainModel(
           augment,
         });
         const labels = tf.tensor1d(input.labels, 'int32');
-        let output: tf.Tensor2D | undefined;
-        let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
-        let summary: tf.Tensor | undefined;
+        let step: StepGradients | undefined;
         try {
           options.hooks?.beforeBatch?.(model);
-          stepResult = tf.variableGrads(() => {
-            const predicted = model.apply(input.x, { training: true }) as tf.Tensor2D;
-            output = tf.keep(predicted);
-            return crossEntropy(kind, input.y, predicted);
-          }, variables);
-          const grads = stepResult.grads;
-          const value = stepResult.value;
-          // One read per batch: [loss, correct, Σ 0·g] — the last is NaN iff a gradient is not finite.
-          summary = tf.tidy(() => {
-            const finiteProbe = tf.addN(Object.values(grads).map((g) => tf.sum(tf.mul(g, 0))));
-            return tf.stack([value, correctCount(output!, labels), finiteProbe]);
-          });
-          const [loss, correct, probe] = Array.from(await summary.data()) as [number, number, number];
-          if (!Number.isFinite(loss) || !Number.isFinite(probe)) {
-            const what = !Number.isFinite(loss)
-              ? `the loss became ${String(loss)}`
+          step = await computeStep(input, labels);
+          if (!step.finite) {
+            const what = !Number.isFinite(step.loss)
+              ? `the loss became ${String(step.loss)}`
               : 'a gradient became NaN or Inf';
             options.hooks?.beforeApply?.(model);
             state.partial = { ...partial, seconds: (performance.now() - epochStart) / 1000 };
@@ -269,24 +325,24 @@ export async function trainModel(
             );
           }
           options.hooks?.beforeApply?.(model);
-          optimizer.applyGradients(grads);
+          optimizer.applyGradients(step.grads);
           if (training.weightDecay > 0) applyWeightDecay(model, learningRate * training.weightDecay);
           state.step += 1;
           options.hooks?.afterStep?.(model, state.step, totalSteps);
-          partial.lossSum += loss * input.size;
-          partial.correct += correct;
+          partial.lossSum += step.loss * input.size;
+          partial.correct += step.correct;
           partial.seen += input.size;
           processedSamples += input.size;
+        } catch (error) {
+          if (isWasmAbort(error) || (error instanceof ReplicaError && error.abort)) {
+            throw wasmAbortError(model, parallelism.microBatch, memory, options.checkpointDir, error);
+          }
+          throw error;
         } finally {
           input.x.dispose();
           input.y.dispose();
           labels.dispose();
-          output?.dispose();
-          summary?.dispose();
-          if (stepResult) {
-            stepResult.value.dispose();
-            tf.dispose(Object.values(stepResult.grads));
-          }
+          if (step) tf.dispose(Object.values(step.grads));
         }
 
         const now = performance.now();
@@ -378,10 +434,112 @@ export async function trainModel(
       history: state.history,
       stoppedEarly,
       samplesPerSecond: processedSamples / Math.max(seconds, 1e-9),
+      parallelism: { ...parallelism, replicas: pool?.replicas ?? 1 },
       ...(resumedFrom ? { resumedFrom } : {}),
     };
   } finally {
     optimizer.dispose();
+    await pool?.close();
+    setKernelThreads(parallelism.threads);
+  }
+}
+
+/**
+ * Replicas for the CPU backends (each a worker thread with its own WebAssembly instance); the
+ * GPU backends run a batch as one. On the CPU backends the micro-batch is the largest whose step fits the
+ * memory budget (a PollardError('oom') before training where not even one sample fits).
+ */
+function planParallelism(
+  model: LayersModel,
+  memory: TrainingMemoryEstimate,
+  batchSize: number,
+  backend: BackendName,
+  threads: number,
+): Parallelism {
+  const onCpu = backend === 'wasm' || backend === 'cpu';
+  const replicas = onCpu ? replicaCount(threads, batchSize) : 1;
+  const slice = Math.ceil(batchSize / replicas);
+  const microBatch = onCpu ? fitMicroBatch(model, slice, memoryBudgetBytes(), memory) : slice;
+  return {
+    threads,
+    replicas,
+    microBatch,
+    kernelThreads: onCpu ? Math.max(1, Math.floor(threads / replicas)) : 1,
+  };
+}
+
+/** Starts the replica workers, or says why training stays on one thread. */
+async function startReplicas(
+  model: LayersModel,
+  variables: tf.Variable[],
+  kind: OutputKind,
+  data: TrainData,
+  batchSize: number,
+  parallelism: Parallelism,
+  ctx: JobContext,
+): Promise<ReplicaPool | undefined> {
+  const micro =
+    parallelism.microBatch < Math.ceil(batchSize / parallelism.replicas)
+      ? `; micro-batches of ${parallelism.microBatch} with gradient accumulation, so that a step fits in memory`
+      : '';
+  if (parallelism.replicas <= 1) {
+    if (micro) ctx.log('info', `training on 1 thread${micro}`);
+    return undefined;
+  }
+  try {
+    const pool = await ReplicaPool.start(model, variables, {
+      replicas: parallelism.replicas,
+      backend: tf.getBackend() as BackendName,
+      kind,
+      classes: data.classes,
+      sampleShape: data.shape,
+      batchSize,
+      kernelThreads: parallelism.kernelThreads,
+    });
+    ctx.log(
+      'info',
+      `training on ${parallelism.replicas} threads: data-parallel replicas, each batch of ${batchSize} split between them${micro}`,
+    );
+    return pool;
+  } catch (error) {
+    ctx.log(
+      'warn',
+      `training on 1 thread: the replica workers could not start (${error instanceof Error ? error.message : String(error)})`,
+    );
+    return undefined;
+  }
+}
+
+/** One batch as one forward and backward pass (one replica, no micro-batches). */
+async function directStep(
+  model: LayersModel,
+  variables: tf.Variable[],
+  kind: OutputKind,
+  input: Batch,
+  labels: tf.Tensor1D,
+): Promise<StepGradients> {
+  let output: tf.Tensor2D | undefined;
+  let summary: tf.Tensor | undefined;
+  const result = tf.variableGrads(() => {
+    const predicted = model.apply(input.x, { training: true }) as tf.Tensor2D;
+    output = tf.keep(predicted);
+    return crossEntropy(kind, input.y, predicted);
+  }, variables);
+  try {
+    // One read per batch: [loss, correct, Σ 0·g] — the last is NaN iff a gradient is not finite.
+    summary = tf.tidy(() => {
+      const finiteProbe = tf.addN(Object.values(result.grads).map((g) => tf.sum(tf.mul(g, 0))));
+      return tf.stack([result.value, correctCount(output!, labels), finiteProbe]);
+    });
+    const [loss, correct, probe] = Array.from(await summary.data()) as [number, number, number];
+    return { grads: result.grads, loss, correct, finite: Number.isFinite(loss) && Number.isFinite(probe) };
+  } catch (error) {
+    tf.dispose(Object.values(result.grads));
+    throw error;
+  } finally {
+    result.value.dispose();
+    output?.dispose();
+    summary?.dispose();
   }
 }
 

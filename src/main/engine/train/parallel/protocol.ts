@@ -1,0 +1,49 @@
+/**
+ * Messages between the job process (rank 0) and its replica workers (ranks 1…R−1). Bulk data
+ * never travels in messages: weights, input slices, labels and gradient sums live in
+ * SharedArrayBuffers laid out once at `init`; a message only says "step N has `size` samples".
+ */
+import type { BackendName } from '../../../../shared/types';
+import type { OutputKind } from '../loss';
+
+export interface ReplicaInit {
+  type: 'init';
+  rank: number;
+  backend: BackendName;
+  /** model.toJSON(null, false): the topology the replica rebuilds. */
+  topology: unknown;
+  /** Every weight of the model in model.weights order (name and shape), to check the replica. */
+  weights: { name: string; shape: number[] }[];
+  /** Indices into `weights` of the trainable ones, in model.trainableWeights order. */
+  trainable: number[];
+  kind: OutputKind;
+  classes: number;
+  /** [h, w, c] */
+  sampleShape: [number, number, number];
+  /** The most samples one step can hand this replica. */
+  maxSlice: number;
+  /** Float32: all weights, concatenated in `weights` order. Written by rank 0 before each step. */
+  params: SharedArrayBuffer;
+  /** Float32: this replica's input slice, NHWC. */
+  input: SharedArrayBuffer;
+  /** Int32: this replica's labels. */
+  labels: SharedArrayBuffer;
+  /** Float32: this replica's gradient sums, trainable weights concatenated. */
+  grads: SharedArrayBuffer;
+  /** Threads for native kernels inside this replica (ONNX Runtime's intra-op pool), if any. */
+  kernelThreads: number;
+}
+
+export interface ReplicaStep {
+  type: 'step';
+  id: number;
+  size: number;
+  microBatch: number;
+}
+
+export type ToReplica = ReplicaInit | ReplicaStep | { type: 'close' };
+
+export type FromReplica =
+  | { type: 'ready'; rank: number }
+  | { type: 'step-done'; id: number; lossSum: number; correct: number; finite: boolean }
+  | { type: 'error'; id?: number; message: string; abort: boolean };

@@ -1,0 +1,254 @@
+/**
+ * Synchronous data-parallel training on worker threads, for the CPU backends (wasm, cpu), whose
+ * kernels run on one thread each: the job process is rank 0 and owns the model and the
+ * optimizer; ranks 1…R−1 are replica workers (replica-worker.ts), each with its own WebAssembly
+ * instance. Per step:
+ *   1. rank 0 writes every weight to shared memory (after the hooks that swap weights, so QAT's
+ *      fake-quantized weights and pruning masks reach every replica) and each replica's input
+ *      slice and labels;
+ *   2. every rank computes the gradient sums of its slice (micro-batched if memory requires);
+ *   3. rank 0 adds them in rank order — a fixed order, so a seed and a thread count give the
+ *      same weights on every run — and applies one optimizer step.
+ * Replicas never update weights themselves, so they cannot drift from rank 0.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BackendName } from '../../../../shared/types';
+import { type LayersModel, tf } from '../../tf';
+import type { OutputKind } from '../loss';
+import { partition } from './partition';
+import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import { type SliceGradients, sliceGradients } from './slice-gradients';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A replica worker: the bundle beside the job process's, or, from the TypeScript sources, a
+ * two-line bootstrap that registers tsx's loader first (a worker's execArgv cannot --import it).
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('../replica/index.js', import.meta.url));
+  // require.resolve gives the package's CommonJS build; the loader must be its ES module twin.
+  const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./replica-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+export interface PoolOptions {
+  replicas: number;
+  backend: BackendName;
+  kind: OutputKind;
+  classes: number;
+  sampleShape: [number, number, number];
+  /** The largest batch a step will be given. */
+  batchSize: number;
+  kernelThreads: number;
+}
+
+export interface BatchTensors {
+  x: tf.Tensor4D;
+  y: tf.Tensor2D;
+  labels: tf.Tensor1D;
+  /** The labels as numbers (replicas get them through shared memory). */
+  labelValues: Int32Array;
+}
+
+interface Remote {
+  worker: Worker;
+  input: Float32Array;
+  labels: Int32Array;
+  grads: Float32Array;
+  pending?: { resolve: (result: FromReplica) => void; reject: (error: Error) => void };
+  failure?: Error;
+}
+
+function sizeOf(shape: readonly (number | null)[]): number {
+  return shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+}
+
+export class ReplicaError extends Error {
+  constructor(
+    message: string,
+    readonly abort: boolean,
+  ) {
+    super(message);
+    this.name = 'ReplicaError';
+  }
+}
+
+export class ReplicaPool {
+  private nextId = 1;
+
+  private constructor(
+    private readonly model: LayersModel,
+    private readonly variables: tf.Variable[],
+    private readonly options: PoolOptions,
+    private readonly params: Float32Array,
+    private readonly remotes: Remote[],
+  ) {}
+
+  get replicas(): number {
+    return this.remotes.length + 1;
+  }
+
+  /** Starts R−1 replica workers and waits until each has rebuilt the model. */
+  static async start(
+    model: LayersModel,
+    variables: tf.Variable[],
+    options: PoolOptions,
+  ): Promise<ReplicaPool> {
+    const weights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] }));
+    const trainable = model.trainableWeights.map((w) => model.weights.indexOf(w));
+    const paramCount = weights.reduce((sum, w) => sum + sizeOf(w.shape), 0);
+    const gradCount = trainable.reduce((sum, i) => sum + sizeOf(weights[i]!.shape), 0);
+    const params = new SharedArrayBuffer(paramCount * 4);
+    const maxSlice = Math.ceil(options.batchSize / options.replicas);
+    const sampleFloats = sizeOf(options.sampleShape);
+    const topology = model.toJSON(null, false);
+    const remotes: Remote[] = [];
+    const ready: Promise<void>[] = [];
+    for (let rank = 1; rank < options.replicas; rank++) {
+      const init: ReplicaInit = {
+        type: 'init',
+        rank,
+        backend: options.backend,
+        topology,
+        weights,
+        trainable,
+        kind: options.kind,
+        classes: options.classes,
+        sampleShape: options.sampleShape,
+        maxSlice,
+        params,
+        input: new SharedArrayBuffer(maxSlice * sampleFloats * 4),
+        labels: new SharedArrayBuffer(maxSlice * 4),
+        grads: new SharedArrayBuffer(gradCount * 4),
+        kernelThreads: options.kernelThreads,
+      };
+      const worker = startWorker();
+      const remote: Remote = {
+        worker,
+        input: new Float32Array(init.input),
+        labels: new Int32Array(init.labels),
+        grads: new Float32Array(init.grads),
+      };
+      worker.on('message', (message: FromReplica) => {
+        const pending = remote.pending;
+        remote.pending = undefined;
+        if (!pending) return;
+        if (message.type === 'error')
+          pending.reject(new ReplicaError(`replica ${rank}: ${message.message}`, message.abort));
+        else pending.resolve(message);
+      });
+      const fail = (error: Error): void => {
+        remote.failure = error;
+        const pending = remote.pending;
+        remote.pending = undefined;
+        pending?.reject(error);
+      };
+      worker.on('error', (error) =>
+        fail(new ReplicaError(`replica ${rank} failed: ${error.message}`, false)),
+      );
+      worker.on('exit', (code) => fail(new ReplicaError(`replica ${rank} exited (code ${code})`, false)));
+      remotes.push(remote);
+      ready.push(ReplicaPool.request(remote, init).then(() => undefined));
+    }
+    const pool = new ReplicaPool(model, variables, options, new Float32Array(params), remotes);
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private static request(remote: Remote, message: ToReplica): Promise<FromReplica> {
+    if (remote.failure) return Promise.reject(remote.failure);
+    return new Promise<FromReplica>((resolve, reject) => {
+      remote.pending = { resolve, reject };
+      remote.worker.postMessage(message);
+    });
+  }
+
+  private writeWeights(): void {
+    let offset = 0;
+    for (const weight of this.model.weights) {
+      const values = weight.read().dataSync() as Float32Array;
+      this.params.set(values, offset);
+      offset += values.length;
+    }
+  }
+
+  /**
+   * One step's gradient sums over the whole batch (rank 0's slice plus every replica's), in
+   * `variables` order. The caller owns the returned tensors.
+   */
+  async step(batch: BatchTensors, microBatch: number): Promise<SliceGradients> {
+    const size = batch.x.shape[0];
+    const slices = partition(size, this.replicas);
+    this.writeWeights();
+    const [h, w, c] = this.options.sampleShape;
+    const sampleFloats = h * w * c;
+    const pixels = slices.length > 1 ? (batch.x.dataSync() as Float32Array) : undefined;
+    const id = this.nextId++;
+    const remoteResults: Promise<FromReplica>[] = [];
+    for (let rank = 1; rank < slices.length; rank++) {
+      const slice = slices[rank]!;
+      const remote = this.remotes[rank - 1]!;
+      remote.input.set(
+        pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
+      );
+      remote.labels.set(batch.labelValues.subarray(slice.start, slice.start + slice.size));
+      remoteResults.push(ReplicaPool.request(remote, { type: 'step', id, size: slice.size, microBatch }));
+    }
+    // Rank 0 works on its own slice meanwhile; a replica's failure must not go unobserved.
+    const settled = Promise.allSettled(remoteResults);
+    const own = await sliceGradients(
+      this.model,
+      this.variables,
+      this.options.kind,
+      batch,
+      slices[0]!,
+      microBatch,
+    );
+    const outcomes = await settled;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      tf.dispose(own.sums);
+      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    }
+    let { lossSum, correct, finite } = own;
+    let sums = own.sums;
+    for (let rank = 1; rank < slices.length; rank++) {
+      const done = (outcomes[rank - 1] as PromiseFulfilledResult<FromReplica>).value;
+      if (done.type !== 'step-done') continue;
+      lossSum += done.lossSum;
+      correct += done.correct;
+      finite &&= done.finite;
+      const grads = this.remotes[rank - 1]!.grads;
+      const previous = sums;
+      let offset = 0;
+      sums = tf.tidy(() =>
+        previous.map((sum) => {
+          const part = tf.tensor(grads.subarray(offset, offset + sum.size), sum.shape);
+          offset += sum.size;
+          return tf.add(sum, part);
+        }),
+      );
+      tf.dispose(previous);
+    }
+    return { sums, lossSum, correct, finite };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.remotes.map(async (remote) => {
+        remote.worker.removeAllListeners('exit');
+        await remote.worker.terminate();
+      }),
+    );
+  }
+}

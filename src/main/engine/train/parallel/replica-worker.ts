@@ -1,0 +1,129 @@
+/**
+ * A replica: a worker thread with its own TensorFlow.js, its own WebAssembly instance and a copy
+ * of the model. Each step it loads the weights rank 0 wrote to shared memory, computes the
+ * gradient sums of its slice (the same `sliceGradients` rank 0 runs) and writes them back.
+ * It never applies an update: rank 0 owns the optimizer, so every replica always holds exactly
+ * rank 0's weights.
+ */
+import { parentPort } from 'node:worker_threads';
+import { initBackend } from '../../backend/ladder';
+import { setKernelThreads } from '../../backend/threads';
+import { type LayersModel, tf, tfl } from '../../tf';
+import { isWasmAbort } from '../memory-estimate';
+import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import { sliceGradients } from './slice-gradients';
+
+const port = parentPort;
+if (!port) throw new Error('replica-worker.ts runs only as a worker thread');
+
+function send(message: FromReplica): void {
+  port!.postMessage(message);
+}
+
+interface Replica {
+  init: ReplicaInit;
+  model: LayersModel;
+  variables: tf.Variable[];
+  params: Float32Array;
+  input: Float32Array;
+  labels: Int32Array;
+  grads: Float32Array;
+}
+
+async function createReplica(init: ReplicaInit): Promise<Replica> {
+  await initBackend(init.backend);
+  setKernelThreads(init.kernelThreads);
+  const model = await tfl.models.modelFromJSON({ modelTopology: init.topology as never });
+  const mismatch = init.weights.findIndex((weight, i) => {
+    const own = model.weights[i];
+    return own === undefined || own.shape.join('×') !== weight.shape.join('×');
+  });
+  if (mismatch >= 0 || model.weights.length !== init.weights.length) {
+    throw new Error(
+      `the rebuilt model's weights differ from the original's (weight ${mismatch}: ${init.weights[mismatch]?.name ?? 'count'})`,
+    );
+  }
+  const variables = init.trainable.map((index) => model.weights[index]!.read() as tf.Variable);
+  return {
+    init,
+    model,
+    variables,
+    params: new Float32Array(init.params),
+    input: new Float32Array(init.input),
+    labels: new Int32Array(init.labels),
+    grads: new Float32Array(init.grads),
+  };
+}
+
+/** Copy rank 0's weights from shared memory into the replica's variables. */
+function loadWeights(replica: Replica): void {
+  let offset = 0;
+  tf.tidy(() => {
+    for (const weight of replica.model.weights) {
+      const size = weight.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+      weight.write(tf.tensor(replica.params.subarray(offset, offset + size), weight.shape as number[]));
+      offset += size;
+    }
+  });
+}
+
+async function step(replica: Replica, id: number, size: number, microBatch: number): Promise<void> {
+  loadWeights(replica);
+  const [h, w, c] = replica.init.sampleShape;
+  const x = tf.tensor4d(replica.input.subarray(0, size * h * w * c), [size, h, w, c]);
+  const labels = tf.tensor1d(replica.labels.subarray(0, size), 'int32');
+  const y = tf.tidy(() => tf.cast(tf.oneHot(labels, replica.init.classes), 'float32') as tf.Tensor2D);
+  try {
+    const result = await sliceGradients(
+      replica.model,
+      replica.variables,
+      replica.init.kind,
+      { x, y, labels },
+      { start: 0, size },
+      microBatch,
+    );
+    let offset = 0;
+    for (const sum of result.sums) {
+      replica.grads.set(sum.dataSync() as Float32Array, offset);
+      offset += sum.size;
+    }
+    tf.dispose(result.sums);
+    send({
+      type: 'step-done',
+      id,
+      lossSum: result.lossSum,
+      correct: result.correct,
+      finite: result.finite,
+    });
+  } finally {
+    tf.dispose([x, y, labels]);
+  }
+}
+
+let replica: Replica | undefined;
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (message: ToReplica) => {
+  queue = queue.then(async () => {
+    try {
+      if (message.type === 'init') {
+        replica = await createReplica(message);
+        send({ type: 'ready', rank: message.rank });
+      } else if (message.type === 'step') {
+        if (!replica) throw new Error('step before init');
+        await step(replica, message.id, message.size, message.microBatch);
+      } else {
+        replica?.model.dispose();
+        replica = undefined;
+        port.close();
+      }
+    } catch (error) {
+      send({
+        type: 'error',
+        ...(message.type === 'step' ? { id: message.id } : {}),
+        message: error instanceof Error ? error.message : String(error),
+        abort: isWasmAbort(error),
+      });
+    }
+  });
+});
