@@ -46,7 +46,10 @@ import { asWasm, heapF32 } from './wasm-heap';
 export const MIN_NATIVE_MACS = 2_000_000;
 let minMacs = MIN_NATIVE_MACS;
 
-/** Overrides MIN_NATIVE_MACS (tests and benchmarks: 0 sends every convolution to ORT). */
+/**
+ * Overrides MIN_NATIVE_MACS (tests and benchmarks: 0 sends every convolution to ORT, 1×1
+ * ones included).
+ */
 export function setNativeKernelMinMacs(n: number): void {
   minMacs = n;
 }
@@ -97,11 +100,21 @@ function macs(g: ConvGeometry): number {
   return g.batch * g.outHeight * g.outWidth * g.outChannels * g.filterHeight * g.filterWidth * g.inChannels;
 }
 
-/** The geometry when the native path should run it, else undefined (use the fallback). */
-function nativeGeometry(info: backend_util.Conv2DInfo, tensors: TensorInfo[]): ConvGeometry | undefined {
+/**
+ * The geometry when the native path should run it, else undefined (use the fallback).
+ * 1×1 convolutions stay on wasm forward and for dx (XNNPACK runs them as one GEMM, with the
+ * stride as a subsampled read; measured 0.8 ms wasm against 1.1 ms ORT for 64×32×32×16 → 32
+ * stride 2, whose NCHW transposes touch the whole input), but not for dW (10.5 → 0.4 ms).
+ */
+function nativeGeometry(
+  info: backend_util.Conv2DInfo,
+  tensors: TensorInfo[],
+  kind: 'forward' | 'dx' | 'dw',
+): ConvGeometry | undefined {
   if (info.dataFormat !== 'channelsLast' || tensors.some((t) => t.dtype !== 'float32')) return undefined;
   const g = geometry(info);
   if (macs(g) < minMacs || !forwardExpressible(g)) return undefined;
+  if (kind !== 'dw' && g.filterHeight === 1 && g.filterWidth === 1 && minMacs > 0) return undefined;
   return g;
 }
 
@@ -142,7 +155,7 @@ function makeForward(kernelName: string, fused: boolean) {
         tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
       );
       const withBias = fused && bias !== undefined;
-      const g = nativeGeometry(info, withBias ? [x, filter, bias] : [x, filter]);
+      const g = nativeGeometry(info, withBias ? [x, filter, bias] : [x, filter], 'forward');
       if (g === undefined) return fallback(args);
       if (withBias && tf.util.sizeFromShape(bias.shape) !== g.outChannels) return fallback(args);
       const alpha = attrs.leakyreluAlpha ?? 0.2;
@@ -175,7 +188,7 @@ function makeBackpropInput(fallback: KernelFunc): KernelConfig {
       false,
       tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
     );
-    const g = nativeGeometry(info, [dy, filter]);
+    const g = nativeGeometry(info, [dy, filter], 'dx');
     if (g === undefined || !inputGradientExpressible(g)) return fallback(args);
     const session = sessionFor(key('dx', g), () => inputGradientGraph(g));
     const out = wasm.makeOutput(attrs.inputShape, 'float32');
@@ -200,7 +213,7 @@ function makeBackpropFilter(fallback: KernelFunc): KernelConfig {
       false,
       tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
     );
-    const g = nativeGeometry(info, [x, dy]);
+    const g = nativeGeometry(info, [x, dy], 'dw');
     if (g === undefined) return fallback(args);
     const session = sessionFor(key('dw', g), () => filterGradientGraph(g));
     const out = wasm.makeOutput(attrs.filterShape, 'float32');
