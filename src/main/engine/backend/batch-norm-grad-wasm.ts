@@ -2,7 +2,7 @@
  * PollardBatchNormGrad for the wasm backend: the whole training-mode batch-norm backward pass
  * (see ./batch-norm-training) in two passes over the heap. Inputs dy, x: [..., C]; mean,
  * variance, scale (γ): [C]. Per channel, with σ = √(var + ε) and N values per channel:
- *   pass 1: S = Σ dy, T = Σ dy·(x − μ)            (float64 accumulators)
+ *   pass 1: S = Σ dy, T = Σ dy·x − μ·S = Σ dy·(x − μ)     (float64 accumulators)
  *   dβ = S,  dγ = T/σ,
  *   pass 2: dx = (γ/σ)·dy − (γ/σ³)·(T/N)·(x − μ) − (γ/σ)·S/N.
  * Measured reason: as tf ops the same maths is ~10 wasm kernels, and wasm's Sum over the
@@ -39,33 +39,37 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dScale = heapF32(wasm, dScaleInfo);
   const dOffset = heapF32(wasm, dOffsetInfo);
 
+  // JS numbers are doubles: Σ dy·x − μ·Σ dy loses nothing that matters at float32.
   const sumDy = new Float64Array(channels);
-  const sumDyXc = new Float64Array(channels);
-  const means = Float64Array.from(mu);
+  const sumDyX = new Float64Array(channels);
   for (let i = 0; i < size; i += channels) {
     for (let c = 0; c < channels; c++) {
       const d = dys[i + c] as number;
       sumDy[c] = (sumDy[c] as number) + d;
-      sumDyXc[c] = (sumDyXc[c] as number) + d * ((xs[i + c] as number) - (means[c] as number));
+      sumDyX[c] = (sumDyX[c] as number) + d * (xs[i + c] as number);
     }
   }
-  const dyScale = new Float64Array(channels);
-  const xcScale = new Float64Array(channels);
+  // dx = a·dy − b·x + (b·μ − a·S/N), with a = γ/σ and b = (γ/σ³)·T/N.
+  const a = new Float64Array(channels);
+  const b = new Float64Array(channels);
   const shift = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const invStd = 1 / Math.sqrt((vars[c] as number) + epsilon);
     const k = (gammas[c] as number) * invStd;
-    dOffset[c] = sumDy[c] as number;
-    dScale[c] = (sumDyXc[c] as number) * invStd;
-    dyScale[c] = k;
-    xcScale[c] = (k * invStd * invStd * (sumDyXc[c] as number)) / count;
-    shift[c] = (k * (sumDy[c] as number)) / count;
+    const m = mu[c] as number;
+    const sum = sumDy[c] as number;
+    const centred = (sumDyX[c] as number) - m * sum;
+    dOffset[c] = sum;
+    dScale[c] = centred * invStd;
+    a[c] = k;
+    b[c] = (k * invStd * invStd * centred) / count;
+    shift[c] = (b[c] as number) * m - (k * sum) / count;
   }
   for (let i = 0; i < size; i += channels) {
     for (let c = 0; c < channels; c++) {
       dxs[i + c] =
-        (dyScale[c] as number) * (dys[i + c] as number) -
-        (xcScale[c] as number) * ((xs[i + c] as number) - (means[c] as number)) -
+        (a[c] as number) * (dys[i + c] as number) -
+        (b[c] as number) * (xs[i + c] as number) +
         (shift[c] as number);
     }
   }

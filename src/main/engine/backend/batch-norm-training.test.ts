@@ -66,6 +66,8 @@ beforeAll(async () => {
 interface Case {
   shape: number[];
   seed: number;
+  /** The activations' mean (default 0.7; their spread is ~0.87). */
+  offset?: number;
 }
 
 interface StepResult {
@@ -80,7 +82,11 @@ interface StepResult {
  * One training-mode call of a fresh BatchNormalization layer (momentum 0.9, random γ, β and
  * moving statistics) on `backend`, under `call` (the patched layer's, or tfjs-layers' own).
  */
-async function trainingStep(backend: Backend, { shape, seed }: Case, call?: Call): Promise<StepResult> {
+async function trainingStep(
+  backend: Backend,
+  { shape, seed, offset = 0.7 }: Case,
+  call?: Call,
+): Promise<StepResult> {
   expect(await tf.setBackend(backend)).toBe(true);
   const channels = shape[shape.length - 1] as number;
   const size = shape.reduce((a, b) => a * b, 1);
@@ -95,7 +101,7 @@ async function trainingStep(backend: Backend, { shape, seed }: Case, call?: Call
   layer.setWeights(initial);
   tf.dispose(initial);
   // Activations away from zero mean and unit variance, as after a convolution.
-  const x = tf.variable(tf.tensor(randomArray(size, seed, 3, 0.7), shape));
+  const x = tf.variable(tf.tensor(randomArray(size, seed, 3, offset), shape));
   const w = tf.tensor(randomArray(size, seed + 5), shape);
   const before = tf.memory().numTensors;
   let output: Float32Array | undefined;
@@ -145,6 +151,7 @@ const CASES: Case[] = [
   { shape: [3, 9, 5], seed: 13 },
   { shape: [16, 7], seed: 14 },
   { shape: [64, 1], seed: 15 },
+  { shape: [8, 4, 4, 6], seed: 16, offset: 10 },
 ];
 
 describe('training-mode BatchNormalization', () => {
