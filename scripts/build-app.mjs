@@ -48,6 +48,17 @@ await Promise.all([
   }),
   build({
     ...common,
+    // Data-parallel training replicas (worker threads of the job process): see
+    // src/main/engine/train/parallel/replica-pool.ts, which looks for ../replica/index.js.
+    entryPoints: ['src/main/engine/train/parallel/replica-worker.ts'],
+    outfile: path.join(out, 'replica', 'index.js'),
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+  }),
+  build({
+    ...common,
     entryPoints: ['src/main/serve/serve-bundle-entry.ts'],
     outfile: path.join(out, 'serve', 'index.js'),
     platform: 'node',

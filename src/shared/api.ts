@@ -47,6 +47,8 @@ export type Theme = 'system' | 'light' | 'dark';
 
 export interface Settings {
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /** CPU threads for training and evaluation on wasm and cpu; null: every core. */
+  threads: number | null;
   /** Where runs are written. */
   runsDirectory: string;
   /** ISO 3166 alpha-2/alpha-3 country code for the grid-intensity table, or null for the world average. */
@@ -60,6 +62,7 @@ export interface Settings {
 export const settingsPatchSchema = z
   .object({
     backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
+    threads: z.number().int().min(1).max(1024).nullable(),
     runsDirectory: z.string().min(1).max(4096),
     gridCountry: z.string().min(2).max(3).nullable(),
     gridIntensityOverride: z.number().min(0).max(5000).nullable(),

@@ -22,6 +22,8 @@ export const commonOptionsSchema = z.object({
     .max(2 ** 31 - 1)
     .default(42),
   batchSize: z.number().int().min(1).max(65_536).default(64),
+  /** CPU threads for the wasm and cpu backends (data-parallel replicas, kernels); absent: every core. */
+  threads: z.number().int().min(1).max(1024).optional(),
   /** Use only the first N samples of each split. */
   limit: z.number().int().min(1).optional(),
   verbose: z.boolean().default(false),

@@ -167,8 +167,22 @@ export function formatResult(spec: JobSpec, result: Result): string {
         lines.push(
           `parameters ${int(result.params)} · MACs ${int(result.macs)} · size ${bytes(result.sizeBytes)}`,
         );
-      if (result.samplesPerSecond !== undefined)
-        lines.push(`training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}`);
+      if (result.samplesPerSecond !== undefined) {
+        const parallel = record(result.parallelism);
+        const threads =
+          typeof parallel.replicas === 'number' && parallel.replicas > 1
+            ? `, ${parallel.replicas} threads`
+            : '';
+        const micro =
+          typeof parallel.microBatch === 'number' &&
+          typeof parallel.sliceSize === 'number' &&
+          parallel.microBatch < parallel.sliceSize
+            ? `, micro-batches of ${parallel.microBatch}`
+            : '';
+        lines.push(
+          `training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}${threads}${micro}`,
+        );
+      }
       if (result.compression !== undefined)
         lines.push(formatCompression(record(result.compression)).trimEnd());
       if (result.report !== undefined) lines.push(`report: ${String(result.report)}`);

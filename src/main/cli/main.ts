@@ -34,6 +34,7 @@ interface CommonFlags {
   backend: string;
   seed?: number;
   batchSize?: number;
+  threads?: number;
   limit?: number;
   verbose?: boolean;
   json?: boolean;
@@ -92,6 +93,7 @@ function withCommon(command: Command): Command {
     )
     .option('--seed <n>', 'random seed', integer(0))
     .option('--batch-size <n>', 'batch size', integer(1))
+    .option('--threads <n>', 'CPU threads for the wasm and cpu backends (default: every core)', integer(1))
     .option('--limit <n>', 'use only the first N samples of each split', integer(1))
     .option('--json', 'print one JSON object on stdout')
     .option('--verbose', 'more progress detail; stack traces on errors');
@@ -102,6 +104,7 @@ function common(flags: CommonFlags): Partial<JobSpecInput> {
     backend: flags.backend as JobSpec['backend'],
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
     verbose: flags.verbose ?? false,
   };

@@ -72,6 +72,7 @@ describe('AppService settings', () => {
     const { service } = await serviceWith(completes({}));
     expect(await service.getSettings()).toEqual({
       backend: 'auto',
+      threads: null,
       runsDirectory: path.join(dataDir, 'runs'),
       gridCountry: null,
       gridIntensityOverride: null,
@@ -100,7 +101,7 @@ describe('AppService settings', () => {
     expect(await service.getSettings()).toMatchObject({ backend: 'auto', pue: 1.2, theme: 'dark' });
     const file = path.join(dataDir, SETTINGS_FILE);
     expect(service.settingsWarnings).toEqual([
-      `${file}: backend: Invalid option: expected one of "auto"|"tensorflow"|"wasm"|"cpu"; using the default`,
+      `${file}: backend: Invalid option: expected one of "auto"|"tensorflow"|"webgpu"|"wasm"|"cpu"; using the default`,
       `${file}: unknown setting "colour" ignored`,
     ]);
   });
@@ -114,14 +115,14 @@ describe('AppService settings', () => {
 describe('AppService jobs', () => {
   it('gives a job from the UI a fresh run folder and the backend from the settings', async () => {
     const { service, launched, envs } = await serviceWith(completes({ accuracy: 0.8 }, 2));
-    await service.updateSettings({ backend: 'wasm', gridCountry: 'FR', pue: 1.1 });
+    await service.updateSettings({ backend: 'wasm', threads: 3, gridCountry: 'FR', pue: 1.1 });
     const status = await service.startJob({ kind: 'train', data: '/data/fm', arch: 'lenet' });
     const expected = path.join(dataDir, 'runs', status.runDir!.split(path.sep).at(-1)!);
     expect(status.runDir).toBe(expected);
     expect(path.basename(expected)).toMatch(/^train-20250131-090507-[0-9a-f]{4}$/);
     const done = await service.waitForJob(status.jobId);
     expect(done.state).toBe('completed');
-    expect(launched[0]).toMatchObject({ kind: 'train', out: expected, backend: 'wasm' });
+    expect(launched[0]).toMatchObject({ kind: 'train', out: expected, backend: 'wasm', threads: 3 });
     expect(envs[0]).toEqual({ POLLARD_PUE: '1.1', POLLARD_GRID_REGION: 'FR' });
     const run = JSON.parse(await fs.readFile(path.join(expected, 'run.json'), 'utf8')) as RunRecord;
     expect(run.status).toBe('completed');

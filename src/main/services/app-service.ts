@@ -308,6 +308,7 @@ export class AppService {
       input.out = path.join(settings.runsDirectory, runFolderName(String(input.kind), this.now()));
     }
     if (input.backend === 'auto') input.backend = settings.backend;
+    if (input.threads === undefined && settings.threads !== null) input.threads = settings.threads;
     for (const field of PATH_FIELDS) {
       const value = input[field];
       if (typeof value === 'string' && !path.isAbsolute(value)) {

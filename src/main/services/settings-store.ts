@@ -14,6 +14,7 @@ export const SETTINGS_FILE = 'settings.json';
 export function defaultSettings(dataDir: string): Settings {
   return {
     backend: 'auto',
+    threads: null,
     runsDirectory: path.join(dataDir, 'runs'),
     gridCountry: null,
     gridIntensityOverride: null,

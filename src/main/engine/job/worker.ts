@@ -7,6 +7,7 @@
 import { serializeError } from '../../../shared/errors';
 import { type JobCommand, type JobEvent, type JobEventBody, jobSpecSchema } from '../../../shared/jobs';
 import { initBackend } from '../backend/ladder';
+import { setComputeThreads } from '../backend/threads';
 import { engineVersions } from '../versions';
 import { cancelledError, type JobContext } from './context';
 import { loadHandler } from './handlers';
@@ -32,6 +33,7 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
   try {
     const spec = jobSpecSchema.parse(command.spec);
     const backend = await initBackend(spec.backend);
+    setComputeThreads(spec.threads);
     const ctx: JobContext = {
       backend,
       signal: controller.signal,

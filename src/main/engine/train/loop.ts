@@ -35,11 +35,11 @@ import { sliceGradients } from './parallel/slice-gradients';
 
 export interface TrainHooks {
   /** Before the forward pass of each batch (e.g. QAT: swap quantised weights in). */
-  beforeBatch?(model: LayersModel): void;
+  beforeBatch?(model: LayersModel): void | Promise<void>;
   /** After gradients are computed, before the optimizer applies them (e.g. QAT: restore float weights). */
   beforeApply?(model: LayersModel): void;
   /** After each optimizer step (e.g. magnitude pruning: re-apply masks). `step` counts from 1. */
-  afterStep?(model: LayersModel, step: number, totalSteps: number): void;
+  afterStep?(model: LayersModel, step: number, totalSteps: number): void | Promise<void>;
 }
 
 export interface TrainData {
@@ -99,7 +99,9 @@ export interface Parallelism {
   threads: number;
   /** Data-parallel replicas (worker threads, this one included). */
   replicas: number;
-  /** Samples per forward/backward pass; below the per-replica slice, gradients are accumulated. */
+  /** The most samples of a batch one replica gets. */
+  sliceSize: number;
+  /** Samples per forward/backward pass; below `sliceSize`, gradients are accumulated. */
   microBatch: number;
   /** Threads each replica's native kernels may use. */
   kernelThreads: number;
@@ -308,7 +310,7 @@ export async function trainModel(
         const labels = tf.tensor1d(input.labels, 'int32');
         let step: StepGradients | undefined;
         try {
-          options.hooks?.beforeBatch?.(model);
+          await options.hooks?.beforeBatch?.(model);
           step = await computeStep(input, labels);
           if (!step.finite) {
             const what = !Number.isFinite(step.loss)
@@ -328,7 +330,7 @@ export async function trainModel(
           optimizer.applyGradients(step.grads);
           if (training.weightDecay > 0) applyWeightDecay(model, learningRate * training.weightDecay);
           state.step += 1;
-          options.hooks?.afterStep?.(model, state.step, totalSteps);
+          await options.hooks?.afterStep?.(model, state.step, totalSteps);
           partial.lossSum += step.loss * input.size;
           partial.correct += step.correct;
           partial.seen += input.size;
@@ -379,7 +381,7 @@ export async function trainModel(
       if (data.validation && data.validation.count > 0) {
         const bnSamples = options.bnRecalibrationSamples ?? 128;
         if (bnSamples > 0 && hasBatchNorm(model)) {
-          recalibrateBatchNorm(
+          await recalibrateBatchNorm(
             model,
             {
               split: data.train,
@@ -463,6 +465,7 @@ function planParallelism(
   return {
     threads,
     replicas,
+    sliceSize: slice,
     microBatch,
     kernelThreads: onCpu ? Math.max(1, Math.floor(threads / replicas)) : 1,
   };
@@ -479,7 +482,7 @@ async function startReplicas(
   ctx: JobContext,
 ): Promise<ReplicaPool | undefined> {
   const micro =
-    parallelism.microBatch < Math.ceil(batchSize / parallelism.replicas)
+    parallelism.microBatch < parallelism.sliceSize
       ? `; micro-batches of ${parallelism.microBatch} with gradient accumulation, so that a step fits in memory`
       : '';
   if (parallelism.replicas <= 1) {

@@ -62,6 +62,7 @@ export function memoryBudgetBytes(env: NodeJS.ProcessEnv = process.env): number 
 }
 
 function mib(bytes: number): string {
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${Math.ceil(bytes / 1024 ** 2).toLocaleString('en-US')} MiB`;
 }
 

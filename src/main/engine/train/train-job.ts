@@ -18,7 +18,7 @@ import { saveModel } from '../model/tfjs-layers-writer';
 import { sha256OfPath } from '../util/hash';
 import { recalibrateFinished } from './bn-recalibration';
 import { evaluateModel } from './evaluate';
-import { type EpochMetrics, trainModel } from './loop';
+import { type EpochMetrics, type Parallelism, trainModel } from './loop';
 
 export interface TrainResult {
   kind: 'train';
@@ -38,6 +38,8 @@ export interface TrainResult {
   sizeGzipBytes: number;
   /** Training throughput over this process's epochs. */
   samplesPerSecond: number;
+  /** Threads, data-parallel replicas and micro-batch size the steps ran with. */
+  parallelism: Parallelism;
   epochs: number;
   stoppedEarly: boolean;
   history: EpochMetrics[];
@@ -83,7 +85,7 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
     const energyWindow = await meter.stop();
     // The saved model carries BN statistics estimated from the final weights, not moving averages
     // that trail them (see bn-recalibration.ts).
-    recalibrateFinished(
+    await recalibrateFinished(
       model,
       { split: train, shape: dataset.shape, classes, normalization },
       spec.seed,
@@ -130,6 +132,7 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       sizeBytes: sizes.bytes,
       sizeGzipBytes: sizes.gzipBytes,
       samplesPerSecond: outcome.samplesPerSecond,
+      parallelism: outcome.parallelism,
       epochs: outcome.epochsCompleted,
       stoppedEarly: outcome.stoppedEarly,
       history: outcome.history,

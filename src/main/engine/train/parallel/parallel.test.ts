@@ -1,0 +1,168 @@
+/**
+ * Data-parallel replicas and micro-batches give the whole batch's gradient: for a network
+ * without BatchNormalization (whose statistics are per micro-batch by design), the weights
+ * after training on 2 replicas, or on micro-batches, equal those of one pass per batch to float
+ * rounding; a seed and a thread count give bit-identical weights; nothing leaks.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { trainingOptionsSchema } from '../../../../shared/jobs';
+import type { BackendReport } from '../../../../shared/types';
+import type { DatasetSplit } from '../../data/types';
+import { createMemoryContext } from '../../job/context';
+import { type LayersModel, tf, tfl } from '../../tf';
+import { Rng } from '../../util/rng';
+import { trainModel, type TrainData } from '../loop';
+import { fitMicroBatch, isWasmAbort } from '../memory-estimate';
+import { microBatches, partition, replicaCount } from './partition';
+
+const backend: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+const SHAPE: [number, number, number] = [8, 8, 1];
+
+function randomSplit(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    labels[n] = n % 3;
+    for (let i = 0; i < 64; i++)
+      images[n * 64 + i] = Math.floor(rng.next() * 128 + (i % 3 === labels[n] ? 100 : 0));
+  }
+  return { images, labels, count };
+}
+
+function convNet(): LayersModel {
+  return tfl.sequential({
+    name: 'conv_net',
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: SHAPE,
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({
+        units: 3,
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+      }),
+    ],
+  });
+}
+
+const data: TrainData = { train: randomSplit(70, 3), shape: SHAPE, classes: 3 };
+const training = trainingOptionsSchema.parse({ epochs: 2, learningRate: 0.01, validationSplit: 0 });
+
+async function trainWith(
+  threads: number,
+): Promise<{ weights: Float32Array[]; replicas: number; micro: number }> {
+  await tf.setBackend('cpu');
+  const model = convNet();
+  const ctx = createMemoryContext(backend);
+  const outcome = await trainModel(model, data, { training, batchSize: 32, seed: 5, threads }, ctx);
+  const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+  model.dispose();
+  return { weights, replicas: outcome.parallelism.replicas, micro: outcome.parallelism.microBatch };
+}
+
+function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((values, i) => {
+    const other = b[i]!;
+    let diff = 0;
+    let norm = 0;
+    for (let j = 0; j < values.length; j++) {
+      diff += (values[j]! - other[j]!) ** 2;
+      norm += other[j]! ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12));
+  });
+  return worst;
+}
+
+describe('partition', () => {
+  it('divides a batch into near-equal contiguous slices, larger first, dropping empty ones', () => {
+    expect(partition(64, 2)).toEqual([
+      { start: 0, size: 32 },
+      { start: 32, size: 32 },
+    ]);
+    expect(partition(7, 3)).toEqual([
+      { start: 0, size: 3 },
+      { start: 3, size: 2 },
+      { start: 5, size: 2 },
+    ]);
+    expect(partition(2, 4)).toEqual([
+      { start: 0, size: 1 },
+      { start: 1, size: 1 },
+    ]);
+    expect(microBatches({ start: 32, size: 32 }, 12)).toEqual([
+      { start: 32, size: 12 },
+      { start: 44, size: 12 },
+      { start: 56, size: 8 },
+    ]);
+    expect(replicaCount(16, 64)).toBe(8);
+    expect(replicaCount(2, 64)).toBe(2);
+    expect(replicaCount(4, 8)).toBe(1);
+  });
+});
+
+describe('data-parallel training', () => {
+  afterEach(() => {
+    delete process.env.POLLARD_MEMORY_BUDGET_MB;
+  });
+
+  it('2 replicas give the weights of 1 to float rounding, bit-identical run to run, with no leaked tensors', async () => {
+    const before = tf.memory().numTensors;
+    const single = await trainWith(1);
+    const first = await trainWith(2);
+    const second = await trainWith(2);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(single.replicas).toBe(1);
+    expect(first.replicas).toBe(2);
+    expect(first.micro).toBe(16);
+    expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(first.weights, single.weights)).toBeGreaterThan(0);
+    expect(second.weights).toEqual(first.weights);
+  });
+
+  it('micro-batches with gradient accumulation give the weights of whole batches when memory is short', async () => {
+    const whole = await trainWith(1);
+    // conv_net: 3.7 KiB of weights and optimizer state, 2.0 KiB of activations per sample, so
+    // 0.02 MiB fits 8 samples a pass.
+    process.env.POLLARD_MEMORY_BUDGET_MB = '0.02';
+    const model = convNet();
+    const ctx = createMemoryContext(backend);
+    const outcome = await trainModel(model, data, { training, batchSize: 32, seed: 5, threads: 1 }, ctx);
+    const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+    model.dispose();
+    expect(outcome.parallelism.microBatch).toBe(8);
+    expect(ctx.events).toContainEqual({
+      type: 'log',
+      level: 'info',
+      message: `training on 1 thread; micro-batches of ${outcome.parallelism.microBatch} with gradient accumulation, so that a step fits in memory`,
+    });
+    expect(maxRelativeDifference(weights, whole.weights)).toBeLessThan(1e-5);
+  });
+
+  it('refuses, before training, a model that cannot train even one sample within the budget', async () => {
+    await tf.setBackend('cpu');
+    const model = convNet();
+    expect(() => fitMicroBatch(model, 32, 4096)).toThrow(
+      'the model "conv_net" needs about 5.7 KiB to train on one sample (3.7 KiB for weights, gradients and optimizer state, 2.0 KiB per sample for activations), more than the 4.0 KiB the backend can use (WebAssembly memory is at most 4 GiB; POLLARD_MEMORY_BUDGET_MB sets the budget)',
+    );
+    process.env.POLLARD_MEMORY_BUDGET_MB = '0.004';
+    await expect(
+      trainModel(model, data, { training, batchSize: 32, seed: 5 }, createMemoryContext(backend)),
+    ).rejects.toMatchObject({ code: 'oom' });
+    model.dispose();
+  });
+
+  it('recognises WebAssembly aborts', () => {
+    expect(isWasmAbort(new Error('Aborted(). Build with -sASSERTIONS for more info.'))).toBe(true);
+    expect(isWasmAbort(new WebAssembly.RuntimeError('memory access out of bounds'))).toBe(true);
+    expect(isWasmAbort(new Error('the model has 2 outputs'))).toBe(false);
+  });
+});
