@@ -268,23 +268,23 @@ export async function runCompress(
             pruner.hooks((totalSteps) => (schedule = defaultSchedule(sparsity, totalSteps))),
           );
           if (record) fineTunes.push(record);
-          if (Math.abs(overallSparsity(pruner.report()) - sparsity) > 0.005) {
+          if (Math.abs(overallSparsity(await pruner.report()) - sparsity) > 0.005) {
             // Early stopping can end fine-tuning before the schedule reached its final sparsity.
-            pruner.prune(sparsity);
+            await pruner.prune(sparsity);
             notes.push(
               `fine-tuning ended before the schedule reached ${sparsity}; the final sparsity was applied after it`,
             );
           }
         } else {
           stage(ctx, 'magnitude', `one shot to ${(sparsity * 100).toFixed(0)}% sparsity, no fine-tuning`);
-          pruner.prune(sparsity);
-          recalibrate(compressed, data, spec.seed, ctx);
+          await pruner.prune(sparsity);
+          await recalibrate(compressed, data, spec.seed, ctx);
         }
         magnitude = {
           sparsity,
           scope: spec.scope,
           ...(schedule ? { schedule } : {}),
-          layers: pruner.report(),
+          layers: await pruner.report(),
         };
       } finally {
         pruner.dispose();
@@ -316,7 +316,7 @@ export async function runCompress(
       // so that the comparison is QAT against PTQ and not adaptive BN against none.
       const reference = await cloneModel(original);
       try {
-        recalibrate(reference, data, spec.seed, ctx);
+        await recalibrate(reference, data, spec.seed, ctx);
         quantization = {
           dtype: spec.dtype,
           granularity: spec.granularity,
@@ -335,7 +335,7 @@ export async function runCompress(
       stage(ctx, 'reference', 'the original with its BN statistics re-estimated the same way');
       const reference = await cloneModel(original);
       try {
-        recalibrate(reference, data, spec.seed, ctx);
+        await recalibrate(reference, data, spec.seed, ctx);
         originalBnRecalibratedAccuracy = await accuracyOn(
           reference,
           data.evaluation,

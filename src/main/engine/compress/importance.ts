@@ -62,18 +62,20 @@ function filterRows(node: LayerNode): Tensor {
   return tf.transpose(tf.reshape(kernel, [-1, out]));
 }
 
-function producerScores(node: LayerNode, criterion: 'l1' | 'l2' | 'fpgm'): Float32Array {
-  return tf
-    .tidy(() => {
-      const rows = filterRows(node);
-      if (criterion === 'l1') return tf.sum(tf.abs(rows), 1);
-      if (criterion === 'l2') return tf.sqrt(tf.sum(tf.square(rows), 1));
-      const squared = tf.sum(tf.square(rows), 1, true);
-      const gram = tf.matMul(rows, rows, false, true);
-      const distances = tf.sqrt(tf.relu(tf.sub(tf.add(squared, tf.transpose(squared)), tf.mul(gram, 2))));
-      return tf.sum(distances, 1);
-    })
-    .dataSync() as Float32Array;
+async function producerScores(node: LayerNode, criterion: 'l1' | 'l2' | 'fpgm'): Promise<Float32Array> {
+  const scores = tf.tidy(() => {
+    const rows = filterRows(node);
+    if (criterion === 'l1') return tf.sum(tf.abs(rows), 1);
+    if (criterion === 'l2') return tf.sqrt(tf.sum(tf.square(rows), 1));
+    const squared = tf.sum(tf.square(rows), 1, true);
+    const gram = tf.matMul(rows, rows, false, true);
+    const distances = tf.sqrt(tf.relu(tf.sub(tf.add(squared, tf.transpose(squared)), tf.mul(gram, 2))));
+    return tf.sum(distances, 1);
+  });
+  // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+  const values = (await scores.data()) as Float32Array;
+  scores.dispose();
+  return values;
 }
 
 /** Accumulates per-layer channel scores into per-unit means. */
@@ -156,7 +158,11 @@ function gradientOf(grads: Map<string, Tensor>, node: LayerNode, key: string): T
 }
 
 /** Σ w·g per output channel (last axis) for the given weights of a layer. */
-function gateScores(node: LayerNode, grads: Map<string, Tensor>, keys: string[]): Float32Array | undefined {
+async function gateScores(
+  node: LayerNode,
+  grads: Map<string, Tensor>,
+  keys: string[],
+): Promise<Float32Array | undefined> {
   const terms: Tensor[] = [];
   const result = tf.tidy(() => {
     for (const key of keys) {
@@ -169,7 +175,7 @@ function gateScores(node: LayerNode, grads: Map<string, Tensor>, keys: string[])
     return terms.length > 0 ? tf.abs(tf.addN(terms)) : undefined;
   });
   if (!result) return undefined;
-  const values = result.dataSync() as Float32Array;
+  const values = (await result.data()) as Float32Array;
   result.dispose();
   return values;
 }
@@ -187,13 +193,17 @@ export async function computeImportance(
   let preferBatchNorm = false;
 
   if (criterion === 'l1' || criterion === 'l2' || criterion === 'fpgm') {
-    for (const node of producers) perProducer.addProducer(node, producerScores(node, criterion));
+    for (const node of producers) perProducer.addProducer(node, await producerScores(node, criterion));
   } else if (criterion === 'bn') {
     preferBatchNorm = true;
-    for (const node of producers) perProducer.addProducer(node, producerScores(node, 'l2'));
+    for (const node of producers) perProducer.addProducer(node, await producerScores(node, 'l2'));
     for (const node of batchNorms) {
       const gamma = weightOf(node, 'gamma');
-      if (gamma) perBatchNorm.addPositions(node, tf.tidy(() => tf.abs(gamma)).dataSync());
+      if (gamma) {
+        const magnitude = tf.tidy(() => tf.abs(gamma));
+        perBatchNorm.addPositions(node, await magnitude.data());
+        magnitude.dispose();
+      }
     }
   } else if (criterion === 'taylor') {
     if (!options.calibration) throw usageError('the taylor criterion needs a calibration batch');
@@ -202,11 +212,11 @@ export async function computeImportance(
     try {
       for (const node of producers) {
         const keys = node.className === 'SeparableConv2D' ? ['pointwise_kernel', 'bias'] : ['kernel', 'bias'];
-        const scores = gateScores(node, grads, keys);
+        const scores = await gateScores(node, grads, keys);
         if (scores) perProducer.addProducer(node, scores);
       }
       for (const node of batchNorms) {
-        const scores = gateScores(node, grads, ['gamma', 'beta']);
+        const scores = await gateScores(node, grads, ['gamma', 'beta']);
         if (scores) perBatchNorm.addPositions(node, scores);
       }
     } finally {

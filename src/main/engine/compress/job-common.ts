@@ -28,8 +28,13 @@ export function stage(ctx: JobContext, name: string, detail?: string): void {
 export { RECALIBRATION_SAMPLES } from '../train/bn-recalibration';
 
 /** Re-estimate the model's BN statistics on training samples (see bn-recalibration.ts). */
-export function recalibrate(model: LayersModel, data: CompressionData, seed: number, ctx: JobContext): void {
-  recalibrateFinished(
+export async function recalibrate(
+  model: LayersModel,
+  data: CompressionData,
+  seed: number,
+  ctx: JobContext,
+): Promise<void> {
+  await recalibrateFinished(
     model,
     { split: data.train, shape: data.shape, classes: data.classes, normalization: data.normalization },
     seed,
@@ -71,7 +76,7 @@ export async function fineTune(
       },
       ctx,
     );
-    recalibrate(model, data, spec.seed, ctx);
+    await recalibrate(model, data, spec.seed, ctx);
     return { stage: name, epochs: outcome.epochsCompleted, history: outcome.history };
   } finally {
     await meter?.stop();

@@ -29,13 +29,13 @@ describe('polynomial sparsity schedule (Zhu & Gupta 2017)', () => {
 });
 
 describe('MagnitudePruner', () => {
-  it('zeroes the smallest weights of each kernel (per-layer scope)', () => {
+  it('zeroes the smallest weights of each kernel (per-layer scope)', async () => {
     const model = sequentialCnn();
     const pruner = new MagnitudePruner(model, { scope: 'layer' });
     const kernel = model.getLayer('conv2').getWeights()[0]!.dataSync().map(Math.abs);
     const cutoff = Float32Array.from(kernel).sort()[Math.floor(0.6 * kernel.length) - 1]!;
-    pruner.prune(0.6);
-    const report = pruner.report();
+    await pruner.prune(0.6);
+    const report = await pruner.report();
     expect(report.map((r) => [r.layer, r.weight, r.count])).toEqual([
       ['conv1', 'kernel', 54],
       ['conv2', 'kernel', 432],
@@ -51,11 +51,11 @@ describe('MagnitudePruner', () => {
     pruner.dispose();
   });
 
-  it('ranks all kernels together in global scope', () => {
+  it('ranks all kernels together in global scope', async () => {
     const model = residualNet();
     const pruner = new MagnitudePruner(model, { scope: 'global', ignoredLayers: ['classifier'] });
-    pruner.prune(0.8);
-    const report = pruner.report();
+    await pruner.prune(0.8);
+    const report = await pruner.report();
     expect(report.some((r) => r.layer === 'classifier')).toBe(false);
     expect(overallSparsity(report)).toBeCloseTo(0.8, 3);
     // Layers differ: global scope does not give each the same sparsity.
@@ -64,7 +64,7 @@ describe('MagnitudePruner', () => {
     pruner.dispose();
   });
 
-  it('keeps masks through optimizer steps and tightens them on schedule', () => {
+  it('keeps masks through optimizer steps and tightens them on schedule', async () => {
     const model = sequentialCnn();
     const pruner = new MagnitudePruner(model, { scope: 'layer' });
     const schedule = { initialSparsity: 0, finalSparsity: 0.75, beginStep: 0, endStep: 6, frequency: 2 };
@@ -77,8 +77,8 @@ describe('MagnitudePruner', () => {
       optimizer.minimize(
         () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       );
-      hooks.afterStep!(model, step, 8);
-      seen.push(Number(overallSparsity(pruner.report()).toFixed(3)));
+      await hooks.afterStep!(model, step, 8);
+      seen.push(Number(overallSparsity(await pruner.report()).toFixed(3)));
     }
     // Updates at steps 2, 4, 6 (s = 0.75·(1 − (1 − t/6)³)); between updates the masks hold.
     const at = (t: number): number => 0.75 * (1 - (1 - t / 6) ** 3);
@@ -92,10 +92,10 @@ describe('MagnitudePruner', () => {
     pruner.dispose();
   });
 
-  it('adopts the zeros of a resumed model as masks and continues the schedule from there', () => {
+  it('adopts the zeros of a resumed model as masks and continues the schedule from there', async () => {
     const model = sequentialCnn();
     const first = new MagnitudePruner(model, { scope: 'layer' });
-    first.prune(0.5);
+    await first.prune(0.5);
     first.dispose();
     // A new pruner (as after a restart) sees only the weights.
     const resumed = new MagnitudePruner(model, { scope: 'layer' });
@@ -106,25 +106,25 @@ describe('MagnitudePruner', () => {
       endStep: 10,
       frequency: 5,
     });
-    hooks.beforeBatch!(model);
+    await hooks.beforeBatch!(model);
     expect(resumed.sparsity).toBeCloseTo(0.5, 2);
     // Step 3 is between updates: the masks hold the adopted zeros exactly.
     const kernel = model.getLayer('conv2').getWeights()[0]!;
     const zerosBefore = Array.from(kernel.dataSync()).map((v) => v === 0);
     tf.tidy(() => (model.getLayer('conv2').weights[0]!.read() as tf.Variable).assign(tf.add(kernel, 0.01)));
-    hooks.afterStep!(model, 3, 10);
+    await hooks.afterStep!(model, 3, 10);
     const after = model.getLayer('conv2').getWeights()[0]!.dataSync();
     after.forEach((v, i) => expect(v === 0).toBe(zerosBefore[i]));
     // Step 5 is an update: s = 0.75·(1 − 0.5³) ≈ 0.656 > 0.5.
-    hooks.afterStep!(model, 5, 10);
+    await hooks.afterStep!(model, 5, 10);
     expect(resumed.sparsity).toBeCloseTo(0.75 * (1 - 0.125), 9);
     resumed.dispose();
   });
 
-  it('refuses a model without kernels and an impossible sparsity', () => {
+  it('refuses a model without kernels and an impossible sparsity', async () => {
     const model = sequentialCnn();
     const pruner = new MagnitudePruner(model, { scope: 'layer' });
-    expect(() => pruner.prune(1)).toThrow('sparsity must be at least 0 and below 1, got 1');
+    await expect(pruner.prune(1)).rejects.toThrow('sparsity must be at least 0 and below 1, got 1');
     expect(
       () =>
         new MagnitudePruner(model, {

@@ -108,13 +108,13 @@ export class MagnitudePruner {
   }
 
   /** Recompute masks from the current magnitudes at the given sparsity, and apply them. */
-  prune(sparsity: number): void {
+  async prune(sparsity: number): Promise<void> {
     if (!(sparsity >= 0 && sparsity < 1))
       throw usageError(`sparsity must be at least 0 and below 1, got ${sparsity}`);
-    const magnitudes = this.weights.map((w) => {
-      const values = w.variable.dataSync() as Float32Array;
-      return values.map(Math.abs);
-    });
+    // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+    const magnitudes = (await Promise.all(this.weights.map((w) => w.variable.data()))).map((values) =>
+      (values as Float32Array).map(Math.abs),
+    );
     const thresholds =
       this.options.scope === 'global'
         ? (() => {
@@ -143,11 +143,11 @@ export class MagnitudePruner {
    * Take the zeros already in the kernels as the masks (a run resumed from a checkpoint of a
    * pruned model); the schedule then continues from the sparsity found.
    */
-  adoptZeros(): void {
+  async adoptZeros(): Promise<void> {
     let zeros = 0;
     let count = 0;
     for (const weight of this.weights) {
-      const values = weight.variable.dataSync();
+      const values = await weight.variable.data();
       const mask = new Float32Array(values.length);
       for (let j = 0; j < values.length; j++) {
         mask[j] = values[j] === 0 ? 0 : 1;
@@ -178,16 +178,16 @@ export class MagnitudePruner {
   hooks(schedule?: SparsitySchedule | ((totalSteps: number) => SparsitySchedule)): TrainHooks {
     return {
       // Before the first batch (after a resumed run restored its weights): masks from the zeros.
-      beforeBatch: () => {
-        if (this.masks.size === 0) this.adoptZeros();
+      beforeBatch: async () => {
+        if (this.masks.size === 0) await this.adoptZeros();
       },
-      afterStep: (_model, step, totalSteps) => {
+      afterStep: async (_model, step, totalSteps) => {
         const resolved = typeof schedule === 'function' ? schedule(totalSteps) : schedule;
         if (resolved) {
           const due = step >= resolved.beginStep && (step - resolved.beginStep) % resolved.frequency === 0;
           const target = polynomialSparsity(step, resolved);
           if ((due || step === resolved.endStep) && target > this.current) {
-            this.prune(target);
+            await this.prune(target);
             return;
           }
         }
@@ -197,9 +197,10 @@ export class MagnitudePruner {
   }
 
   /** Zeros per kernel, counted from the weights themselves. */
-  report(): LayerSparsity[] {
-    return this.weights.map((weight) => {
-      const values = weight.variable.dataSync();
+  async report(): Promise<LayerSparsity[]> {
+    const all = await Promise.all(this.weights.map((weight) => weight.variable.data()));
+    return this.weights.map((weight, i) => {
+      const values = all[i]!;
       let zeros = 0;
       for (const v of values) if (v === 0) zeros++;
       return {

@@ -85,7 +85,7 @@ describe.each(['uint8', 'uint16', 'float16'] as const)('QAT with %s, per tensor'
       const reloaded = await exportAndReload(model, dtype);
       const qat = new QuantizationAwareTraining(model, { dtype, granularity: 'tensor' });
       const float = values(model, true).map((v) => Float32Array.from(v));
-      qat.hooks().beforeBatch!(model);
+      await qat.hooks().beforeBatch!(model);
       const seen = values(model, true);
       const exported = values(reloaded, true);
       seen.forEach((v, i) =>
@@ -107,7 +107,7 @@ describe('QuantizationAwareTraining', () => {
       await saveModel(model, path.join(dir, 'model'), { quantize: 'uint8' });
       const loaded = await openModel(path.join(dir, 'model'));
       const qat = new QuantizationAwareTraining(model, { dtype: 'uint8', granularity: 'tensor' });
-      qat.swapInQuantized();
+      await qat.swapInQuantized();
       const seen = values(model, true);
       values(loaded.model, true).forEach((v, i) => expect(v).toEqual(seen[i]));
       qat.dispose();
@@ -120,7 +120,7 @@ describe('QuantizationAwareTraining', () => {
   it('bakes every weight (BN statistics too) into what the export holds, and predicts the same', async () => {
     const model = sequentialCnn();
     const reloaded = await exportAndReload(model, 'uint8');
-    new QuantizationAwareTraining(model, { dtype: 'uint8', granularity: 'tensor' }).bakeQuantized();
+    await new QuantizationAwareTraining(model, { dtype: 'uint8', granularity: 'tensor' }).bakeQuantized();
     const baked = values(model, false);
     values(reloaded, false).forEach((v, i) => expect(v).toEqual(baked[i]));
     const x = sampleInputs(model, 4);
@@ -129,7 +129,7 @@ describe('QuantizationAwareTraining', () => {
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 
-  it('applies the gradient computed at the quantized point to the float weights (STE)', () => {
+  it('applies the gradient computed at the quantized point to the float weights (STE)', async () => {
     const model = sequentialCnn();
     const qat = new QuantizationAwareTraining(model, { dtype: 'uint8', granularity: 'channel' });
     const hooks = qat.hooks();
@@ -139,7 +139,7 @@ describe('QuantizationAwareTraining', () => {
     const loss = (): tf.Scalar =>
       tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: false }) as Tensor) as tf.Scalar;
     const float = variables.map((v) => v.dataSync().slice());
-    hooks.beforeBatch!(model);
+    await hooks.beforeBatch!(model);
     const { grads } = tf.variableGrads(loss, variables);
     hooks.beforeApply!(model);
     // The gradient was taken at the quantized point: it differs from the one at the float point.

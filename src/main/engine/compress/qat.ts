@@ -74,10 +74,11 @@ export class QuantizationAwareTraining {
    * Replace every trainable weight (with `all`, every weight, BN statistics included) by its
    * fake-quantized value, keeping the float value aside.
    */
-  swapInQuantized(all = false): void {
+  async swapInQuantized(all = false): Promise<void> {
     for (const { variable, key } of this.variables(all)) {
       if (this.saved.has(variable)) continue;
-      const values = variable.dataSync() as Float32Array;
+      // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+      const values = (await variable.data()) as Float32Array;
       const quantized = fakeQuantizeWeight(
         values,
         variable.shape,
@@ -107,8 +108,8 @@ export class QuantizationAwareTraining {
   }
 
   /** Leave the model holding the fake-quantized value of every weight: what the export will hold. */
-  bakeQuantized(): void {
-    this.swapInQuantized(true);
+  async bakeQuantized(): Promise<void> {
+    await this.swapInQuantized(true);
     for (const float of this.saved.values()) float.dispose();
     this.saved.clear();
   }

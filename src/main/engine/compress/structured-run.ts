@@ -134,7 +134,7 @@ export async function runStructured(
         `${(100 * (1 - plan.totals.macsAfter / plan.totals.macsBefore)).toFixed(1)}% fewer MACs`,
       );
       const model = await applyPrunePlan(original, plan);
-      recalibrate(model, data, spec.seed, ctx);
+      await recalibrate(model, data, spec.seed, ctx);
       const step = stepSummary(1, plan, await accuracyOn(model, data.evaluation, data, spec.batchSize, ctx));
       const record = await fineTune(model, data, spec, ctx, 'fine-tune');
       if (record) step.fineTune = record;
@@ -183,7 +183,7 @@ export async function runStructured(
       if (current !== original) current.dispose();
       current = pruned;
       // What reaches each BN after a pruned layer changed: re-estimate before measuring.
-      recalibrate(current, data, spec.seed, ctx);
+      await recalibrate(current, data, spec.seed, ctx);
       const step = stepSummary(
         k,
         plan,

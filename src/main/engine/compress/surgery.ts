@@ -26,7 +26,7 @@ function layerConfigs(topology: JsonObject): JsonObject[] {
  * reshape of a rank-4 buffer, and its FusedConv2D checks the buffer's recorded rank, so a
  * gathered bias assigned to a conv layer would fail there ("only supports rank-1 bias").
  */
-function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Tensor {
+async function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Promise<Tensor> {
   const selected = tf.tidy(() => {
     let out = tensor;
     axes?.forEach((indices, axis) => {
@@ -35,7 +35,8 @@ function selectAxes(tensor: Tensor, axes: AxisSelection | undefined): Tensor {
     });
     return out === tensor ? tf.clone(tensor) : out;
   });
-  const fresh = tf.tensor(selected.dataSync(), selected.shape, selected.dtype);
+  // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+  const fresh = tf.tensor(await selected.data(), selected.shape, selected.dtype);
   selected.dispose();
   return fresh;
 }
@@ -83,20 +84,22 @@ export async function buildPrunedModel(
     const source = graph.node(layer.name).layer;
     if (!slice || layer.weights.length === 0) continue;
     const old = new Map(source.weights.map((w) => [weightKey(w.originalName), w]));
-    const values = layer.weights.map((w) => {
-      const key = weightKey(w.originalName);
-      const from = old.get(key);
-      if (!from) throw new PollardError('internal', `${layer.name}: no weight ${key} in the source model`);
-      const axes = slice.weights.get(key);
-      const expected = selectedShape(from.shape as number[], axes);
-      if (expected.join(',') !== (w.shape as number[]).join(',')) {
-        throw new PollardError(
-          'internal',
-          `${layer.name}/${key}: sliced shape [${expected.join(',')}] does not match the rebuilt layer [${w.shape.join(',')}]`,
-        );
-      }
-      return selectAxes(from.read(), axes);
-    });
+    const values = await Promise.all(
+      layer.weights.map((w) => {
+        const key = weightKey(w.originalName);
+        const from = old.get(key);
+        if (!from) throw new PollardError('internal', `${layer.name}: no weight ${key} in the source model`);
+        const axes = slice.weights.get(key);
+        const expected = selectedShape(from.shape as number[], axes);
+        if (expected.join(',') !== (w.shape as number[]).join(',')) {
+          throw new PollardError(
+            'internal',
+            `${layer.name}/${key}: sliced shape [${expected.join(',')}] does not match the rebuilt layer [${w.shape.join(',')}]`,
+          );
+        }
+        return selectAxes(from.read(), axes);
+      }),
+    );
     layer.setWeights(values);
     tf.dispose(values);
   }

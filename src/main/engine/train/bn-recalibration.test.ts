@@ -21,7 +21,7 @@ function randomSplit(count: number, shape: [number, number, number], seed: numbe
 }
 
 describe('recalibrateBatchNorm', () => {
-  it('sets each BN to the exact inference-mode statistics of its input, BN by BN', () => {
+  it('sets each BN to the exact inference-mode statistics of its input, BN by BN', async () => {
     const model = sequentialCnn();
     const split = randomSplit(40, [8, 8, 1], 1);
     const data = {
@@ -38,7 +38,7 @@ describe('recalibrateBatchNorm', () => {
         .slice(0, 2)
         .map((w) => Array.from(w.dataSync()));
     const gammaBeta = scaleShift();
-    const result = recalibrateBatchNorm(model, data, { samples: 40, batchSize: 16 });
+    const result = await recalibrateBatchNorm(model, data, { samples: 40, batchSize: 16 });
     expect(result).toEqual({ layers: 2, samples: 40 });
     // Independently: bn2's input over all 40 samples, with bn1 already recalibrated.
     const x = makeBatch(
@@ -63,10 +63,10 @@ describe('recalibrateBatchNorm', () => {
     expect(buildDependencyGraph(model).groups.map((g) => g.id)).toEqual(groupsBefore);
   });
 
-  it('after recalibration a BN normalises its input in inference mode (residual model)', () => {
+  it('after recalibration a BN normalises its input in inference mode (residual model)', async () => {
     const model = residualNet();
     const split = randomSplit(32, [8, 8, 3], 2);
-    recalibrateBatchNorm(
+    await recalibrateBatchNorm(
       model,
       { split, shape: [8, 8, 3], classes: 4, normalization: { scale: 2, offset: -1 } },
       { samples: 32 },
@@ -90,11 +90,11 @@ describe('recalibrateBatchNorm', () => {
     variance.dataSync().forEach((v) => expect(v).toBeGreaterThan(0.95));
   });
 
-  it('leaves a model without BN alone', () => {
+  it('leaves a model without BN alone', async () => {
     const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 2 })] });
     const split = { images: new Uint8Array(8), labels: new Uint8Array(2), count: 2 };
     expect(
-      recalibrateBatchNorm(model, {
+      await recalibrateBatchNorm(model, {
         split,
         shape: [2, 2, 1],
         classes: 2,

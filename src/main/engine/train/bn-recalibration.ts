@@ -41,10 +41,10 @@ export function hasBatchNorm(model: LayersModel): boolean {
 }
 
 /** Per-channel mean and population variance of `sub`'s output over the batches. */
-function channelMoments(
+async function channelMoments(
   sub: LayersModel,
   batches: tf.Tensor[],
-): { mean: Float32Array; variance: Float32Array } {
+): Promise<{ mean: Float32Array; variance: Float32Array }> {
   let sum: Float64Array | undefined;
   let squares: Float64Array | undefined;
   let count = 0;
@@ -55,8 +55,8 @@ function channelMoments(
       const positions = y.shape.slice(0, -1).reduce((a, b) => a * b, 1);
       return [tf.sum(y, axes), tf.sum(tf.square(y), axes), positions] as const;
     });
-    const sData = s.dataSync();
-    const qData = q.dataSync();
+    // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+    const [sData, qData] = await Promise.all([s.data(), q.data()]);
     sum ??= new Float64Array(sData.length);
     squares ??= new Float64Array(qData.length);
     for (let c = 0; c < sData.length; c++) {
@@ -77,11 +77,11 @@ function channelMoments(
 }
 
 /** Returns how many BN layers were re-estimated. Models without BN are left as they are. */
-export function recalibrateBatchNorm(
+export async function recalibrateBatchNorm(
   model: LayersModel,
   data: RecalibrationData,
   options: RecalibrationOptions = {},
-): { layers: number; samples: number } {
+): Promise<{ layers: number; samples: number }> {
   const batchNorms = model.layers.filter(
     (layer) => layer.getClassName() === 'BatchNormalization' && layer.inboundNodes.length === 1,
   );
@@ -111,7 +111,7 @@ export function recalibrateBatchNorm(
       if (axis !== -1 && axis !== rank - 1) continue;
       // The model up to this BN's input; it shares the layers (and weights) of `model`.
       const sub = tfl.model({ inputs: model.inputs, outputs: layer.input as SymbolicTensor });
-      const { mean, variance } = channelMoments(sub, batches);
+      const { mean, variance } = await channelMoments(sub, batches);
       const values = layer.weights.map((weight) => {
         const key = weightKey(weight.originalName);
         if (key === 'moving_mean') return tf.tensor(mean, weight.shape as number[]);
@@ -135,13 +135,16 @@ export const RECALIBRATION_SAMPLES = 1024;
  * Re-estimate a finished model's BN statistics (after training, pruning or fine-tuning) on
  * RECALIBRATION_SAMPLES training samples, and say so in the job's log.
  */
-export function recalibrateFinished(
+export async function recalibrateFinished(
   model: LayersModel,
   data: RecalibrationData,
   seed: number,
   ctx: Pick<JobContext, 'log'>,
-): void {
-  const { layers, samples } = recalibrateBatchNorm(model, data, { samples: RECALIBRATION_SAMPLES, seed });
+): Promise<void> {
+  const { layers, samples } = await recalibrateBatchNorm(model, data, {
+    samples: RECALIBRATION_SAMPLES,
+    seed,
+  });
   if (layers > 0)
     ctx.log(
       'debug',
