@@ -37,6 +37,7 @@ import {
 } from './native-conv-graphs';
 import { loadOrt } from './ort-binding';
 import { clearSessions, sessionFor, sessionThreads, setSessionThreads } from './ort-session-cache';
+import { onKernelThreads } from './threads';
 import { asWasm, heapF32 } from './wasm-heap';
 
 /**
@@ -73,6 +74,8 @@ export function nativeKernelsStatus(env: NodeJS.ProcessEnv = process.env): Nativ
 export function setNativeKernelThreads(n: number): void {
   setSessionThreads(n);
 }
+
+let unsubscribeThreads: (() => void) | undefined;
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   return {
@@ -241,6 +244,9 @@ const registered = new Map<string, { native: KernelConfig; replaced: KernelConfi
 export function registerNativeConvKernels(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
   const status = nativeKernelsStatus(env);
   if (!status.available) return status;
+  // ORT's intra-op pool follows the process's kernel thread count (all cores, or what each
+  // data-parallel replica is given while training).
+  unsubscribeThreads ??= onKernelThreads(setNativeKernelThreads);
   for (const [kernelName, make] of Object.entries(NATIVE)) {
     const current = tf.getKernel(kernelName, 'wasm');
     if (current === undefined || current === registered.get(kernelName)?.native) continue;

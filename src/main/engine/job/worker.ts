@@ -7,7 +7,7 @@
 import { serializeError } from '../../../shared/errors';
 import { type JobCommand, type JobEvent, type JobEventBody, jobSpecSchema } from '../../../shared/jobs';
 import { initBackend } from '../backend/ladder';
-import { setComputeThreads } from '../backend/threads';
+import { computeThreads, setComputeThreads, setKernelThreads } from '../backend/threads';
 import { engineVersions } from '../versions';
 import { cancelledError, type JobContext } from './context';
 import { loadHandler } from './handlers';
@@ -34,6 +34,8 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
     const spec = jobSpecSchema.parse(command.spec);
     const backend = await initBackend(spec.backend);
     setComputeThreads(spec.threads);
+    // Outside training (whose replicas share the cores out), kernels with a pool use every thread.
+    setKernelThreads(computeThreads());
     const ctx: JobContext = {
       backend,
       signal: controller.signal,

@@ -5,6 +5,7 @@ import type { DatasetSplit } from '../data/types';
 import type { JobContext } from '../job/context';
 import { type LayersModel, tf } from '../tf';
 import { crossEntropy, outputKind } from './loss';
+import type { ReplicaPool } from './parallel/replica-pool';
 
 export interface EvaluateOptions {
   batchSize: number;
@@ -14,6 +15,8 @@ export interface EvaluateOptions {
   detailed?: boolean;
   /** Emit `progress` events under this stage name. */
   stage?: string;
+  /** Replica workers (from training) that share each batch's forward pass. */
+  replicas?: ReplicaPool;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -30,24 +33,27 @@ export async function evaluateModel(
   const detailed = options.detailed ?? true;
   const topK = detailed && classes > 5 ? 5 : 0;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  const batches = batchCount(split.count, options.batchSize);
+  const pool = options.replicas;
+  const batchSize = pool ? Math.min(options.batchSize, pool.capacity) : options.batchSize;
+  const batches = batchCount(split.count, batchSize);
   let lossSum = 0;
   let correct = 0;
   let correctTop5 = 0;
   let lastProgress = 0;
-  const indices = new Uint32Array(options.batchSize);
+  const indices = new Uint32Array(batchSize);
 
   for (let batch = 0; batch < batches; batch++) {
     await yieldToEventLoop();
     ctx?.throwIfCancelled();
-    const start = batch * options.batchSize;
-    const size = Math.min(options.batchSize, split.count - start);
+    const start = batch * batchSize;
+    const size = Math.min(batchSize, split.count - start);
     for (let i = 0; i < size; i++) indices[i] = start + i;
     const input = makeBatch(split, shape, indices.subarray(0, size), classes, {
       normalization: options.normalization,
     });
+    const shared = pool ? tf.tensor2d(await pool.predict(input.x), [size, classes]) : undefined;
     const [lossTensor, predictedTensor, topTensor] = tf.tidy(() => {
-      const output = model.predict(input.x, { batchSize: size }) as tf.Tensor2D;
+      const output = shared ?? (model.predict(input.x, { batchSize: size }) as tf.Tensor2D);
       const loss = tf.mul(crossEntropy(kind, input.y, output), size);
       const predicted = tf.argMax(output, 1);
       const top = topK > 0 ? tf.topk(output, topK).indices : tf.zeros([0], 'int32');
@@ -77,6 +83,7 @@ export async function evaluateModel(
       }
     } finally {
       tf.dispose([input.x, input.y, lossTensor, predictedTensor, topTensor]);
+      shared?.dispose();
     }
     const now = performance.now();
     if (ctx && options.stage && (now - lastProgress > 250 || batch === batches - 1)) {

@@ -397,6 +397,7 @@ export async function trainModel(
           normalization: options.normalization,
           classNames: [],
           detailed: false,
+          ...(pool ? { replicas: pool } : {}),
         });
         metrics.valLoss = validation.loss;
         metrics.valAccuracy = validation.accuracy;

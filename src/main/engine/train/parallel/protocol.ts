@@ -30,6 +30,8 @@ export interface ReplicaInit {
   labels: SharedArrayBuffer;
   /** Float32: this replica's gradient sums, trainable weights concatenated. */
   grads: SharedArrayBuffer;
+  /** Float32: this replica's model outputs for a `predict` ([maxSlice, classes]). */
+  outputs: SharedArrayBuffer;
   /** Threads for native kernels inside this replica (ONNX Runtime's intra-op pool), if any. */
   kernelThreads: number;
 }
@@ -41,9 +43,17 @@ export interface ReplicaStep {
   microBatch: number;
 }
 
-export type ToReplica = ReplicaInit | ReplicaStep | { type: 'close' };
+/** Inference on the input slice (inference mode), outputs written to `outputs`. */
+export interface ReplicaPredict {
+  type: 'predict';
+  id: number;
+  size: number;
+}
+
+export type ToReplica = ReplicaInit | ReplicaStep | ReplicaPredict | { type: 'close' };
 
 export type FromReplica =
   | { type: 'ready'; rank: number }
   | { type: 'step-done'; id: number; lossSum: number; correct: number; finite: boolean }
+  | { type: 'predict-done'; id: number }
   | { type: 'error'; id?: number; message: string; abort: boolean };

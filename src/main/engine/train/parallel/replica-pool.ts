@@ -60,6 +60,7 @@ interface Remote {
   input: Float32Array;
   labels: Int32Array;
   grads: Float32Array;
+  outputs: Float32Array;
   pending?: { resolve: (result: FromReplica) => void; reject: (error: Error) => void };
   failure?: Error;
 }
@@ -125,6 +126,7 @@ export class ReplicaPool {
         input: new SharedArrayBuffer(maxSlice * sampleFloats * 4),
         labels: new SharedArrayBuffer(maxSlice * 4),
         grads: new SharedArrayBuffer(gradCount * 4),
+        outputs: new SharedArrayBuffer(maxSlice * options.classes * 4),
         kernelThreads: options.kernelThreads,
       };
       const worker = startWorker();
@@ -133,6 +135,7 @@ export class ReplicaPool {
         input: new Float32Array(init.input),
         labels: new Int32Array(init.labels),
         grads: new Float32Array(init.grads),
+        outputs: new Float32Array(init.outputs),
       };
       worker.on('message', (message: FromReplica) => {
         const pending = remote.pending;
@@ -241,6 +244,56 @@ export class ReplicaPool {
       tf.dispose(previous);
     }
     return { sums, lossSum, correct, finite };
+  }
+
+  /** The most samples one `predict` call takes: every replica's slice full. */
+  get capacity(): number {
+    return Math.ceil(this.options.batchSize / this.replicas) * this.replicas;
+  }
+
+  /**
+   * The model's outputs (inference mode) for up to `capacity` samples, computed by every rank on
+   * its slice with the current weights (BN statistics included), as [size × classes] floats.
+   */
+  async predict(x: tf.Tensor4D): Promise<Float32Array> {
+    const size = x.shape[0];
+    if (size > this.capacity) throw new RangeError(`predict: ${size} samples, at most ${this.capacity}`);
+    const classes = this.options.classes;
+    const slices = partition(size, this.replicas);
+    this.writeWeights();
+    const sampleFloats = sizeOf(this.options.sampleShape);
+    const pixels = slices.length > 1 ? (x.dataSync() as Float32Array) : undefined;
+    const id = this.nextId++;
+    const remoteResults: Promise<FromReplica>[] = [];
+    for (let rank = 1; rank < slices.length; rank++) {
+      const slice = slices[rank]!;
+      this.remotes[rank - 1]!.input.set(
+        pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
+      );
+      remoteResults.push(
+        ReplicaPool.request(this.remotes[rank - 1]!, { type: 'predict', id, size: slice.size }),
+      );
+    }
+    const settled = Promise.allSettled(remoteResults);
+    const first = slices[0]!;
+    const own = tf.tidy(() => {
+      const part = first.size === size ? x : tf.slice(x, 0, first.size);
+      return this.model.predict(part, { batchSize: first.size }) as tf.Tensor;
+    });
+    const out = new Float32Array(size * classes);
+    try {
+      out.set((await own.data()) as Float32Array);
+    } finally {
+      own.dispose();
+    }
+    const outcomes = await settled;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    for (let rank = 1; rank < slices.length; rank++) {
+      const slice = slices[rank]!;
+      out.set(this.remotes[rank - 1]!.outputs.subarray(0, slice.size * classes), slice.start * classes);
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ interface Replica {
   input: Float32Array;
   labels: Int32Array;
   grads: Float32Array;
+  outputs: Float32Array;
 }
 
 async function createReplica(init: ReplicaInit): Promise<Replica> {
@@ -52,6 +53,7 @@ async function createReplica(init: ReplicaInit): Promise<Replica> {
     input: new Float32Array(init.input),
     labels: new Int32Array(init.labels),
     grads: new Float32Array(init.grads),
+    outputs: new Float32Array(init.outputs),
   };
 }
 
@@ -100,6 +102,21 @@ async function step(replica: Replica, id: number, size: number, microBatch: numb
   }
 }
 
+function predict(replica: Replica, id: number, size: number): void {
+  loadWeights(replica);
+  const [h, w, c] = replica.init.sampleShape;
+  const output = tf.tidy(() => {
+    const x = tf.tensor4d(replica.input.subarray(0, size * h * w * c), [size, h, w, c]);
+    return replica.model.predict(x, { batchSize: size }) as tf.Tensor;
+  });
+  try {
+    replica.outputs.set(output.dataSync() as Float32Array);
+  } finally {
+    output.dispose();
+  }
+  send({ type: 'predict-done', id });
+}
+
 let replica: Replica | undefined;
 let queue: Promise<void> = Promise.resolve();
 
@@ -112,6 +129,9 @@ port.on('message', (message: ToReplica) => {
       } else if (message.type === 'step') {
         if (!replica) throw new Error('step before init');
         await step(replica, message.id, message.size, message.microBatch);
+      } else if (message.type === 'predict') {
+        if (!replica) throw new Error('predict before init');
+        predict(replica, message.id, message.size);
       } else {
         replica?.model.dispose();
         replica = undefined;
@@ -120,7 +140,7 @@ port.on('message', (message: ToReplica) => {
     } catch (error) {
       send({
         type: 'error',
-        ...(message.type === 'step' ? { id: message.id } : {}),
+        ...(message.type === 'step' || message.type === 'predict' ? { id: message.id } : {}),
         message: error instanceof Error ? error.message : String(error),
         abort: isWasmAbort(error),
       });
