@@ -70,6 +70,8 @@ export interface TrainLoopOptions {
   energy?: EnergyProbe;
   /** CPU threads for data-parallel replicas and kernels (wasm, cpu); default: --threads, else every core. */
   threads?: number;
+  /** Data-parallel replicas (default: as many as threads allow with ≥ 8 samples each); the rest of the threads go to kernels. */
+  replicas?: number;
   /** Minimum milliseconds between two `batch` events (the last batch of an epoch always reports). */
   batchEventIntervalMs?: number;
   /**
@@ -194,6 +196,7 @@ export async function trainModel(
     batchSize,
     activeBackend,
     options.threads ?? computeThreads(),
+    options.replicas,
   );
   let pool: ReplicaPool | undefined;
 
@@ -458,9 +461,10 @@ function planParallelism(
   batchSize: number,
   backend: BackendName,
   threads: number,
+  wantedReplicas?: number,
 ): Parallelism {
   const onCpu = backend === 'wasm' || backend === 'cpu';
-  const replicas = onCpu ? replicaCount(threads, batchSize) : 1;
+  const replicas = onCpu ? Math.min(wantedReplicas ?? threads, replicaCount(threads, batchSize)) : 1;
   const slice = Math.ceil(batchSize / replicas);
   const microBatch = onCpu ? fitMicroBatch(model, slice, memoryBudgetBytes(), memory) : slice;
   return {
