@@ -32,15 +32,22 @@ function spreadShape([kh, kw, a, b]: number[], [dh, dw]: Pair): [number, number,
   return [((kh as number) - 1) * dh + 1, ((kw as number) - 1) * dw + 1, a as number, b as number];
 }
 
-/** [kh, kw, a, b] → [(kh − 1)·dh + 1, (kw − 1)·dw + 1, a, b] with zeros between the taps. */
+/**
+ * [kh, kw, a, b] → [(kh − 1)·dh + 1, (kw − 1)·dw + 1, a, b] with zeros between the taps.
+ * Rows, then columns, each with a rank-4 pad (the webgpu backend's Pad handles rank ≤ 4).
+ */
 export function spreadFilter(filter: Tensor4D, [dh, dw]: Pair): Tensor4D {
   const [kh, kw, a, b] = filter.shape;
-  const spaced = tf.pad(tf.reshape(filter, [kh, 1, kw, 1, a, b]), [
+  const rows = tf.pad(tf.reshape(filter, [kh, 1, kw, a * b]), [
     [0, 0],
     [0, dh - 1],
     [0, 0],
-    [0, dw - 1],
     [0, 0],
+  ]);
+  const spaced = tf.pad(tf.reshape(rows, [kh * dh, kw, 1, a * b]), [
+    [0, 0],
+    [0, 0],
+    [0, dw - 1],
     [0, 0],
   ]);
   return tf.slice(

@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { tf } from '../tf';
 import type { RungOutcome } from './tensorflow-rung';
+import { registerWebgpuTrainingKernels } from './webgpu-kernels';
 
 /** The fields of WebGPU's GPUAdapterInfo read here. */
 export interface GpuAdapterInfoLike {
@@ -125,6 +126,8 @@ async function registerTfjsWebgpu(adapter: GpuAdapterLike): Promise<void> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // More inputs per shader (AddN, Concat) where the adapter allows; 8 is the default.
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
   void device.lost.then((info) => {
@@ -132,6 +135,7 @@ async function registerTfjsWebgpu(adapter: GpuAdapterLike): Promise<void> {
   });
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 0);
+  registerWebgpuTrainingKernels();
 }
 
 export const defaultWebgpuDeps: WebgpuDeps = {
