@@ -24,6 +24,8 @@ const config: Configuration = {
     'node_modules/koffi/**/*',
     'node_modules/h5wasm/**/*',
     'node_modules/@tensorflow/tfjs-node-gpu/**/*',
+    // Dawn (WebGPU rung): dawn.node and, on Windows, the DirectX compiler DLLs beside it.
+    'node_modules/webgpu/dist/**/*',
     // The ORT addon dlopens libonnxruntime next to it (native convolution kernels).
     'node_modules/onnxruntime-node/bin/**/*',
   ],
