@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendName } from '../../../shared/types';
 import { tf } from '../tf';
+import { computeThreads } from './threads';
 import { climbLadder, initBackend, probeBackends, resolveBackendChoice } from './ladder';
 import {
   type RungOutcome,
@@ -196,7 +197,9 @@ describe('probeBackends', () => {
     ]);
     expect(rungs[0]?.reason).toMatch(/^loaded, but no CUDA device found/);
     expect(rungs[1]?.reason).toMatch(/^no WebGPU adapter/);
-    expect(rungs[2]?.device).toBe('WebAssembly SIMD, 1 thread');
+    expect(rungs[2]?.device).toBe(
+      `WebAssembly SIMD, ${computeThreads()} thread${computeThreads() === 1 ? '' : 's'}, convolutions in ONNX Runtime`,
+    );
     expect(rungs[3]?.device).toBe('pure JavaScript');
     expect(tf.getBackend()).toBe('cpu');
   });

@@ -16,6 +16,8 @@ import {
   defaultTensorflowDeps,
   probeTensorflow,
 } from './tensorflow-rung';
+import { nativeKernelsStatus } from './native-conv';
+import { computeThreads } from './threads';
 import { registerWasmBackend } from './wasm-backend';
 import { type WebgpuDeps, defaultWebgpuDeps, probeWebgpu } from './webgpu-rung';
 
@@ -42,8 +44,13 @@ async function tryWasm(): Promise<RungOutcome> {
     return { ok: false, reason: `failed to load: ${firstLine(error)}` };
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  return { ok: true, device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? 'multithreaded' : '1 thread'}` };
+  // tfjs's wasm build is single-threaded in Node; Pollard runs one instance per replica thread.
+  const threads = computeThreads();
+  const native = nativeKernelsStatus().available ? ', convolutions in ONNX Runtime' : '';
+  return {
+    ok: true,
+    device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${native}`,
+  };
 }
 
 async function tryCpu(): Promise<RungOutcome> {

@@ -4,10 +4,20 @@ import type { SpecOf } from '../../../shared/jobs';
 import { POLLARD_VERSION } from '../../util/version';
 import { SAMPLE_DATASET } from '../../util/paths';
 import { probeBackends } from '../backend/ladder';
+import { nativeKernelsStatus } from '../backend/native-conv';
+import { computeThreads } from '../backend/threads';
 import { probeEnergySources } from '../energy/sources';
 import { engineVersions } from '../versions';
 import type { JobContext } from './context';
 import type { JobResult } from './handlers';
+
+/** Whether convolutions on wasm run in ONNX Runtime's native CPU kernels, or why not. */
+function nativeKernelLine(): string {
+  const status = nativeKernelsStatus();
+  return status.available
+    ? 'ONNX Runtime CPU (convolutions on wasm: forward and gradients)'
+    : `unavailable: ${status.reason ?? 'unknown'}`;
+}
 
 export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promise<JobResult> {
   const [rungs, energySources] = await Promise.all([probeBackends(), probeEnergySources()]);
@@ -27,6 +37,8 @@ export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promis
       os: `${os.type()} ${os.release()} (${process.platform}-${process.arch})`,
       cpu: cpus[0]?.model.trim() ?? 'unknown',
       cores: cpus.length,
+      threads: computeThreads(),
+      nativeKernels: nativeKernelLine(),
       memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
       samplePath: SAMPLE_DATASET,
     },

@@ -32,8 +32,8 @@ async function finish(code: number): Promise<never> {
 async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<void> {
   try {
     const spec = jobSpecSchema.parse(command.spec);
-    const backend = await initBackend(spec.backend);
     setComputeThreads(spec.threads);
+    const backend = await initBackend(spec.backend);
     // Outside training (whose replicas share the cores out), kernels with a pool use every thread.
     setKernelThreads(computeThreads());
     const ctx: JobContext = {
