@@ -197,10 +197,6 @@ async function measurePollard(
   // Adam at 1e-3, constant, no validation, no augmentation: the recipe the peer uses.
   const training = trainingOptionsSchema.parse({ epochs: 1, validationSplit: 0 });
   const model = buildArchitecture(arch, shape, CLASSES, 1);
-  // `threads` (data-parallel worker threads) is being added to TrainLoopOptions by a parallel
-  // change; passed through a loosely typed spread so this typechecks with or without it. Once it
-  // is committed this can be `{ ..., threads }`.
-  const threadOption: Record<string, unknown> = { threads };
   let parallelism: string | undefined;
   /**
    * One trainModel call. `loop`: the seconds of its training steps, from the loop's own
@@ -212,17 +208,12 @@ async function measurePollard(
     seed: number,
     epochs = 1,
   ): Promise<{ wall: number; loop: number }> => {
-    const options: TrainLoopOptions = { training, batchSize: BATCH, seed, epochs, ...threadOption };
+    const options: TrainLoopOptions = { training, batchSize: BATCH, seed, epochs, threads };
     const start = performance.now();
     const outcome = await trainModel(model, { train: split, shape, classes: CLASSES }, options, ctx);
     const wall = (performance.now() - start) / 1000;
-    // How the loop spread the work (reported once data-parallel training has landed).
-    const spread = (
-      outcome as { parallelism?: { replicas: number; kernelThreads: number; microBatch: number } }
-    ).parallelism;
-    if (spread) {
-      parallelism = `${spread.replicas} replica(s) × ${spread.kernelThreads} kernel thread(s), micro-batch ${spread.microBatch}`;
-    }
+    const spread = outcome.parallelism;
+    parallelism = `${spread.replicas} replica(s) × ${spread.kernelThreads} kernel thread(s), micro-batch ${spread.microBatch}`;
     return { wall, loop: (epochs * split.count) / outcome.samplesPerSecond };
   };
 
