@@ -11,6 +11,7 @@ import { PollardError } from '../../../shared/errors';
 import type { EpochMetrics, LiveEnergy, TrainingOptions } from '../../../shared/jobs';
 import type { BackendName } from '../../../shared/types';
 import { computeThreads, setKernelThreads } from '../backend/threads';
+import { webgpuAdapter, webgpuDeviceLost } from '../backend/webgpu-rung';
 import { type Batch, batchCount, makeBatch, type Normalization, shuffledOrder } from '../data/pipeline';
 import type { DatasetSplit } from '../data/types';
 import { cancelledError, type JobContext } from '../job/context';
@@ -22,6 +23,7 @@ import { evaluateModel } from './evaluate';
 import { correctCount, crossEntropy, type OutputKind, outputKind } from './loss';
 import {
   estimateTrainingMemory,
+  fitGpuMicroBatch,
   fitMicroBatch,
   isWasmAbort,
   memoryBudgetBytes,
@@ -294,6 +296,17 @@ export async function trainModel(
 
       for (let batch = startBatch; batch < batches; batch++) {
         await yieldToEventLoop();
+        const lost = activeBackend === 'webgpu' ? webgpuDeviceLost() : undefined;
+        if (lost !== undefined) {
+          // Nothing more can run on the device, not even a checkpoint: the last one written stays.
+          throw new PollardError(
+            'crash',
+            `the GPU device was lost while training "${model.name}" (${lost}) at epoch ${epoch + 1}, batch ${batch + 1}` +
+              (options.checkpointDir
+                ? `; the last checkpoint in ${options.checkpointDir} is intact and --resume continues from it`
+                : ''),
+          );
+        }
         if (ctx.signal.aborted) {
           state.partial = { ...partial, seconds: (performance.now() - epochStart) / 1000 };
           await saveCheckpoint(epoch, batch);
@@ -466,7 +479,12 @@ function planParallelism(
   const onCpu = backend === 'wasm' || backend === 'cpu';
   const replicas = onCpu ? Math.min(wantedReplicas ?? threads, replicaCount(threads, batchSize)) : 1;
   const slice = Math.ceil(batchSize / replicas);
-  const microBatch = onCpu ? fitMicroBatch(model, slice, memoryBudgetBytes(), memory) : slice;
+  const adapter = backend === 'webgpu' ? webgpuAdapter() : undefined;
+  const microBatch = onCpu
+    ? fitMicroBatch(model, slice, memoryBudgetBytes(), memory)
+    : adapter
+      ? fitGpuMicroBatch(model, slice, adapter.maxStorageBufferBindingSize, memoryBudgetBytes(), memory)
+      : slice;
   return {
     threads,
     replicas,

@@ -25,6 +25,8 @@ export interface TrainingMemoryEstimate {
   perSampleBytes: number;
   /** Bytes for the weights, gradients and optimizer state. */
   fixedBytes: number;
+  /** The largest single layer output of one sample, bytes (a GPU buffer must hold it × batch). */
+  largestTensorBytesPerSample: number;
 }
 
 function elements(shape: readonly (number | null)[]): number {
@@ -33,16 +35,24 @@ function elements(shape: readonly (number | null)[]): number {
 
 export function estimateTrainingMemory(model: LayersModel): TrainingMemoryEstimate {
   let floats = 0;
+  let largest = 0;
   for (const layer of model.layers) {
     const shapes = layer.outputShape;
     const list = (Array.isArray(shapes[0]) ? shapes : [shapes]) as (number | null)[][];
-    for (const shape of list) floats += elements(shape);
+    for (const shape of list) {
+      floats += elements(shape);
+      largest = Math.max(largest, elements(shape));
+    }
   }
   const params = model.weights.reduce(
     (sum, weight) => sum + (weight.shape as (number | null)[]).reduce<number>((a, b) => a * (b ?? 1), 1),
     0,
   );
-  return { perSampleBytes: floats * ACTIVATION_FACTOR, fixedBytes: params * WEIGHT_FACTOR };
+  return {
+    perSampleBytes: floats * ACTIVATION_FACTOR,
+    fixedBytes: params * WEIGHT_FACTOR,
+    largestTensorBytesPerSample: largest * 4,
+  };
 }
 
 /** The budget for one replica's step: POLLARD_MEMORY_BUDGET_MB when set, else the wasm default. */
@@ -88,6 +98,30 @@ export function fitMicroBatch(
     );
   }
   return Math.min(sliceSize, fits);
+}
+
+/**
+ * WebGPU: the micro-batch whose largest activation fits one storage buffer binding (the adapter's
+ * `maxStorageBufferBindingSize`) and whose whole step fits `budgetBytes` (WebGPU does not expose
+ * the device's memory: POLLARD_MEMORY_BUDGET_MB, else the same default as wasm). A refusal names
+ * the model, the size one sample needs and the adapter's limit.
+ */
+export function fitGpuMicroBatch(
+  model: LayersModel,
+  sliceSize: number,
+  maxBindingBytes: number,
+  budgetBytes: number,
+  estimate: TrainingMemoryEstimate = estimateTrainingMemory(model),
+): number {
+  const byBinding = Math.floor(maxBindingBytes / Math.max(estimate.largestTensorBytesPerSample, 1));
+  if (byBinding < 1) {
+    throw new PollardError(
+      'oom',
+      `the model "${model.name}" has a layer output of ${mib(estimate.largestTensorBytesPerSample)} per sample, ` +
+        `more than the GPU adapter's largest storage buffer binding (${mib(maxBindingBytes)})`,
+    );
+  }
+  return Math.min(byBinding, fitMicroBatch(model, sliceSize, budgetBytes, estimate));
 }
 
 /** A WebAssembly abort (heap exhausted, or a failed allocation inside a kernel) seen in `error`. */

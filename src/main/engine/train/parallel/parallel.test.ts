@@ -12,7 +12,7 @@ import { createMemoryContext } from '../../job/context';
 import { type LayersModel, tf, tfl } from '../../tf';
 import { Rng } from '../../util/rng';
 import { trainModel, type TrainData } from '../loop';
-import { fitMicroBatch, isWasmAbort } from '../memory-estimate';
+import { fitGpuMicroBatch, fitMicroBatch, isWasmAbort } from '../memory-estimate';
 import { microBatches, partition, replicaCount } from './partition';
 
 const backend: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
@@ -157,6 +157,18 @@ describe('data-parallel training', () => {
     await expect(
       trainModel(model, data, { training, batchSize: 32, seed: 5 }, createMemoryContext(backend)),
     ).rejects.toMatchObject({ code: 'oom' });
+    model.dispose();
+  });
+
+  it('sizes GPU micro-batches by the largest activation against the adapter binding limit', async () => {
+    await tf.setBackend('cpu');
+    const model = convNet();
+    // The largest output of conv_net is the conv's (or flatten's) 4×4×4 = 64 floats = 256 bytes a sample.
+    expect(fitGpuMicroBatch(model, 32, 1024, 1024 ** 3)).toBe(4);
+    expect(fitGpuMicroBatch(model, 32, 1024 ** 2, 1024 ** 3)).toBe(32);
+    expect(() => fitGpuMicroBatch(model, 32, 100, 1024 ** 3)).toThrow(
+      `the model "conv_net" has a layer output of 0.3 KiB per sample, more than the GPU adapter's largest storage buffer binding (0.1 KiB)`,
+    );
     model.dispose();
   });
 
