@@ -16,6 +16,7 @@ import { type Batch, batchCount, makeBatch, type Normalization, shuffledOrder } 
 import type { DatasetSplit } from '../data/types';
 import { cancelledError, type JobContext } from '../job/context';
 import { type LayersModel, tf } from '../tf';
+import { summarizeModel } from '../model/summary';
 import { Rng } from '../util/rng';
 import { type NamedTensor, disposeCheckpoint, readLatestCheckpoint, writeCheckpoint } from './checkpoint';
 import { hasBatchNorm, recalibrateBatchNorm } from './bn-recalibration';
@@ -38,10 +39,23 @@ import { sliceGradients } from './parallel/slice-gradients';
 export interface TrainHooks {
   /** Before the forward pass of each batch (e.g. QAT: swap quantised weights in). */
   beforeBatch?(model: LayersModel): void | Promise<void>;
-  /** After gradients are computed, before the optimizer applies them (e.g. QAT: restore float weights). */
-  beforeApply?(model: LayersModel): void;
+  /**
+   * After gradients are computed, before the optimizer applies them (e.g. QAT: restore float weights;
+   * a penalty's gradient added). `grads` maps variable names to the batch's mean gradients; a hook may
+   * replace entries (disposing the ones it replaces).
+   */
+  beforeApply?(model: LayersModel, grads?: tf.NamedTensorMap): void;
   /** After each optimizer step (e.g. magnitude pruning: re-apply masks). `step` counts from 1. */
   afterStep?(model: LayersModel, step: number, totalSteps: number): void | Promise<void>;
+  /**
+   * After each epoch's metrics, before its checkpoint. Returning a model replaces the one being
+   * trained (e.g. pruned while training): the loop continues with it, a fresh optimizer and
+   * restarted replicas, and its checkpoints hold the new model's weights. The caller owns both models.
+   */
+  afterEpoch?(model: LayersModel, metrics: EpochMetrics): Promise<LayersModel | void>;
+  /** The hooks' own state, kept in every checkpoint and handed back on resume (JSON). */
+  saveState?(): unknown;
+  restoreState?(state: unknown): void;
 }
 
 export interface TrainData {
@@ -72,7 +86,10 @@ export interface TrainLoopOptions {
   energy?: EnergyProbe;
   /** CPU threads for data-parallel replicas and kernels (wasm, cpu); default: --threads, else every core. */
   threads?: number;
-  /** Data-parallel replicas (default: as many as threads allow with ≥ 8 samples each); the rest of the threads go to kernels. */
+  /**
+   * Data-parallel replicas (default: as many as the threads allow with ≥ 8 samples and ≥ 100 M
+   * forward multiply-adds each; see replicaCount); the threads left over go to native kernels.
+   */
   replicas?: number;
   /** Minimum milliseconds between two `batch` events (the last batch of an epoch always reports). */
   batchEventIntervalMs?: number;
@@ -94,6 +111,8 @@ export interface TrainOutcome {
   /** Training samples per second over the whole run (this process's part of it). */
   samplesPerSecond: number;
   resumedFrom?: { epoch: number; batch: number; checkpoint: string };
+  /** The model trained last, where an `afterEpoch` hook replaced the one passed in. */
+  replacedModel?: LayersModel;
   /** How the steps were spread over threads and, where memory required, micro-batches. */
   parallelism: Parallelism;
 }
@@ -130,6 +149,16 @@ interface LoopState {
   epochsWithoutImprovement: number;
   /** Sums for a partly trained epoch (checkpoint taken on cancel). */
   partial?: { lossSum: number; correct: number; seen: number; seconds: number };
+  /** The hooks' state (`TrainHooks.saveState`). */
+  hooks?: unknown;
+}
+
+/** The hooks' state in the newest good checkpoint of `checkpointDir` (undefined: none). */
+export async function checkpointHookState(checkpointDir: string): Promise<unknown> {
+  const { checkpoint } = await readLatestCheckpoint<LoopState>(checkpointDir);
+  if (!checkpoint) return undefined;
+  disposeCheckpoint(checkpoint);
+  return checkpoint.state.extra.hooks;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -173,11 +202,12 @@ function checkModelFitsData(model: LayersModel, data: TrainData): void {
 }
 
 export async function trainModel(
-  model: LayersModel,
+  initialModel: LayersModel,
   data: TrainData,
   options: TrainLoopOptions,
   ctx: JobContext,
 ): Promise<TrainOutcome> {
+  let model = initialModel;
   checkModelFitsData(model, data);
   const kind = outputKind(model);
   const stage = options.stage ?? 'train';
@@ -187,9 +217,9 @@ export async function trainModel(
   const batches = batchCount(data.train.count, batchSize);
   const totalSteps = epochs * batches;
   const eventInterval = options.batchEventIntervalMs ?? 250;
-  const variables = trainableVariables(model);
-  const optimizer = createOptimizer(training);
-  const memory = estimateTrainingMemory(model);
+  let variables = trainableVariables(model);
+  let optimizer = createOptimizer(training);
+  let memory = estimateTrainingMemory(model);
   // The backend actually active (tests switch it under one context), not only the one the ladder chose.
   const activeBackend = tf.getBackend() as BackendName;
   let parallelism = planParallelism(
@@ -245,6 +275,7 @@ export async function trainModel(
           model.setWeights(checkpoint.weights.map((w) => w.tensor));
           await optimizer.setWeights(checkpoint.optimizer.map((w) => ({ name: w.name, tensor: w.tensor })));
           state = checkpoint.state.extra;
+          if (state.hooks !== undefined) options.hooks?.restoreState?.(state.hooks);
           startEpoch = checkpoint.state.epoch;
           startBatch = checkpoint.state.batch;
           resumedFrom = { epoch: startEpoch, batch: startBatch, checkpoint: checkpoint.dir };
@@ -270,7 +301,7 @@ export async function trainModel(
           batch,
           weights: namedModelWeights(model),
           optimizer: opt.named,
-          extra: state,
+          extra: { ...state, hooks: options.hooks?.saveState?.() },
         });
         ctx.emit({ type: 'checkpoint', epoch, path: dir });
       } finally {
@@ -332,7 +363,7 @@ export async function trainModel(
             const what = !Number.isFinite(step.loss)
               ? `the loss became ${String(step.loss)}`
               : 'a gradient became NaN or Inf';
-            options.hooks?.beforeApply?.(model);
+            options.hooks?.beforeApply?.(model, step.grads);
             state.partial = { ...partial, seconds: (performance.now() - epochStart) / 1000 };
             await saveCheckpoint(epoch, batch);
             throw new PollardError(
@@ -342,7 +373,7 @@ export async function trainModel(
                 '. Try a lower learning rate.',
             );
           }
-          options.hooks?.beforeApply?.(model);
+          options.hooks?.beforeApply?.(model, step.grads);
           optimizer.applyGradients(step.grads);
           if (training.weightDecay > 0) applyWeightDecay(model, learningRate * training.weightDecay);
           state.step += 1;
@@ -444,6 +475,32 @@ export async function trainModel(
           }
         }
       }
+      const replacement = await options.hooks?.afterEpoch?.(model, metrics);
+      if (replacement && replacement !== model) {
+        // A new architecture: the replicas rebuild from topology, so they restart with it; Adam's
+        // slots belong to the old variables, so the optimizer starts fresh (the schedule continues).
+        await pool?.close();
+        pool = undefined;
+        optimizer.dispose();
+        model = replacement;
+        checkModelFitsData(model, data);
+        variables = trainableVariables(model);
+        optimizer = createOptimizer(training);
+        memory = estimateTrainingMemory(model);
+        parallelism = planParallelism(
+          model,
+          memory,
+          batchSize,
+          activeBackend,
+          parallelism.threads,
+          options.replicas,
+        );
+        pool = await startReplicas(model, variables, kind, data, batchSize, parallelism, ctx);
+        if (!pool && parallelism.replicas > 1) {
+          parallelism = planParallelism(model, memory, batchSize, activeBackend, 1);
+        }
+        setKernelThreads(parallelism.kernelThreads);
+      }
       await saveCheckpoint(epoch + 1, 0);
     }
 
@@ -455,6 +512,7 @@ export async function trainModel(
       samplesPerSecond: processedSamples / Math.max(seconds, 1e-9),
       parallelism: { ...parallelism, replicas: pool?.replicas ?? 1 },
       ...(resumedFrom ? { resumedFrom } : {}),
+      ...(model !== initialModel ? { replacedModel: model } : {}),
     };
   } finally {
     optimizer.dispose();
@@ -477,7 +535,11 @@ function planParallelism(
   wantedReplicas?: number,
 ): Parallelism {
   const onCpu = backend === 'wasm' || backend === 'cpu';
-  const replicas = onCpu ? Math.min(wantedReplicas ?? threads, replicaCount(threads, batchSize)) : 1;
+  const replicas = !onCpu
+    ? 1
+    : wantedReplicas !== undefined
+      ? Math.min(wantedReplicas, replicaCount(threads, batchSize))
+      : replicaCount(threads, batchSize, summarizeModel(model).macs);
   const slice = Math.ceil(batchSize / replicas);
   const adapter = backend === 'webgpu' ? webgpuAdapter() : undefined;
   const microBatch = onCpu

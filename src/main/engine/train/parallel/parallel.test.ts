@@ -4,6 +4,9 @@
  * after training on 2 replicas, or on micro-batches, equal those of one pass per batch to float
  * rounding; a seed and a thread count give bit-identical weights; nothing leaks.
  */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trainingOptionsSchema } from '../../../../shared/jobs';
 import type { BackendReport } from '../../../../shared/types';
@@ -62,7 +65,12 @@ async function trainWith(
   await tf.setBackend('cpu');
   const model = convNet();
   const ctx = createMemoryContext(backend);
-  const outcome = await trainModel(model, data, { training, batchSize: 32, seed: 5, threads }, ctx);
+  const outcome = await trainModel(
+    model,
+    data,
+    { training, batchSize: 32, seed: 5, threads, replicas: threads },
+    ctx,
+  );
   const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
   model.dispose();
   return { weights, replicas: outcome.parallelism.replicas, micro: outcome.parallelism.microBatch };
@@ -106,6 +114,10 @@ describe('partition', () => {
     expect(replicaCount(16, 64)).toBe(8);
     expect(replicaCount(2, 64)).toBe(2);
     expect(replicaCount(4, 8)).toBe(1);
+    // LeNet (416,520 MACs a sample) keeps one replica; ResNet-20 (40.8 M) gets one per thread.
+    expect(replicaCount(2, 64, 416_520)).toBe(1);
+    expect(replicaCount(16, 64, 40.8e6)).toBe(8);
+    expect(replicaCount(16, 64, 5e6)).toBe(3);
   });
 });
 
@@ -126,6 +138,48 @@ describe('data-parallel training', () => {
     expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
     expect(maxRelativeDifference(first.weights, single.weights)).toBeGreaterThan(0);
     expect(second.weights).toEqual(first.weights);
+  });
+
+  it('cancels and resumes on 2 replicas to the weights of an uninterrupted 2-replica run', async () => {
+    const uninterrupted = await trainWith(2);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-parallel-'));
+    try {
+      const controller = new AbortController();
+      const ctx = createMemoryContext(backend, controller);
+      const emit = ctx.emit;
+      ctx.emit = (event) => {
+        emit(event);
+        if (event.type === 'batch' && event.epoch === 2 && event.batch === 1) controller.abort();
+      };
+      const options = {
+        training,
+        batchSize: 32,
+        seed: 5,
+        threads: 2,
+        replicas: 2,
+        checkpointDir: dir,
+        batchEventIntervalMs: 0,
+      };
+      const first = convNet();
+      await expect(trainModel(first, data, options, ctx)).rejects.toThrow('cancelled by the user');
+      first.dispose();
+      const resumed = convNet();
+      const outcome = await trainModel(
+        resumed,
+        data,
+        { ...options, resume: true },
+        createMemoryContext(backend),
+      );
+      expect(outcome.resumedFrom).toMatchObject({ epoch: 1, batch: 1 });
+      expect(outcome.parallelism.replicas).toBe(2);
+      const weights = await Promise.all(
+        resumed.getWeights().map(async (w) => (await w.data()) as Float32Array),
+      );
+      resumed.dispose();
+      expect(maxRelativeDifference(weights, uninterrupted.weights)).toBeLessThan(1e-6);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('micro-batches with gradient accumulation give the weights of whole batches when memory is short', async () => {
