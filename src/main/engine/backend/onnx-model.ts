@@ -1,6 +1,7 @@
 /**
- * A minimal ONNX model writer for the small fixed-shape graphs the native kernels run
- * (native-conv.ts): a few float32 inputs, a handful of nodes, one output, opset 13.
+ * A minimal ONNX model writer, opset 13: the small fixed-shape graphs the native kernels run
+ * (native-conv.ts), and whole exported models (engine/onnx/), whose weights are typed tensors
+ * stored as raw_data and whose batch dimension is symbolic.
  *
  * ONNX models are protobuf messages (onnx.proto, proto2). Only what those graphs need is
  * encoded here, by hand, in a few field encoders (no protobuf dependency):
@@ -9,10 +10,11 @@
  *   GraphProto { node = 1, name = 2, initializer = 5, input = 11, output = 12 }
  *   NodeProto { input = 1, output = 2, name = 3, op_type = 4, attribute = 5 }
  *   AttributeProto { name = 1, f = 2, i = 3, ints = 8, type = 20 (FLOAT 1, INT 2, INTS 7) }
- *   TensorProto { dims = 1, data_type = 2, float_data = 4, int64_data = 7, name = 8 }
+ *   TensorProto { dims = 1, data_type = 2, float_data = 4, int64_data = 7, name = 8, raw_data = 9 }
+ *     (data_type FLOAT 1, UINT8 2, INT8 3, INT32 6, INT64 7; raw_data little-endian)
  *   ValueInfoProto { name = 1, type = 2 } → TypeProto { tensor_type = 1 }
  *     → TypeProto.Tensor { elem_type = 1, shape = 2 } → TensorShapeProto { dim = 1 }
- *     → Dimension { dim_value = 1 }
+ *     → Dimension { dim_value = 1, dim_param = 2 }
  * Repeated scalars are written unpacked (one tag per element), as proto2 expects.
  */
 
@@ -27,7 +29,15 @@ export interface OnnxNode {
 
 export interface OnnxValue {
   name: string;
+  /** -1 is a symbolic dimension (dim_param): `batch` first, `dim<i>` elsewhere. */
   shape: readonly number[];
+}
+
+/** A constant tensor (weights, quantization scales and zero points), stored as raw_data. */
+export interface OnnxTensor {
+  name: string;
+  dims: readonly number[];
+  data: Float32Array | Int8Array | Uint8Array | Int32Array;
 }
 
 export interface OnnxGraph {
@@ -38,11 +48,16 @@ export interface OnnxGraph {
   int64Initializers?: Record<string, number[]>;
   /** Constant float32 scalars (e.g. Clip's bounds), by name. */
   floatScalars?: Record<string, number>;
+  /** Constant typed tensors, in order. */
+  tensors?: OnnxTensor[];
 }
 
 export const ONNX_OPSET = 13;
 const IR_VERSION = 7; // the IR version that introduced opset 13
 const FLOAT = 1;
+const UINT8 = 2;
+const INT8 = 3;
+const INT32 = 6;
 const INT64 = 7;
 
 /** Protobuf wire types. */
@@ -51,7 +66,9 @@ const FIXED32 = 5;
 const LENGTH_DELIMITED = 2;
 
 class Writer {
-  private readonly bytes: number[] = [];
+  // Small fields collect in `pending`; big byte fields (weights) are kept as chunks, uncopied.
+  private readonly chunks: Uint8Array[] = [];
+  private pending: number[] = [];
 
   private varint(value: number): void {
     // int64 fields: negative numbers take ten bytes in two's complement.
@@ -60,12 +77,18 @@ class Writer {
       let byte = Number(v & 0x7fn);
       v >>= 7n;
       if (v !== 0n) byte |= 0x80;
-      this.bytes.push(byte);
+      this.pending.push(byte);
     } while (v !== 0n);
   }
 
   private tag(field: number, wireType: number): void {
     this.varint(field * 8 + wireType);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.pending));
+    this.pending = [];
   }
 
   int(field: number, value: number): this {
@@ -78,14 +101,19 @@ class Writer {
     this.tag(field, FIXED32);
     const buffer = new DataView(new ArrayBuffer(4));
     buffer.setFloat32(0, value, true);
-    for (let i = 0; i < 4; i++) this.bytes.push(buffer.getUint8(i));
+    for (let i = 0; i < 4; i++) this.pending.push(buffer.getUint8(i));
     return this;
   }
 
   bytesField(field: number, value: Uint8Array): this {
     this.tag(field, LENGTH_DELIMITED);
     this.varint(value.length);
-    for (const byte of value) this.bytes.push(byte);
+    if (value.length < 64) {
+      for (const byte of value) this.pending.push(byte);
+    } else {
+      this.flush();
+      this.chunks.push(value);
+    }
     return this;
   }
 
@@ -98,7 +126,15 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    this.flush();
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.chunks.reduce((sum, c) => sum + c.length, 0));
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
   }
 }
 
@@ -123,7 +159,10 @@ function node(n: OnnxNode, index: number): Writer {
 
 function valueInfo(value: OnnxValue): Writer {
   const shape = new Writer();
-  for (const d of value.shape) shape.message(1, new Writer().int(1, d));
+  value.shape.forEach((d, i) => {
+    const symbol = i === 0 ? 'batch' : `dim${i}`;
+    shape.message(1, d === -1 ? new Writer().string(2, symbol) : new Writer().int(1, d));
+  });
   const tensorType = new Writer().int(1, FLOAT).message(2, shape);
   return new Writer().string(1, value.name).message(2, new Writer().message(1, tensorType));
 }
@@ -138,6 +177,25 @@ function floatScalar(name: string, value: number): Writer {
   return new Writer().int(2, FLOAT).float(4, value).string(8, name);
 }
 
+function typedTensor(tensor: OnnxTensor): Writer {
+  const w = new Writer();
+  for (const d of tensor.dims) w.int(1, d);
+  const { data } = tensor;
+  const type =
+    data instanceof Float32Array
+      ? FLOAT
+      : data instanceof Int8Array
+        ? INT8
+        : data instanceof Uint8Array
+          ? UINT8
+          : INT32;
+  // raw_data is little-endian, as are the typed arrays on every platform Pollard runs on.
+  return w
+    .int(2, type)
+    .string(8, tensor.name)
+    .bytesField(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
 /** The serialized ModelProto of a single graph. */
 export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
   const g = new Writer();
@@ -148,6 +206,7 @@ export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
   }
   for (const [name, value] of Object.entries(graph.floatScalars ?? {}))
     g.message(5, floatScalar(name, value));
+  for (const tensor of graph.tensors ?? []) g.message(5, typedTensor(tensor));
   for (const input of graph.inputs) g.message(11, valueInfo(input));
   for (const output of graph.outputs) g.message(12, valueInfo(output));
   return new Writer()
