@@ -79,6 +79,12 @@ export interface SpeedRow {
   torch?: TorchMeasurement;
   /** Pollard / PyTorch samples per second. */
   ratio?: number;
+  /**
+   * For a thread count above 1: the summed samples/s of that many independent 1-thread Pollard
+   * processes run at once — what the machine gives when nothing is shared (the ceiling for a
+   * speed-up from threads; on a shared VM it is well below the thread count).
+   */
+  independentSum?: number;
 }
 
 export interface BenchOptions {
@@ -341,6 +347,13 @@ export async function benchTrainingSpeed(
         `${arch}, ${threads} thread${threads === 1 ? '' : 's'}: Pollard ${formatRate(pollard.samplesPerSecond)}` +
           (torch ? `, PyTorch ${formatRate(torch.samplesPerSecond)} samples/s` : ' samples/s'),
       );
+      if (threads > 1) {
+        const runs = await Promise.all(Array.from({ length: threads }, () => runPollard(arch, 1, options)));
+        row.independentSum = runs.reduce((sum, m) => sum + m.samplesPerSecond, 0);
+        progress(
+          `${arch}, ${threads} independent 1-thread processes: ${formatRate(row.independentSum)} samples/s in all`,
+        );
+      }
       rows.push(row);
     }
   }
@@ -391,7 +404,10 @@ export function speedTable(rows: SpeedRow[]): string {
   const label = (t: number): string => `${t} thread${t === 1 ? '' : 's'}`;
   const header = ['arch', 'params'];
   for (const t of threads) header.push(`Pollard ${label(t)}`, `PyTorch ${label(t)}`, 'ratio');
-  if (high !== low) header.push(`Pollard ${high}/${low} speed-up`, `PyTorch ${high}/${low} speed-up`);
+  if (high !== low) {
+    header.push(`Pollard ${high}/${low} speed-up`, `PyTorch ${high}/${low} speed-up`);
+    header.push(`${high} independent processes / 1`);
+  }
   const body = archs.map((arch) => {
     const mine = rows.filter((r) => r.arch === arch);
     const mismatch = paramMismatch(rows, arch);
@@ -408,7 +424,12 @@ export function speedTable(rows: SpeedRow[]): string {
         row?.ratio === undefined ? DASH : formatRatio(row.ratio),
       );
     }
-    if (high !== low) cells.push(speedUp(mine, 'pollard', low, high), speedUp(mine, 'torch', low, high));
+    if (high !== low) {
+      cells.push(speedUp(mine, 'pollard', low, high), speedUp(mine, 'torch', low, high));
+      const single = mine.find((r) => r.threads === low)?.pollard.samplesPerSecond;
+      const independent = mine.find((r) => r.threads === high)?.independentSum;
+      cells.push(single && independent ? formatRatio(independent / single) : DASH);
+    }
     return cells;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
@@ -422,6 +443,7 @@ export function speedTable(rows: SpeedRow[]): string {
 export function speedNotes(rows: SpeedRow[], torchReason: string | undefined): string[] {
   const notes = [
     'Training samples/s at batch 64 (Adam 1e-3); ratio = Pollard / PyTorch, higher is better for Pollard.',
+    "The last column is the machine's own ceiling for a speed-up from threads: N independent 1-thread Pollard processes at once, summed, against one alone.",
   ];
   if (torchReason) notes.push(`PyTorch columns are "${DASH}": ${torchReason}.`);
   for (const arch of new Set(rows.map((r) => r.arch))) {
