@@ -69,6 +69,33 @@ export const baselineTrainingOptionsSchema = trainingOptions({
 });
 export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
 
+/**
+ * Prune while training (Early-Bird tickets, You et al. 2020, with Network Slimming's BN-scale L1
+ * penalty, Liu et al. 2017): train with the penalty, compare each epoch's channel masks for the
+ * target with the previous epoch's, prune once they stop changing, train the small model on.
+ */
+export const pruneWhileTrainingSchema = z
+  .object({
+    /** Fraction of MACs (or parameters) the pruned model sheds; exactly one of the two. */
+    targetMacs: z.number().gt(0).lt(1).optional(),
+    targetParams: z.number().gt(0).lt(1).optional(),
+    /** λ of the penalty λ·Σ|γ| added to the mean loss (Network Slimming's 1e-4). */
+    bnL1: z.number().min(0).max(1).default(1e-4),
+    /** Masks count as stable while the fraction of channels that changed is below this. */
+    maskThreshold: z.number().gt(0).lt(1).default(0.1),
+    /** Consecutive stable epochs that trigger the prune; absent: 3, or 2 for runs under 20 epochs. */
+    stableEpochs: z.number().int().min(1).max(100).optional(),
+    /** Prune after this epoch whatever the masks do. */
+    pruneAtEpoch: z.number().int().min(1).optional(),
+    /** Also train the dense model (same data, epochs, batch size, seed, backend) and compare. */
+    compareDense: z.boolean().default(false),
+  })
+  .refine((value) => (value.targetMacs === undefined) !== (value.targetParams === undefined), {
+    message: 'give exactly one of --target-macs and --target-params',
+    path: ['targetMacs'],
+  });
+export type PruneWhileTrainingOptions = z.infer<typeof pruneWhileTrainingSchema>;
+
 export const trainSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('train'),
   data: z.string().min(1),
@@ -77,6 +104,7 @@ export const trainSpecSchema = commonOptionsSchema.extend({
   training: baselineTrainingOptionsSchema.default(baselineTrainingOptionsSchema.parse({})),
   /** Continue the run in `out` from its last good checkpoint. */
   resume: z.boolean().default(false),
+  pruneWhileTraining: pruneWhileTrainingSchema.optional(),
 });
 
 export const evaluateSpecSchema = commonOptionsSchema.extend({
@@ -223,17 +251,27 @@ export const reportSpecSchema = commonOptionsSchema.extend({
   grid: gridOptionsSchema.optional(),
 });
 
-export const MODEL_FORMATS_OUT = ['tfjs', 'keras-h5'] as const;
+export const MODEL_FORMATS_OUT = ['tfjs', 'keras-h5', 'onnx'] as const;
+export const EXPORT_QUANT_DTYPES = [...QUANT_DTYPES, 'int8'] as const;
+export const ONNX_LAYOUTS = ['nchw', 'nhwc'] as const;
+export const CALIBRATION_METHODS = ['minmax', 'percentile'] as const;
 
-/** Write a model in another format: tfjs layers (optionally weight-quantized) or Keras 2 .h5. */
+/** Write a model in another format: tfjs layers (optionally weight-quantized), Keras 2 .h5 or ONNX. */
 export const exportModelSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('export-model'),
   model: z.string().min(1),
   format: z.enum(MODEL_FORMATS_OUT),
-  /** A folder (tfjs) or a file (keras-h5; a folder gets `model.h5` inside it). */
+  /** A folder (tfjs) or a file (keras-h5, onnx; a folder gets `model.h5` / `model.onnx` inside it). */
   to: z.string().min(1),
-  /** tfjs only: weight quantization in the manifest. */
-  quantize: z.enum(QUANT_DTYPES).optional(),
+  /** tfjs: weight quantization in the manifest; onnx: `int8`, static QDQ quantization. */
+  quantize: z.enum(EXPORT_QUANT_DTYPES).optional(),
+  /** onnx: the input's layout. */
+  layout: z.enum(ONNX_LAYOUTS).default('nchw'),
+  /** onnx int8: the dataset whose training split calibrates activations (its test split measures accuracy). */
+  data: z.string().min(1).optional(),
+  /** onnx int8: training samples that calibrate the activation ranges. */
+  calibration: z.number().int().min(1).max(65_536).default(256),
+  calibrationMethod: z.enum(CALIBRATION_METHODS).default('minmax'),
 });
 
 export const jobSpecSchema = z.discriminatedUnion('kind', [

@@ -120,6 +120,12 @@ const FLAG_OF: Record<string, string> = {
   'training.epochs': '--epochs',
   'training.learningRate': '--lr',
   'training.validationSplit': '--validation-split',
+  'pruneWhileTraining.targetMacs': '--target-macs',
+  'pruneWhileTraining.targetParams': '--target-params',
+  'pruneWhileTraining.bnL1': '--bn-l1',
+  'pruneWhileTraining.maskThreshold': '--mask-threshold',
+  'pruneWhileTraining.stableEpochs': '--stable-epochs',
+  'pruneWhileTraining.pruneAtEpoch': '--prune-at-epoch',
 };
 
 function describeZodError(error: ZodError): string {
@@ -258,6 +264,18 @@ export function buildProgram(
       .option('--early-stopping <patience>', 'stop after N epochs without improvement', integer(1))
       .option('--validation-split <f>', 'fraction of the training split held out', nonNegative)
       .option('--augment', 'random crop with padding and horizontal flip')
+      .option('--prune-while-training', 'find the small network early (BN masks stable), prune, train it on')
+      .option('--target-macs <f>', 'prune while training: fraction of MACs to remove', fraction)
+      .option('--target-params <f>', 'prune while training: fraction of parameters to remove', fraction)
+      .option('--bn-l1 <lambda>', 'prune while training: L1 penalty on BN scales (default 1e-4)', nonNegative)
+      .option(
+        '--mask-threshold <f>',
+        'prune while training: masks stable below this distance (0.1)',
+        fraction,
+      )
+      .option('--stable-epochs <n>', 'prune while training: stable epochs that trigger the prune', integer(1))
+      .option('--prune-at-epoch <n>', 'prune while training: prune after this epoch', integer(1))
+      .option('--compare-dense', 'prune while training: also train the dense model and compare')
       .option('--resume <dir>', 'continue an interrupted run from its last checkpoint', absolute),
   ).action(
     action(async (flags: CommonFlags & TrainFlags) => {
@@ -272,6 +290,7 @@ export function buildProgram(
         arch: flags.arch,
         out: flags.out,
         training: trainingFlags(flags),
+        ...pruneWhileTrainingFlags(flags),
         ...common(flags),
       } as JobSpecInput);
     }),
@@ -510,6 +529,36 @@ interface TrainFlags {
   validationSplit?: number;
   augment?: boolean;
   resume?: string;
+  pruneWhileTraining?: boolean;
+  targetMacs?: number;
+  targetParams?: number;
+  bnL1?: number;
+  maskThreshold?: number;
+  stableEpochs?: number;
+  pruneAtEpoch?: number;
+  compareDense?: boolean;
+}
+
+/** The prune-while-training options; any of them without --prune-while-training is a usage error. */
+function pruneWhileTrainingFlags(flags: TrainFlags): Record<string, unknown> {
+  const options = {
+    ...(flags.targetMacs !== undefined ? { targetMacs: flags.targetMacs } : {}),
+    ...(flags.targetParams !== undefined ? { targetParams: flags.targetParams } : {}),
+    ...(flags.bnL1 !== undefined ? { bnL1: flags.bnL1 } : {}),
+    ...(flags.maskThreshold !== undefined ? { maskThreshold: flags.maskThreshold } : {}),
+    ...(flags.stableEpochs !== undefined ? { stableEpochs: flags.stableEpochs } : {}),
+    ...(flags.pruneAtEpoch !== undefined ? { pruneAtEpoch: flags.pruneAtEpoch } : {}),
+    ...(flags.compareDense ? { compareDense: true } : {}),
+  };
+  if (!flags.pruneWhileTraining) {
+    const given = Object.keys(options);
+    if (given.length > 0) {
+      const flag = `--${given[0]!.replace(/[A-Z0-9]+/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new PollardError('usage', `train: ${flag} needs --prune-while-training`);
+    }
+    return {};
+  }
+  return { pruneWhileTraining: options };
 }
 
 interface CompressFlags {

@@ -9,16 +9,18 @@ import type { SpecOf } from '../../../shared/jobs';
 import type { EnergyFigure, EvaluationResult } from '../../../shared/types';
 import { writeJsonAtomic } from '../../util/atomic';
 import { DEFAULT_NORMALIZATION, describeDataset, openDataset, splitValidation } from '../data';
-import { EnergyMeter } from '../energy/meter';
 import type { JobContext } from '../job/context';
 import { buildArchitecture } from '../model/architectures';
 import { measureModelFiles, modelSha256 } from '../model/model-files';
+import { openModel } from '../model/registry';
 import { summarizeModel } from '../model/summary';
 import { saveModel } from '../model/tfjs-layers-writer';
 import { sha256OfPath } from '../util/hash';
-import { recalibrateFinished } from './bn-recalibration';
-import { evaluateModel } from './evaluate';
-import { type EpochMetrics, type Parallelism, trainModel } from './loop';
+import { countModel } from '../compress/compare';
+import { checkpointHookState, type EpochMetrics, type Parallelism } from './loop';
+import { type DenseComparison, compareWithDense } from './dense-comparison';
+import { trainAndEvaluate, type TrainJobData } from './train-run';
+import { PruneWhileTraining, type PruneWhileTrainingRecord, prunedModelDir } from './prune-while-training';
 
 export interface TrainResult {
   kind: 'train';
@@ -49,6 +51,13 @@ export interface TrainResult {
   modelSha256: string;
   /** Peak resident memory of the job process so far, MiB. */
   peakRssMiB: number;
+  /** Seconds the training loop ran in this process (the prune included). */
+  wallSeconds: number;
+  /** With --prune-while-training: when and why the model was pruned, and its cost before → after. */
+  pruneWhileTraining?: PruneWhileTrainingRecord;
+  /** With --compare-dense: the dense run on the same data, epochs, batch size, seed and backend. */
+  dense?: DenseComparison['dense'];
+  savings?: DenseComparison['savings'];
 }
 
 export const TRAINING_FILE = 'training.json';
@@ -64,45 +73,39 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       : { train: dataset.train, validation: undefined };
   const classes = dataset.classNames.length;
   const normalization = DEFAULT_NORMALIZATION;
-  const model = buildArchitecture(spec.arch, dataset.shape, classes, spec.seed);
-  const meter = await EnergyMeter.start();
+  const checkpointDir = path.join(spec.out, 'checkpoints');
+  const input: TrainJobData = {
+    data: { train, ...(validation ? { validation } : {}), shape: dataset.shape, classes },
+    ...(dataset.test ? { test: dataset.test } : {}),
+    classNames: dataset.classNames,
+  };
+  const pwt = spec.pruneWhileTraining;
+  const pruner = pwt ? new PruneWhileTraining(pwt, spec.training.epochs, checkpointDir, ctx) : undefined;
+  let model = buildArchitecture(spec.arch, dataset.shape, classes, spec.seed);
+  if (pruner && spec.resume) {
+    // A checkpoint taken after the prune holds the pruned model's weights: rebuild its topology.
+    const saved = await checkpointHookState(checkpointDir);
+    if (saved !== undefined) pruner.restore(saved);
+    if (pruner.pruned) {
+      model.dispose();
+      model = (await openModel(prunedModelDir(checkpointDir))).model;
+      ctx.log('info', 'resuming the pruned model (pruned while training)');
+    }
+  }
+  const denseCounts = pruner ? countModel(model) : undefined;
   try {
-    const outcome = await trainModel(
+    const run = await trainAndEvaluate(
+      spec,
       model,
-      { train, ...(validation ? { validation } : {}), shape: dataset.shape, classes },
-      {
-        training: spec.training,
-        batchSize: spec.batchSize,
-        seed: spec.seed,
-        normalization,
-        checkpointDir: path.join(spec.out, 'checkpoints'),
-        resume: spec.resume,
-        stage: 'train',
-        energy: meter,
-      },
+      input,
+      { checkpointDir, stage: 'train', ...(pruner ? { hooks: pruner.hooks() } : {}) },
       ctx,
     );
-    const energyWindow = await meter.stop();
-    // The saved model carries BN statistics estimated from the final weights, not moving averages
-    // that trail them (see bn-recalibration.ts).
-    await recalibrateFinished(
-      model,
-      { split: train, shape: dataset.shape, classes, normalization },
-      spec.seed,
-      ctx,
-    );
-
-    const evaluatedOn = dataset.test && dataset.test.count > 0 ? 'test' : 'validation';
-    const evaluationSplit = evaluatedOn === 'test' ? dataset.test! : (validation ?? dataset.train);
-    ctx.emit({ type: 'stage', stage: 'evaluate', detail: `${evaluationSplit.count} ${evaluatedOn} samples` });
-    const evaluation = await evaluateModel(
-      model,
-      evaluationSplit,
-      dataset.shape,
-      classes,
-      { batchSize: spec.batchSize, normalization, classNames: dataset.classNames, stage: 'evaluate' },
-      ctx,
-    );
+    if (run.model !== model) {
+      model.dispose();
+      model = run.model;
+    }
+    const { outcome, evaluation, evaluatedOn } = run;
 
     ctx.emit({ type: 'stage', stage: 'save model' });
     const modelDir = path.join(spec.out, 'model');
@@ -137,11 +140,17 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       stoppedEarly: outcome.stoppedEarly,
       history: outcome.history,
       evaluation,
-      trainingEnergy: energyWindow.total,
+      trainingEnergy: run.trainingEnergy,
       datasetSha256,
       modelSha256: modelHash,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      wallSeconds: run.wallSeconds,
+      ...(pruner && denseCounts ? { pruneWhileTraining: pruner.record(denseCounts) } : {}),
     };
+    if (pwt?.compareDense) {
+      Object.assign(result, await compareWithDense(spec, dataset.shape, input, run, ctx));
+      result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    }
     await writeJsonAtomic(path.join(spec.out, TRAINING_FILE), {
       ...result,
       dataset: info,
@@ -149,7 +158,6 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
     });
     return result;
   } finally {
-    await meter.stop();
     model.dispose();
   }
 }

@@ -1,0 +1,184 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainSpecSchema } from '../../../shared/jobs';
+import type { BackendReport } from '../../../shared/types';
+import { setComputeThreads } from '../backend/threads';
+import { writeIdx } from '../data/idx-writer';
+import type { DatasetSplit } from '../data/types';
+import { createMemoryContext } from '../job/context';
+import { openModel } from '../model/registry';
+import { tf } from '../tf';
+import { Rng } from '../util/rng';
+import { energySaving } from './dense-comparison';
+import { type ChannelMasks, defaultStableEpochs, earlyBirdFires, maskDistance } from './prune-while-training';
+import { runTrainJob, TRAINING_FILE } from './train-job';
+
+const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+
+describe('maskDistance', () => {
+  it('is the fraction of channels whose keep/remove bit differs, over all groups', () => {
+    const a: ChannelMasks = { g1: { channels: 8, removed: [0, 1, 2, 3] }, g2: { channels: 2, removed: [1] } };
+    const b: ChannelMasks = { g1: { channels: 8, removed: [0, 1, 2, 4] }, g2: { channels: 2, removed: [0] } };
+    // g1: 3 and 4 differ; g2: 0 and 1 differ → 4 of 10 channels.
+    expect(maskDistance(a, b)).toBe(0.4);
+    expect(maskDistance(b, a)).toBe(0.4);
+    expect(maskDistance(a, a)).toBe(0);
+    const c: ChannelMasks = { g1: { channels: 8, removed: [] }, g2: { channels: 2, removed: [1] } };
+    expect(maskDistance(a, c)).toBe(0.4);
+  });
+
+  it('refuses mask sets of different models', () => {
+    const a: ChannelMasks = { g1: { channels: 8, removed: [] } };
+    expect(() => maskDistance(a, { g1: { channels: 4, removed: [] } })).toThrow('group g1 differs');
+    expect(() => maskDistance(a, { ...a, g2: { channels: 1, removed: [] } })).toThrow('different groups');
+  });
+});
+
+describe('earlyBirdFires', () => {
+  it('fires once the last N distances are all under the threshold', () => {
+    expect(earlyBirdFires([null], 0.1, 2)).toBe(false);
+    expect(earlyBirdFires([null, 0.3, 0.05], 0.1, 2)).toBe(false);
+    expect(earlyBirdFires([null, 0.3, 0.05, 0.08], 0.1, 2)).toBe(true);
+    // Exactly at the threshold is not under it.
+    expect(earlyBirdFires([null, 0.05, 0.1], 0.1, 2)).toBe(false);
+    // A relapse resets the count.
+    expect(earlyBirdFires([null, 0.05, 0.2, 0.05], 0.1, 2)).toBe(false);
+    expect(earlyBirdFires([null, 0.09, 0.09, 0.2, 0.05, 0.04, 0.03], 0.1, 3)).toBe(true);
+    expect(earlyBirdFires([null, 0.09, 0.09, 0.2, 0.05, 0.04], 0.1, 3)).toBe(false);
+    // The first epoch has no predecessor, so it never counts as stable.
+    expect(earlyBirdFires([null], 0.1, 1)).toBe(false);
+    expect(earlyBirdFires([null, 0.0], 0.1, 1)).toBe(true);
+  });
+
+  it('waits 3 stable epochs on long runs and 2 on short ones', () => {
+    expect(defaultStableEpochs(8)).toBe(2);
+    expect(defaultStableEpochs(20)).toBe(3);
+  });
+});
+
+describe('energySaving', () => {
+  it('compares only figures obtained the same way', () => {
+    const rapl = { label: 'measured:counter' as const, source: 'RAPL package-0' };
+    expect(energySaving({ ...rapl, joules: 300 }, { ...rapl, joules: 150 })).toEqual({ ratio: 2, ...rapl });
+    const modelled = { label: 'modelled:tdp-load' as const, source: 'TDP table', joules: 150 };
+    expect(energySaving({ ...rapl, joules: 300 }, modelled)).toMatchObject({
+      ratio: null,
+      label: 'unavailable',
+    });
+    expect(energySaving({ ...rapl, joules: null }, { ...rapl, joules: 150 }).ratio).toBeNull();
+  });
+});
+
+/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
+function bands(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 3;
+    labels[i] = label;
+    for (let p = 0; p < 64; p++) {
+      const row = Math.floor(p / 8);
+      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
+      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    }
+  }
+  return { images, labels, count };
+}
+
+describe('train --prune-while-training', () => {
+  let root: string;
+  let dataDir: string;
+  const spec = (out: string, extra: Record<string, unknown> = {}): ReturnType<typeof trainSpecSchema.parse> =>
+    trainSpecSchema.parse({
+      kind: 'train',
+      data: dataDir,
+      arch: 'vgg-small',
+      out: path.join(root, out),
+      batchSize: 16,
+      seed: 5,
+      threads: 1,
+      training: { epochs: 3, validationSplit: 0.2 },
+      pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1 },
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    setComputeThreads(1);
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-pwt-'));
+    dataDir = path.join(root, 'bands');
+    await fs.mkdir(dataDir);
+    await writeIdx(dataDir, 'train', bands(80, 1), [8, 8, 1]);
+    await writeIdx(dataDir, 't10k', bands(30, 2), [8, 8, 1]);
+    await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
+  });
+  afterAll(async () => {
+    setComputeThreads(undefined);
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('prunes after the given epoch, trains the small model to the end and records it, then the dense one', async () => {
+    const ctx = createMemoryContext(BACKEND);
+    const result = await runTrainJob(
+      spec('pruned', { pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, compareDense: true } }),
+      ctx,
+    );
+    const record = result.pruneWhileTraining!;
+    expect(record.prunedAtEpoch).toBe(1);
+    expect(record.reason).toBe('fixed-epoch');
+    expect(record.maskDistances).toEqual([null]);
+    const removed = 1 - record.macsAfter / record.macsBefore;
+    expect(removed).toBeGreaterThanOrEqual(0.5);
+    expect(removed).toBeLessThan(0.6);
+    expect(record.paramsAfter).toBeLessThan(record.paramsBefore);
+    // The saved model is the pruned one, trained for all 3 epochs.
+    expect(result.epochs).toBe(3);
+    expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(result.macs).toBeLessThan(result.dense!.macs * 0.5 + 1);
+    expect(result.dense!.epochs).toBe(3);
+    expect(result.dense!.accuracy).toBeGreaterThan(0);
+    expect(result.savings!.wallTime.ratio).toBeCloseTo(result.dense!.wallSeconds / result.wallSeconds, 9);
+    expect(result.savings!.wallTime.label).toBe('measured:wall-clock');
+    const saved = await openModel(path.join(root, 'pruned', 'model'));
+    expect(saved.model.countParams()).toBe(result.params);
+    saved.model.dispose();
+    const written = JSON.parse(await fs.readFile(path.join(root, 'pruned', TRAINING_FILE), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(written.pruneWhileTraining).toEqual(JSON.parse(JSON.stringify(record)));
+    expect(written).toHaveProperty('dense.wallSeconds');
+    expect(written).toHaveProperty('savings.energy');
+    const stages = ctx.events
+      .filter((e) => e.type === 'stage')
+      .map((e) => (e.type === 'stage' ? e.stage : ''));
+    expect(stages).toContain('prune');
+    expect(stages).toContain('train dense');
+  }, 240_000);
+
+  it('resumes after the prune with the pruned model and ends with the weights of an uninterrupted run', async () => {
+    const uninterrupted = await runTrainJob(spec('straight'), createMemoryContext(BACKEND));
+    const controller = new AbortController();
+    const ctx = createMemoryContext(BACKEND, controller);
+    const emit = ctx.emit;
+    ctx.emit = (event) => {
+      emit(event);
+      // The first batch of an epoch always reports: cancel after it, one batch into the pruned model's training.
+      if (event.type === 'batch' && event.epoch === 2 && event.batch === 1) controller.abort();
+    };
+    await expect(runTrainJob(spec('resumed'), ctx)).rejects.toThrow('cancelled by the user');
+    const resumed = await runTrainJob(spec('resumed', { resume: true }), createMemoryContext(BACKEND));
+    expect(resumed.pruneWhileTraining).toEqual(uninterrupted.pruneWhileTraining);
+    expect(resumed.params).toBe(uninterrupted.params);
+    const a = await openModel(path.join(root, 'straight', 'model'));
+    const b = await openModel(path.join(root, 'resumed', 'model'));
+    const weightsA = await Promise.all(a.model.getWeights().map(async (w) => Array.from(await w.data())));
+    const weightsB = await Promise.all(b.model.getWeights().map(async (w) => Array.from(await w.data())));
+    expect(weightsB).toEqual(weightsA);
+    a.model.dispose();
+    b.model.dispose();
+  }, 240_000);
+});
