@@ -8,6 +8,8 @@ import { serializeError } from '../../../shared/errors';
 import { type JobCommand, type JobEvent, type JobEventBody, jobSpecSchema } from '../../../shared/jobs';
 import { initBackend } from '../backend/ladder';
 import { computeThreads, setComputeThreads, setKernelThreads } from '../backend/threads';
+import { isWasmAbort } from '../train/memory-estimate';
+import { wasmAbortInJob } from './wasm-abort';
 import { engineVersions } from '../versions';
 import { cancelledError, type JobContext } from './context';
 import { loadHandler } from './handlers';
@@ -59,7 +61,7 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
     emit({ type: 'result', result: result as Record<string, unknown> });
     await finish(0);
   } catch (error) {
-    const serialized = serializeError(error);
+    const serialized = serializeError(isWasmAbort(error) ? wasmAbortInJob(command.spec, error) : error);
     if (serialized.code === 'cancelled') {
       emit({ type: 'cancelled' });
       await finish(0);
