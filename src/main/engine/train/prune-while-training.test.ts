@@ -9,10 +9,16 @@ import { writeIdx } from '../data/idx-writer';
 import type { DatasetSplit } from '../data/types';
 import { createMemoryContext } from '../job/context';
 import { openModel } from '../model/registry';
-import { tf } from '../tf';
+import { tf, tfl } from '../tf';
 import { Rng } from '../util/rng';
 import { energySaving } from './dense-comparison';
-import { type ChannelMasks, defaultStableEpochs, earlyBirdFires, maskDistance } from './prune-while-training';
+import {
+  type ChannelMasks,
+  defaultStableEpochs,
+  earlyBirdFires,
+  maskDistance,
+  PruneWhileTraining,
+} from './prune-while-training';
 import { runTrainJob, TRAINING_FILE } from './train-job';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
@@ -71,18 +77,17 @@ describe('energySaving', () => {
   });
 });
 
-/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
-function bands(count: number, seed: number): DatasetSplit {
+/** Two classes of 4×4 images (bright top or bottom half, plus noise): vgg-small stays cheap on the cpu backend. */
+function halves(count: number, seed: number): DatasetSplit {
   const rng = new Rng(seed);
-  const images = new Uint8Array(count * 64);
+  const images = new Uint8Array(count * 16);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    const label = i % 3;
+    const label = i % 2;
     labels[i] = label;
-    for (let p = 0; p < 64; p++) {
-      const row = Math.floor(p / 8);
-      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
-      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    for (let p = 0; p < 16; p++) {
+      const bright = p < 8 === (label === 0);
+      images[i * 16 + p] = Math.min(255, (bright ? 150 : 20) + rng.nextInt(90));
     }
   }
   return { images, labels, count };
@@ -109,11 +114,11 @@ describe('train --prune-while-training', () => {
     await tf.setBackend('cpu');
     setComputeThreads(1);
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-pwt-'));
-    dataDir = path.join(root, 'bands');
+    dataDir = path.join(root, 'halves');
     await fs.mkdir(dataDir);
-    await writeIdx(dataDir, 'train', bands(80, 1), [8, 8, 1]);
-    await writeIdx(dataDir, 't10k', bands(30, 2), [8, 8, 1]);
-    await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
+    await writeIdx(dataDir, 'train', halves(60, 1), [4, 4, 1]);
+    await writeIdx(dataDir, 't10k', halves(20, 2), [4, 4, 1]);
+    await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nbottom\n');
   });
   afterAll(async () => {
     setComputeThreads(undefined);
@@ -181,4 +186,39 @@ describe('train --prune-while-training', () => {
     a.model.dispose();
     b.model.dispose();
   }, 240_000);
+});
+
+describe('the BN-scale penalty', () => {
+  it('adds λ·sign(γ) to the gradient of every BN scale, and nothing after the prune', async () => {
+    await tf.setBackend('cpu');
+    const model = tfl.sequential();
+    model.add(tfl.layers.dense({ inputShape: [2], units: 3, name: 'fc' }));
+    model.add(tfl.layers.batchNormalization({ name: 'bn' }));
+    const bn = model.getLayer('bn');
+    bn.setWeights([tf.tensor1d([0.5, -2, 0]), tf.zeros([3]), tf.zeros([3]), tf.ones([3])]);
+    const gamma = bn.trainableWeights.find((w) => w.originalName.endsWith('gamma'))!.read() as tf.Variable;
+    const kernel = model.getLayer('fc').trainableWeights[0]!.read() as tf.Variable;
+    const grads: tf.NamedTensorMap = {
+      [gamma.name]: tf.tensor1d([0.1, 0.1, 0.1]),
+      [kernel.name]: tf.zerosLike(kernel),
+    };
+    const pruner = new PruneWhileTraining(
+      { targetMacs: 0.5, bnL1: 0.01, maskThreshold: 0.1, compareDense: false },
+      4,
+      undefined,
+      createMemoryContext(BACKEND),
+    );
+    pruner.hooks().beforeApply!(model, grads);
+    const values = Array.from(await grads[gamma.name]!.data());
+    expect(values[0]).toBeCloseTo(0.11, 6);
+    expect(values[1]).toBeCloseTo(0.09, 6);
+    expect(values[2]).toBeCloseTo(0.1, 6);
+    expect(Array.from(await grads[kernel.name]!.data()).every((v) => v === 0)).toBe(true);
+    pruner.restore({ ...(pruner.hooks().saveState!() as object), prunedAtEpoch: 1 });
+    const before = grads[gamma.name]!;
+    pruner.hooks().beforeApply!(model, grads);
+    expect(grads[gamma.name]).toBe(before);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+  });
 });
