@@ -152,6 +152,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
       const files = Array.isArray(result.files) ? (result.files as Result[]) : [];
       lines.push(`${String(result.format)}:`);
       for (const file of files) lines.push(`  ${String(file.path)}  ${bytes(file.bytes)}`);
+      if (result.onnx !== undefined) lines.push(...formatOnnxExport(record(result.onnx)));
       break;
     }
     case 'report': {
@@ -190,4 +191,32 @@ export function formatResult(spec: JobSpec, result: Result): string {
   }
   if (typeof result.runDir === 'string') lines.push(`run folder: ${result.runDir}`);
   return lines.join('\n') + '\n';
+}
+
+/** The ONNX export's checks: float32 vs TensorFlow.js, and int8 accuracy and latency. */
+function formatOnnxExport(onnx: Result): string[] {
+  const check = record(onnx.verification);
+  const sci = (v: unknown): string => (typeof v === 'number' ? v.toExponential(1) : 'n/a');
+  const lines = [
+    `ONNX opset ${String(onnx.opset)}, input ${String(onnx.layout).toUpperCase()}, ${String(onnx.foldedBatchNorms)} BatchNorms folded`,
+    `float32 vs TensorFlow.js (${String(check.samples)} ${String(check.inputs)} samples): max |Δ| logits ${sci(check.maxAbsDiffLogits)}, outputs ${sci(check.maxAbsDiffOutput)}`,
+  ];
+  if (onnx.int8 !== undefined) {
+    const int8 = record(onnx.int8);
+    const accuracy = record(int8.accuracy);
+    const latency = record(int8.latencyMs);
+    const f = record(latency.float32);
+    const q = record(latency.int8);
+    const speedup = record(int8.speedup);
+    const ms = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)} ms` : 'n/a');
+    const x = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)}×` : 'n/a');
+    const calibration = record(int8.calibration);
+    lines.push(
+      `int8 (${String(int8.runtime)}): calibrated on ${String(calibration.samples)} samples (${String(calibration.method)})`,
+      `  accuracy on ${String(accuracy.samples)} ${String(accuracy.split)} samples: float32 ${pct(accuracy.float32)}, int8 ${pct(accuracy.int8)}`,
+      `  latency batch 1: float32 ${ms(f.batch1)}, int8 ${ms(q.batch1)} (speedup ${x(speedup.batch1)})`,
+      `  latency batch 32: float32 ${ms(f.batch32)}, int8 ${ms(q.batch32)} (speedup ${x(speedup.batch32)})`,
+    );
+  }
+  return lines;
 }

@@ -17,6 +17,9 @@ import {
   jobSpecSchema,
   type JobSpec,
   MODEL_FORMATS_OUT,
+  ONNX_LAYOUTS,
+  EXPORT_QUANT_DTYPES,
+  CALIBRATION_METHODS,
   type JobSpecInput,
   QUANT_DTYPES,
   REPORT_FORMATS,
@@ -409,25 +412,65 @@ export function buildProgram(
   withCommon(
     program
       .command('export')
-      .description('write a model as TensorFlow.js layers (optionally quantized) or Keras 2 .h5')
+      .description(
+        'write a model as TensorFlow.js layers (optionally quantized), Keras 2 .h5, or ONNX (float32 or int8)',
+      )
       .requiredOption('--model <path>', 'model folder or file, or a run folder', absolute)
       .addOption(
         new Option('--format <format>', 'output format')
           .choices([...MODEL_FORMATS_OUT])
           .makeOptionMandatory(),
       )
-      .requiredOption('--to <path>', 'output folder (tfjs) or .h5 file (keras-h5)', absolute)
-      .addOption(new Option('--quantize <dtype>', 'tfjs: store weights as').choices([...QUANT_DTYPES])),
+      .requiredOption(
+        '--to <path>',
+        'output folder (tfjs), .h5 file (keras-h5) or .onnx file (onnx)',
+        absolute,
+      )
+      .addOption(
+        new Option('--quantize <dtype>', 'tfjs: store weights as; onnx: int8 (static QDQ)').choices([
+          ...EXPORT_QUANT_DTYPES,
+        ]),
+      )
+      .addOption(
+        new Option('--layout <layout>', 'onnx: input layout (default nchw)').choices([...ONNX_LAYOUTS]),
+      )
+      .option(
+        '--data <path>',
+        'onnx int8: dataset to calibrate on (training split) and evaluate (test split)',
+        absolute,
+      )
+      .option('--calibration <n>', 'onnx int8: calibration samples (default 256)', integer(1))
+      .addOption(
+        new Option('--calibration-method <method>', 'onnx int8: activation ranges (default minmax)').choices([
+          ...CALIBRATION_METHODS,
+        ]),
+      ),
   ).action(
-    action(async (flags: CommonFlags & { model: string; format: string; to: string; quantize?: string }) =>
-      parseSpec({
-        kind: 'export-model',
-        model: flags.model,
-        format: flags.format,
-        to: flags.to,
-        ...(flags.quantize ? { quantize: flags.quantize } : {}),
-        ...common(flags),
-      } as JobSpecInput),
+    action(
+      async (
+        flags: CommonFlags & {
+          model: string;
+          format: string;
+          to: string;
+          quantize?: string;
+          layout?: string;
+          data?: string;
+          calibration?: number;
+          calibrationMethod?: string;
+        },
+      ) =>
+        parseSpec({
+          kind: 'export-model',
+          model: flags.model,
+          format: flags.format,
+          to: flags.to,
+          ...(flags.quantize ? { quantize: flags.quantize } : {}),
+          ...(flags.layout ? { layout: flags.layout } : {}),
+          ...(flags.data ? { data: flags.data } : {}),
+          ...(flags.calibration !== undefined ? { calibration: flags.calibration } : {}),
+          ...(flags.calibrationMethod ? { calibrationMethod: flags.calibrationMethod } : {}),
+          ...common(flags),
+        } as JobSpecInput),
     ),
   );
 

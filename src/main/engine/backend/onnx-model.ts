@@ -31,6 +31,8 @@ export interface OnnxValue {
   name: string;
   /** -1 is a symbolic dimension (dim_param): `batch` first, `dim<i>` elsewhere. */
   shape: readonly number[];
+  /** Write no shape at all (rank unknown): intermediate tensors fetched for calibration. */
+  shapeUnknown?: boolean;
 }
 
 /** A constant tensor (weights, quantization scales and zero points), stored as raw_data. */
@@ -158,12 +160,15 @@ function node(n: OnnxNode, index: number): Writer {
 }
 
 function valueInfo(value: OnnxValue): Writer {
-  const shape = new Writer();
-  value.shape.forEach((d, i) => {
-    const symbol = i === 0 ? 'batch' : `dim${i}`;
-    shape.message(1, d === -1 ? new Writer().string(2, symbol) : new Writer().int(1, d));
-  });
-  const tensorType = new Writer().int(1, FLOAT).message(2, shape);
+  const tensorType = new Writer().int(1, FLOAT);
+  if (!value.shapeUnknown) {
+    const shape = new Writer();
+    value.shape.forEach((d, i) => {
+      const symbol = i === 0 ? 'batch' : `dim${i}`;
+      shape.message(1, d === -1 ? new Writer().string(2, symbol) : new Writer().int(1, d));
+    });
+    tensorType.message(2, shape);
+  }
   return new Writer().string(1, value.name).message(2, new Writer().message(1, tensorType));
 }
 

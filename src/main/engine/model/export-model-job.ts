@@ -1,13 +1,15 @@
 /**
  * `export-model` job: write a model in another format, so a compressed model can go back into a
- * Python workflow (Keras 2 .h5) or to any TensorFlow.js runtime (tfjs layers, optionally with
- * uint8/uint16/float16 weights).
+ * Python workflow (Keras 2 .h5), to any TensorFlow.js runtime (tfjs layers, optionally with
+ * uint8/uint16/float16 weights) or to ONNX runtimes (float32, or int8 QDQ; onnx/export-onnx.ts).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../../../shared/errors';
 import type { SpecOf } from '../../../shared/jobs';
 import type { JobContext } from '../job/context';
+import { exportOnnx } from '../onnx/export-onnx';
+import type { OnnxExportSummary } from '../onnx/export-onnx';
 import { saveKerasH5 } from './keras/export-h5';
 import { openModel } from './registry';
 import { saveModel } from './tfjs-layers-writer';
@@ -15,8 +17,10 @@ import { saveModel } from './tfjs-layers-writer';
 export interface ExportModelResult {
   kind: 'export-model';
   backend: string;
-  format: 'tfjs' | 'keras-h5';
+  format: 'tfjs' | 'keras-h5' | 'onnx';
   files: { path: string; bytes: number }[];
+  /** ONNX only: verification against TensorFlow.js and, for int8, accuracy and latency. */
+  onnx?: OnnxExportSummary;
 }
 
 async function isDirectory(target: string): Promise<boolean> {
@@ -32,7 +36,15 @@ export async function runExportModelJob(
   try {
     ctx.emit({ type: 'stage', stage: `write ${spec.format}`, detail: spec.to });
     let written: string[];
-    if (spec.format === 'keras-h5') {
+    let onnx: OnnxExportSummary | undefined;
+    if (spec.format !== 'onnx' && (spec.quantize === 'int8' || spec.data !== undefined)) {
+      throw usageError('--quantize int8 and --data are for --format onnx');
+    }
+    if (spec.format === 'onnx') {
+      const exported = await exportOnnx(loaded, spec, ctx);
+      written = [exported.file];
+      onnx = exported.onnx;
+    } else if (spec.format === 'keras-h5') {
       const file =
         (await isDirectory(spec.to)) || !/\.(h5|hdf5)$/i.test(spec.to)
           ? path.join(spec.to, 'model.h5')
@@ -50,14 +62,20 @@ export async function runExportModelJob(
       }
       const saved = await saveModel(loaded.model, spec.to, {
         metadata: loaded.metadata,
-        ...(spec.quantize ? { quantize: spec.quantize } : {}),
+        ...(spec.quantize && spec.quantize !== 'int8' ? { quantize: spec.quantize } : {}),
       });
       written = saved.files;
     }
     const files = await Promise.all(
       written.map(async (file) => ({ path: file, bytes: (await fs.stat(file)).size })),
     );
-    return { kind: 'export-model', backend: ctx.backend.used, format: spec.format, files };
+    return {
+      kind: 'export-model',
+      backend: ctx.backend.used,
+      format: spec.format,
+      files,
+      ...(onnx ? { onnx } : {}),
+    };
   } finally {
     loaded.model.dispose();
   }

@@ -1,0 +1,268 @@
+/**
+ * `pollard export --format onnx`: write the model as ONNX (opset 13), verify it in ONNX Runtime
+ * against TensorFlow.js, and for `--quantize int8` calibrate, quantize to QDQ int8 and measure
+ * what the deployment gains: accuracy on the test split and latency, float32 against int8, both
+ * "deployed on ONNX Runtime (CPU)".
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { badInput, usageError } from '../../../shared/errors';
+import type { SpecOf } from '../../../shared/jobs';
+import { encodeOnnxModel } from '../backend/onnx-model';
+import { ONNX_OPSET } from '../backend/onnx-model';
+import type { LatencyMs } from '../compress/latency';
+import { DEFAULT_NORMALIZATION, openDataset } from '../data';
+import type { Dataset, DatasetSplit, Normalization } from '../data';
+import type { JobContext } from '../job/context';
+import type { LoadedModel } from '../model/types';
+import { tf } from '../tf';
+import { calibrateRanges } from './calibrate';
+import type { CalibrationBatch, CalibrationMethod } from './calibrate';
+import { layersToOnnx } from './layers-to-onnx';
+import type { OnnxLayout } from './layers-to-onnx';
+import { measureOnnxLatency } from './onnx-latency';
+import { OnnxSession } from './ort-session';
+import { quantizeGraph, quantizedActivations } from './quantize-qdq';
+import type { ExportVerification } from './verify-export';
+import { verifyExport } from './verify-export';
+
+export const ONNX_RUNTIME_LABEL = 'deployed on ONNX Runtime (CPU)';
+const VERIFY_SAMPLES = 16;
+const EVAL_BATCH = 64;
+
+export interface OnnxInt8Summary {
+  runtime: typeof ONNX_RUNTIME_LABEL;
+  calibration: { samples: number; method: CalibrationMethod };
+  quantizedNodes: number;
+  quantizedActivations: number;
+  /** Top-1 accuracy (0..1) of both ONNX models on the dataset's test split (training split if none). */
+  accuracy: { split: 'test' | 'train'; samples: number; float32: number; int8: number; agreement: number };
+  latencyMs: { float32: LatencyMs; int8: LatencyMs };
+  /** float32 latency ÷ int8 latency. */
+  speedup: LatencyMs;
+  sizeBytes: { float32: number; int8: number };
+}
+
+export interface OnnxExportSummary {
+  opset: number;
+  layout: OnnxLayout;
+  inputShape: number[];
+  foldedBatchNorms: number;
+  /** float32 graph in ONNX Runtime vs TensorFlow.js on the same inputs. */
+  verification: ExportVerification & { inputs: 'dataset' | 'synthetic' };
+  int8?: OnnxInt8Summary;
+}
+
+/** Samples of a split as float32 (x = pixel / 255 · scale + offset), NCHW or NHWC. */
+function samplesAsFloat(
+  split: DatasetSplit,
+  shape: [number, number, number],
+  indices: readonly number[],
+  normalization: Normalization,
+  layout: OnnxLayout,
+): Float32Array {
+  const [h, w, c] = shape;
+  const size = h * w * c;
+  const out = new Float32Array(indices.length * size);
+  const table = Float32Array.from(
+    { length: 256 },
+    (_, v) => (v / 255) * normalization.scale + normalization.offset,
+  );
+  indices.forEach((sample, n) => {
+    const src = sample * size;
+    const dst = n * size;
+    if (layout === 'nhwc') {
+      for (let i = 0; i < size; i++) out[dst + i] = table[split.images[src + i]!]!;
+      return;
+    }
+    for (let p = 0; p < h * w; p++) {
+      for (let ch = 0; ch < c; ch++) out[dst + ch * h * w + p] = table[split.images[src + p * c + ch]!]!;
+    }
+  });
+  return out;
+}
+
+function argmaxAgreement(
+  a: Float32Array,
+  b: Float32Array,
+  classes: number,
+  labels: ArrayLike<number>,
+  offset: number,
+): { a: number; b: number; same: number } {
+  let hitsA = 0;
+  let hitsB = 0;
+  let same = 0;
+  for (let n = 0; n < a.length / classes; n++) {
+    let ia = 0;
+    let ib = 0;
+    for (let k = 1; k < classes; k++) {
+      if (a[n * classes + k]! > a[n * classes + ia]!) ia = k;
+      if (b[n * classes + k]! > b[n * classes + ib]!) ib = k;
+    }
+    const label = labels[offset + n];
+    if (ia === label) hitsA++;
+    if (ib === label) hitsB++;
+    if (ia === ib) same++;
+  }
+  return { a: hitsA, b: hitsB, same };
+}
+
+async function openCalibrationData(dataPath: string, loaded: LoadedModel, limit?: number): Promise<Dataset> {
+  const dataset = await openDataset(dataPath, limit !== undefined ? { limit } : {});
+  const input = loaded.model.inputs[0]!.shape.slice(1);
+  const [h, w, c] = dataset.shape;
+  if (input[0] !== h || input[1] !== w || input[2] !== c) {
+    throw badInput(
+      dataPath,
+      `the dataset's images are ${h}×${w}×${c} but the model expects [${input.map(String).join(', ')}]`,
+    );
+  }
+  const units = loaded.model.outputs[0]!.shape.at(-1);
+  if (units !== dataset.classNames.length) {
+    throw badInput(
+      dataPath,
+      `the dataset has ${dataset.classNames.length} classes but the model has ${String(units)} outputs`,
+    );
+  }
+  return dataset;
+}
+
+/** The output file: `--to` itself when it names a .onnx file, else `model.onnx` inside it. */
+async function outputFile(to: string): Promise<string> {
+  const isDirectory = (await fs.stat(to).catch(() => undefined))?.isDirectory() ?? false;
+  return isDirectory || !/\.onnx$/i.test(to) ? path.join(to, 'model.onnx') : to;
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  const handle = await fs.open(temporary, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporary, file);
+}
+
+export async function exportOnnx(
+  loaded: LoadedModel,
+  spec: SpecOf<'export-model'>,
+  ctx: JobContext,
+): Promise<{ file: string; onnx: OnnxExportSummary }> {
+  if (spec.quantize !== undefined && spec.quantize !== 'int8') {
+    throw usageError(`--quantize ${spec.quantize} is for tfjs; ONNX export takes --quantize int8`);
+  }
+  if (spec.quantize === 'int8' && spec.data === undefined) {
+    throw usageError('--quantize int8 needs --data D: its training split calibrates the activation ranges');
+  }
+  const layout = spec.layout;
+  ctx.emit({ type: 'stage', stage: 'convert to ONNX', detail: `opset ${ONNX_OPSET}, ${layout}` });
+  const exported = layersToOnnx(loaded.model, { layout, source: loaded.source, exposeLogits: true });
+  const float = layersToOnnx(loaded.model, { layout, source: loaded.source });
+  const floatBytes = encodeOnnxModel(float.graph);
+  const [h, w, c] = loaded.model.inputs[0]!.shape.slice(1) as [number, number, number];
+  const normalization = loaded.metadata.normalization ?? DEFAULT_NORMALIZATION;
+  const dataset = spec.data ? await openCalibrationData(spec.data, loaded, spec.limit) : undefined;
+
+  ctx.emit({ type: 'stage', stage: 'verify in ONNX Runtime', detail: 'float32 vs TensorFlow.js' });
+  const evaluation = dataset?.test && dataset.test.count > 0 ? dataset.test : dataset?.train;
+  const verifyCount = Math.min(VERIFY_SAMPLES, evaluation?.count ?? VERIFY_SAMPLES);
+  const verifyData =
+    dataset && evaluation
+      ? samplesAsFloat(
+          evaluation,
+          dataset.shape,
+          Array.from({ length: verifyCount }, (_, i) => i),
+          normalization,
+          'nhwc',
+        )
+      : Float32Array.from({ length: verifyCount * h * w * c }, (_, i) => Math.abs(Math.sin(i * 0.7)));
+  const x = tf.tensor4d(verifyData, [verifyCount, h, w, c]);
+  let verification: ExportVerification;
+  try {
+    verification = await verifyExport(loaded.model, exported, x);
+  } finally {
+    x.dispose();
+  }
+  const summary: OnnxExportSummary = {
+    opset: ONNX_OPSET,
+    layout,
+    inputShape: float.inputShape,
+    foldedBatchNorms: float.foldedBatchNorms,
+    verification: { ...verification, inputs: dataset ? 'dataset' : 'synthetic' },
+  };
+  const file = await outputFile(spec.to);
+  if (spec.quantize !== 'int8' || !dataset || !evaluation) {
+    await writeAtomically(file, floatBytes);
+    return { file, onnx: summary };
+  }
+
+  const method = spec.calibrationMethod;
+  const count = Math.min(spec.calibration, dataset.train.count);
+  ctx.emit({ type: 'stage', stage: 'calibrate int8', detail: `${count} training samples, ${method}` });
+  // Evenly spaced over the training split, so every part of it (and every class) is seen.
+  const indices = Array.from({ length: count }, (_, i) => Math.floor((i * dataset.train.count) / count));
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start < count; start += EVAL_BATCH) {
+    const slice = indices.slice(start, start + EVAL_BATCH);
+    batches.push({
+      data: samplesAsFloat(dataset.train, dataset.shape, slice, normalization, layout),
+      dims: [slice.length, ...float.inputShape],
+    });
+  }
+  const targets = quantizedActivations(float.graph);
+  const ranges = await calibrateRanges(float.graph, targets, batches, method);
+  const quantized = quantizeGraph(float.graph, ranges);
+  const int8Bytes = encodeOnnxModel(quantized.graph);
+
+  ctx.emit({ type: 'stage', stage: 'evaluate int8', detail: `${evaluation.count} samples` });
+  const floatSession = await OnnxSession.create(floatBytes);
+  const int8Session = await OnnxSession.create(int8Bytes);
+  try {
+    const classes = dataset.classNames.length;
+    const hits = { float32: 0, int8: 0, agreement: 0 };
+    for (let start = 0; start < evaluation.count; start += EVAL_BATCH) {
+      const size = Math.min(EVAL_BATCH, evaluation.count - start);
+      const slice = Array.from({ length: size }, (_, i) => start + i);
+      const data = samplesAsFloat(evaluation, dataset.shape, slice, normalization, layout);
+      const dims = [size, ...float.inputShape];
+      const [a] = await floatSession.run(data, dims);
+      const [b] = await int8Session.run(data, dims);
+      const agree = argmaxAgreement(a!, b!, classes, evaluation.labels, start);
+      hits.float32 += agree.a;
+      hits.int8 += agree.b;
+      hits.agreement += agree.same;
+    }
+    ctx.emit({ type: 'stage', stage: 'measure latency', detail: 'ONNX Runtime, float32 vs int8' });
+    const [floatLatency, int8Latency] = await measureOnnxLatency(
+      [floatSession, int8Session],
+      float.inputShape,
+    );
+    summary.int8 = {
+      runtime: ONNX_RUNTIME_LABEL,
+      calibration: { samples: count, method },
+      quantizedNodes: quantized.quantizedNodes,
+      quantizedActivations: quantized.quantizedActivations,
+      accuracy: {
+        split: evaluation === dataset.test ? 'test' : 'train',
+        samples: evaluation.count,
+        float32: hits.float32 / evaluation.count,
+        int8: hits.int8 / evaluation.count,
+        agreement: hits.agreement / evaluation.count,
+      },
+      latencyMs: { float32: floatLatency!, int8: int8Latency! },
+      speedup: {
+        batch1: floatLatency!.batch1 / int8Latency!.batch1,
+        batch32: floatLatency!.batch32 / int8Latency!.batch32,
+      },
+      sizeBytes: { float32: floatBytes.length, int8: int8Bytes.length },
+    };
+  } finally {
+    await floatSession.close();
+    await int8Session.close();
+  }
+  await writeAtomically(file, int8Bytes);
+  return { file, onnx: summary };
+}

@@ -1,0 +1,47 @@
+/**
+ * Inference latency of ONNX models in ONNX Runtime: warm medians at batch 1 and batch 32, the
+ * models measured alternately in the same loop (as compress/latency.ts does for tfjs models) so
+ * drift in machine load hits them alike.
+ */
+import type { LatencyMs } from '../compress/latency';
+import type { OnnxSession } from './ort-session';
+
+export interface OnnxLatencyOptions {
+  warmup?: number;
+  /** Timed runs per model and batch size: default 21 at batch 1, 15 at batch 32. */
+  runs?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Latency (ms) of each session, in the order given; all take inputs of `inputShape` per sample. */
+export async function measureOnnxLatency(
+  sessions: readonly OnnxSession[],
+  inputShape: readonly number[],
+  options: OnnxLatencyOptions = {},
+): Promise<LatencyMs[]> {
+  const results = sessions.map(() => ({ batch1: [] as number[], batch32: [] as number[] }));
+  const perSample = inputShape.reduce((a, b) => a * b, 1);
+  for (const [key, batch] of [
+    ['batch1', 1],
+    ['batch32', 32],
+  ] as const) {
+    // Fixed pseudo-random inputs in [0, 1] (no RNG state touched).
+    const data = Float32Array.from({ length: batch * perSample }, (_, i) => Math.abs(Math.sin(i * 0.7)));
+    const dims = [batch, ...inputShape];
+    for (let i = 0; i < (options.warmup ?? 3); i++) for (const s of sessions) await s.run(data, dims);
+    const runs = options.runs ?? (batch === 1 ? 21 : 15);
+    for (let run = 0; run < runs; run++) {
+      for (const [m, session] of sessions.entries()) {
+        const start = performance.now();
+        await session.run(data, dims);
+        results[m]![key].push(performance.now() - start);
+      }
+    }
+  }
+  return results.map((r) => ({ batch1: median(r.batch1), batch32: median(r.batch32) }));
+}
