@@ -85,6 +85,28 @@ function formatCompression(result: Result): string {
   return table(rows);
 }
 
+/** When and why a train run pruned, and the dense comparison where there is one. */
+function formatPruneWhileTraining(result: Result): string[] {
+  const pwt = record(result.pruneWhileTraining);
+  const lines = [
+    typeof pwt.prunedAtEpoch === 'number'
+      ? `pruned after epoch ${pwt.prunedAtEpoch} (${String(pwt.detail)}): MACs ${int(pwt.macsBefore)} → ${int(pwt.macsAfter)}, parameters ${int(pwt.paramsBefore)} → ${int(pwt.paramsAfter)}`
+      : `not pruned: ${String(pwt.detail)}`,
+  ];
+  if (result.dense !== undefined) {
+    const dense = record(result.dense);
+    const savings = record(result.savings);
+    const wall = record(savings.wallTime);
+    const energy = record(savings.energy);
+    const times = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)}×` : '—');
+    lines.push(
+      `dense run: accuracy ${pct(dense.accuracy)}, ${Number(dense.wallSeconds).toFixed(1)} s; this run ${Number(result.wallSeconds).toFixed(1)} s`,
+      `savings: wall time ${times(wall.ratio)}; training energy ${times(energy.ratio)} (${String(energy.label)}${energy.reason ? `: ${String(energy.reason)}` : ''})`,
+    );
+  }
+  return lines;
+}
+
 export function formatResult(spec: JobSpec, result: Result): string {
   const lines: string[] = [];
   switch (spec.kind) {
@@ -184,6 +206,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
           `training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}${threads}${micro}`,
         );
       }
+      if (result.pruneWhileTraining !== undefined) lines.push(...formatPruneWhileTraining(result));
       if (result.compression !== undefined)
         lines.push(formatCompression(record(result.compression)).trimEnd());
       if (result.report !== undefined) lines.push(`report: ${String(result.report)}`);

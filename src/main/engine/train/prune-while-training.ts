@@ -174,6 +174,12 @@ export class PruneWhileTraining {
     } else if (earlyBirdFires(this.state.maskDistances, this.options.maskThreshold, this.stableEpochs)) {
       reason = 'masks-stable';
     }
+    if (reason && metrics.epoch >= this.epochs) {
+      this.state.detail =
+        reason === 'fixed-epoch'
+          ? `--prune-at-epoch ${fixed} is the last epoch: pruning then saves nothing`
+          : 'the masks became stable only at the last epoch: pruning then saves nothing';
+    }
     // Pruning after the last epoch saves nothing.
     if (!reason || metrics.epoch >= this.epochs) return;
 
