@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ARCHITECTURES } from '../../../shared/jobs';
 import type { ArchitectureName } from '../../../shared/jobs';
+import { applyPrunePlan, planPruning } from '../compress/pruner';
+import { concatNet, depthwiseNet, residualNet, sequentialCnn } from '../compress/test-models';
 import { buildArchitecture } from '../model/architectures';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
@@ -74,6 +76,47 @@ describe.each(ARCHITECTURES)('%s to ONNX', (arch: ArchitectureName) => {
       model.dispose();
     },
   );
+});
+
+describe('pruned and other models to ONNX', () => {
+  it.each(['vgg-small', 'resnet20', 'mobilenet-small'] as ArchitectureName[])(
+    'a structurally pruned %s (half the MACs) matches tfjs',
+    async (arch) => {
+      const model = buildArchitecture(arch, SHAPES[arch], 5, 3);
+      randomizeBatchNorms(model, 4);
+      const plan = await planPruning(model, {
+        criterion: 'l1',
+        scope: 'layer',
+        target: { metric: 'macs', fraction: 0.5 },
+      });
+      const pruned = await applyPrunePlan(model, plan);
+      expect(pruned.countParams()).toBeLessThan(model.countParams() * 0.8);
+      const x = input(SHAPES[arch], 3, 8);
+      const check = await verifyExport(pruned, layersToOnnx(pruned, { exposeLogits: true }), x);
+      expect(check.maxAbsDiffLogits).toBeLessThanOrEqual(1e-4);
+      x.dispose();
+      model.dispose();
+      pruned.dispose();
+    },
+  );
+
+  it.each([
+    ['sequential CNN (Flatten of 4×4 features)', sequentialCnn],
+    ['residual net (Activation layers)', residualNet],
+    ['depthwise net (depth multiplier 2)', () => depthwiseNet(3, 2)],
+    ['concat net', concatNet],
+  ] as [string, () => LayersModel][])('%s matches tfjs', async (_, build) => {
+    const model = build();
+    randomizeBatchNorms(model, 2);
+    const shape = model.inputs[0]!.shape.slice(1) as [number, number, number];
+    const x = input(shape, 3, 4);
+    for (const layout of ['nchw', 'nhwc'] as const) {
+      const check = await verifyExport(model, layersToOnnx(model, { layout, exposeLogits: true }), x);
+      expect(Math.max(check.maxAbsDiffOutput, check.maxAbsDiffLogits ?? 0)).toBeLessThanOrEqual(1e-4);
+    }
+    x.dispose();
+    model.dispose();
+  });
 });
 
 describe('BatchNorm folding', () => {

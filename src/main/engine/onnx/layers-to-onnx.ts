@@ -359,7 +359,9 @@ function convertConv(layer: Layer, b: GraphBuilder, input: Value, outKey: string
     spatial = convAttributes(layer, b, input, g, 1);
     pointwise = { weight: convKernel(weights.get('kernel')!, kh, kw, cin, cout), cout, kernel: g.kernel };
   } else {
-    const multiplier = Number(config.depth_multiplier ?? config.depthMultiplier ?? 1);
+    // From the kernel's shape: SeparableConv2D's getConfig() omits depthMultiplier.
+    const kernel = layer.weights.find((w) => w.originalName.endsWith('/depthwise_kernel'));
+    const multiplier = kernel?.shape[3] ?? 1;
     const dw = depthwiseKernel(weights.get('depthwise_kernel')!, kh, kw, cin, multiplier);
     const geometryDw = convAttributes(layer, b, input, g, cin);
     if (className === 'DepthwiseConv2D') {
