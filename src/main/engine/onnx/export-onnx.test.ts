@@ -1,0 +1,148 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportModelSpecSchema, trainingOptionsSchema } from '../../../shared/jobs';
+import type { BackendReport } from '../../../shared/types';
+import { sequentialCnn } from '../compress/test-models';
+import { writeIdx } from '../data/idx-writer';
+import type { DatasetSplit } from '../data/types';
+import { createMemoryContext } from '../job/context';
+import { runExportModelJob } from '../model/export-model-job';
+import { saveModel } from '../model/tfjs-layers-writer';
+import { tf } from '../tf';
+import { trainModel } from '../train/loop';
+import { Rng } from '../util/rng';
+import { OnnxSession } from './ort-session';
+
+const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+let root: string;
+let dataDir: string;
+let modelDir: string;
+
+/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
+function bands(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 3;
+    labels[i] = label;
+    for (let p = 0; p < 64; p++) {
+      const row = Math.floor(p / 8);
+      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
+      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    }
+  }
+  return { images, labels, count };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-onnx-export-'));
+  dataDir = path.join(root, 'bands');
+  await fs.mkdir(dataDir);
+  await writeIdx(dataDir, 'train', bands(120, 1), [8, 8, 1]);
+  await writeIdx(dataDir, 't10k', bands(60, 2), [8, 8, 1]);
+  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
+  const model = sequentialCnn();
+  await trainModel(
+    model,
+    { train: bands(120, 3), shape: [8, 8, 1], classes: 3 },
+    { training: trainingOptionsSchema.parse({ learningRate: 0.01 }), batchSize: 16, seed: 1, epochs: 4 },
+    createMemoryContext(BACKEND),
+  );
+  modelDir = path.join(root, 'model');
+  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
+  model.dispose();
+});
+
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+function spec(extra: Record<string, unknown>) {
+  return exportModelSpecSchema.parse({ kind: 'export-model', model: modelDir, format: 'onnx', ...extra });
+}
+
+describe('export-model --format onnx', () => {
+  it('writes a float32 model that ONNX Runtime runs, verified against tfjs', async () => {
+    const to = path.join(root, 'float.onnx');
+    const result = await runExportModelJob(spec({ to }), createMemoryContext(BACKEND));
+    expect(result.format).toBe('onnx');
+    expect(result.files.map((f) => f.path)).toEqual([to]);
+    expect(result.onnx!.opset).toBe(13);
+    expect(result.onnx!.layout).toBe('nchw');
+    expect(result.onnx!.inputShape).toEqual([1, 8, 8]);
+    expect(result.onnx!.foldedBatchNorms).toBe(1); // bn2 follows conv2; bn1 follows a ReLU
+    expect(result.onnx!.verification.inputs).toBe('synthetic');
+    expect(result.onnx!.verification.maxAbsDiffLogits).toBeLessThanOrEqual(1e-4);
+    const session = await OnnxSession.create(await fs.readFile(to));
+    const [output] = await session.run(new Float32Array(2 * 64), [2, 1, 8, 8]);
+    await session.close();
+    expect(output!.length).toBe(6);
+  });
+
+  it('a folder gets model.onnx; --layout nhwc takes NHWC input', async () => {
+    const to = path.join(root, 'nhwc');
+    const result = await runExportModelJob(spec({ to, layout: 'nhwc' }), createMemoryContext(BACKEND));
+    expect(result.files[0]!.path).toBe(path.join(to, 'model.onnx'));
+    expect(result.onnx!.inputShape).toEqual([8, 8, 1]);
+    expect(result.onnx!.verification.maxAbsDiffLogits).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('int8: calibrated QDQ model with test accuracy and latency against float32', async () => {
+    const to = path.join(root, 'int8.onnx');
+    const ctx = createMemoryContext(BACKEND);
+    const result = await runExportModelJob(
+      spec({ to, quantize: 'int8', data: dataDir, calibration: 40 }),
+      ctx,
+    );
+    const int8 = result.onnx!.int8!;
+    expect(int8.runtime).toBe('deployed on ONNX Runtime (CPU)');
+    expect(int8.calibration).toEqual({ samples: 40, method: 'minmax' });
+    expect(int8.quantizedNodes).toBe(4); // conv1, conv2, fc1, classifier
+    expect(int8.accuracy.split).toBe('test');
+    expect(int8.accuracy.samples).toBe(60);
+    expect(int8.accuracy.float32).toBeGreaterThan(0.8);
+    expect(int8.accuracy.int8).toBeGreaterThanOrEqual(int8.accuracy.float32 - 0.05);
+    expect(int8.accuracy.agreement).toBeGreaterThanOrEqual(0.9);
+    expect(int8.latencyMs.int8.batch32).toBeGreaterThan(0);
+    expect(int8.speedup.batch32).toBeCloseTo(
+      int8.latencyMs.float32.batch32 / int8.latencyMs.int8.batch32,
+      10,
+    );
+    expect(int8.sizeBytes.int8).toBeLessThan(int8.sizeBytes.float32);
+    expect(result.onnx!.verification.inputs).toBe('dataset');
+    expect(ctx.events.some((e) => e.type === 'stage' && e.stage === 'calibrate int8')).toBe(true);
+    expect((await fs.stat(to)).size).toBe(int8.sizeBytes.int8);
+  });
+
+  it('percentile calibration is an option', async () => {
+    const to = path.join(root, 'int8-percentile.onnx');
+    const s = spec({ to, quantize: 'int8', data: dataDir, calibration: 40, calibrationMethod: 'percentile' });
+    const result = await runExportModelJob(s, createMemoryContext(BACKEND));
+    expect(result.onnx!.int8!.calibration.method).toBe('percentile');
+    expect(result.onnx!.int8!.accuracy.agreement).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('refuses int8 without data, and tfjs dtypes for ONNX', async () => {
+    const ctx = createMemoryContext(BACKEND);
+    await expect(
+      runExportModelJob(spec({ to: path.join(root, 'x.onnx'), quantize: 'int8' }), ctx),
+    ).rejects.toThrow('--quantize int8 needs --data D: its training split calibrates the activation ranges');
+    await expect(
+      runExportModelJob(spec({ to: path.join(root, 'x.onnx'), quantize: 'uint8' }), ctx),
+    ).rejects.toThrow('--quantize uint8 is for tfjs; ONNX export takes --quantize int8');
+    const tfjs = exportModelSpecSchema.parse({
+      kind: 'export-model',
+      model: modelDir,
+      format: 'tfjs',
+      to: path.join(root, 'tfjs'),
+      quantize: 'int8',
+    });
+    await expect(runExportModelJob(tfjs, ctx)).rejects.toThrow(
+      '--quantize int8 and --data are for --format onnx',
+    );
+  });
+});
