@@ -144,8 +144,11 @@ export type QuantDtype = (typeof QUANT_DTYPES)[number];
 export const compressEnergyOptionsSchema = z.object({
   /** Measure training and inference energy (the op-count model is always computed). */
   measure: z.boolean().default(true),
-  /** Inference: measured runs of each model, alternated (≥ 3). */
-  repetitions: z.number().int().min(3).max(100).default(3),
+  /**
+   * Inference: measured runs of each model, alternated (≥ 3). Five, so that two identical models
+   * look different by chance 1 time in 126 (with three: 1 in 10).
+   */
+  repetitions: z.number().int().min(3).max(100).default(5),
   /** Inference: unmeasured runs of each model first. */
   warmupRuns: z.number().int().min(0).max(20).default(1),
   /** Seconds of idle power recorded before the inference runs. */

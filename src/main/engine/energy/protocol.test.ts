@@ -42,6 +42,7 @@ describe('inference energy protocol', () => {
       workloads: sim.workloads,
       samplesPerRun: 500,
       idleSeconds: 2,
+      repetitions: 3,
       sources: sim.sources,
       clock: sim.clock,
       sleep: sim.sleep,
@@ -100,7 +101,9 @@ describe('inference energy protocol', () => {
     const model = result.compressed.sources.find((source) => source.id === 'cpu-tdp')!;
     expect(model.gross).toMatchObject({ label: 'modelled:tdp-load' });
     expect(model.gross.median).toBeCloseTo(5, 9); // 5 W × 0.5 s per 500 samples
-    expect(model.net.median).toBeCloseTo(0, 9);
+    // 5 W during the runs, 5 W idle: nothing above the idle baseline, so no figure (never 0 or negative).
+    expect(model.net).toMatchObject({ label: 'unavailable', median: null });
+    expect(model.net.reason).toMatch(/^below the idle baseline: not measurable/);
   });
 
   it('insists on at least 3 repetitions', async () => {
@@ -138,6 +141,8 @@ describe('training energy per epoch', () => {
       label: 'measured:counter',
       ratio: 155 / 315,
       saving: 1 - 155 / 315,
+      interval: [150 / 400, 160 / 300],
+      verdict: 'saving',
     });
     const modelled = summariseEpochEnergy([{ joules: 100, label: 'modelled:tdp-load', source: 'TDP' }]);
     expect(compareEnergy('total', original, modelled)).toEqual({
@@ -145,7 +150,154 @@ describe('training energy per epoch', () => {
       label: 'unavailable',
       ratio: null,
       saving: null,
+      interval: null,
+      verdict: 'unavailable',
       reason: 'obtained differently: measured:counter against modelled:tdp-load',
     });
+  });
+});
+
+/** mulberry32: a small seeded generator, so every noise draw is reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A synthetic power trace on a fake clock: the machine idles at `idleWatts`; each measured run of
+ * a model draws its power × (1 + noise) for its duration × (1 + noise), noise uniform in ±`noise`.
+ */
+async function syntheticRun(options: {
+  seed: number;
+  idleWatts: number;
+  watts: { original: number; compressed: number };
+  ms: { original: number; compressed: number };
+  noise: number;
+  repetitions?: number;
+}) {
+  const random = seeded(options.seed);
+  const jitter = (): number => 1 + options.noise * (2 * random() - 1);
+  let now = 0;
+  const busy: { from: number; to: number; watts: number }[] = [];
+  const clock = (): number => now;
+  const power = (at: number): number =>
+    busy.find((span) => at >= span.from && at < span.to)?.watts ?? options.idleWatts;
+  const run = (role: 'original' | 'compressed') => async () => {
+    const ms = Math.round(options.ms[role] * jitter());
+    busy.push({ from: now, to: now + ms, watts: options.watts[role] * jitter() });
+    now += ms;
+  };
+  return measureInferenceEnergy({
+    workloads: { original: run('original'), compressed: run('compressed') },
+    samplesPerRun: 1000,
+    idleSeconds: 0.2,
+    ...(options.repetitions !== undefined ? { repetitions: options.repetitions } : {}),
+    sources: [new FakeEnergySource({ id: 'rapl', clock, watts: power })],
+    clock,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  });
+}
+
+/** Every number under a key that holds energy or power in a result: none may be negative. */
+function negativeEnergies(value: unknown, key = ''): string[] {
+  if (typeof value === 'number') {
+    return /joules|median|min|max|q1|q3|values|watts/i.test(key) && value < 0 ? [`${key}: ${value}`] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item) => negativeEnergies(item, key));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => negativeEnergies(v, k === 'values' ? key || k : k));
+  }
+  return [];
+}
+
+describe('synthetic power traces with known answers', () => {
+  it('idle power above active power: the idle-subtracted figures are not measurable, never negative', async () => {
+    const result = await syntheticRun({
+      seed: 1,
+      idleWatts: 50,
+      watts: { original: 30, compressed: 20 },
+      ms: { original: 100, compressed: 100 },
+      noise: 0.02,
+    });
+    expect(result.original.total.net).toMatchObject({ label: 'unavailable', median: null, values: [] });
+    expect(result.original.total.net.reason).toMatch(/^below the idle baseline: not measurable/);
+    expect(result.compressed.total.net.median).toBeNull();
+    const total = result.savings.find((saving) => saving.id === 'total')!;
+    expect(total).toMatchObject({ ratio: null, saving: null, verdict: 'unavailable' });
+    expect(result.original.total.gross.median).toBeGreaterThan(0); // the gross figure is still there
+    expect(negativeEnergies(result)).toEqual([]);
+  });
+
+  it('two identical models: "no measurable difference" in at least 9 of 10 seeded noise draws', async () => {
+    const verdicts: (string | undefined)[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const result = await syntheticRun({
+        seed,
+        idleWatts: 10,
+        watts: { original: 60, compressed: 60 },
+        ms: { original: 100, compressed: 100 },
+        noise: 0.1,
+      });
+      const total = result.savings.find((saving) => saving.id === 'total')!;
+      verdicts.push(total.verdict);
+      if (total.verdict === 'no measurable difference') {
+        expect(total.saving).toBeNull();
+        expect(total.interval![0]).toBeLessThanOrEqual(1);
+        expect(total.interval![1]).toBeGreaterThanOrEqual(1);
+        expect(total.reason).toMatch(/^no measurable difference/);
+      }
+      expect(negativeEnergies(result)).toEqual([]);
+    }
+    expect(
+      verdicts.filter((verdict) => verdict === 'no measurable difference').length,
+    ).toBeGreaterThanOrEqual(9);
+  });
+
+  it('a real 2× saving is reported as a saving whose interval contains 2 (9 of 10 seeded draws)', async () => {
+    let contains = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      // Half the time at the same power, idle 10 W: net energy exactly halves on average.
+      const result = await syntheticRun({
+        seed,
+        idleWatts: 10,
+        watts: { original: 60, compressed: 60 },
+        ms: { original: 200, compressed: 100 },
+        noise: 0.05,
+      });
+      const total = result.savings.find((saving) => saving.id === 'total')!;
+      expect(total.verdict).toBe('saving');
+      expect(total.saving).toBeGreaterThan(0);
+      // The factor (original ÷ compressed) interval is the reciprocal of the ratio interval.
+      // The range interval covers the true ratio unless every run of one model fell on one side
+      // of every run of the other (for five runs each, 1 time in 252 per side).
+      const [low, high] = total.interval!;
+      if (1 / high <= 2 && 1 / low >= 2) contains++;
+      expect(1 / high).toBeGreaterThan(1.5); // ±5% on power and time each, per run
+      expect(1 / low).toBeLessThan(2.7);
+    }
+    expect(contains).toBeGreaterThanOrEqual(9);
+  });
+
+  it('an energy saving whose runs got slower beyond the noise is not shown as a saving', async () => {
+    // The compressed model draws less power but takes 1.5× as long: less energy, more time.
+    const result = await syntheticRun({
+      seed: 3,
+      idleWatts: 10,
+      watts: { original: 100, compressed: 30 },
+      ms: { original: 100, compressed: 150 },
+      noise: 0.02,
+    });
+    const total = result.savings.find((saving) => saving.id === 'total')!;
+    expect(total.ratio).toBeLessThan(1);
+    expect(total).toMatchObject({ verdict: 'contradicts latency', saving: null });
+    expect(total.reason).toMatch(/^not shown as a saving/);
   });
 });

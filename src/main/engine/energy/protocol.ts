@@ -10,7 +10,7 @@
 import { usageError } from '../../../shared/errors';
 import type { EnergyFigure, EnergyLabel, EnergyStatistic } from '../../../shared/types';
 import { EnergyMeter, type EnergyWindow, type IdlePower, type MeterSourceState } from './meter';
-import { spread, summariseFigures, type Spread } from './stats';
+import { BELOW_IDLE, BELOW_IDLE_SHARE, spread, summariseFigures, type Spread } from './stats';
 import type { Clock, EnergySource } from './types';
 
 export type ModelRole = 'original' | 'compressed';
@@ -21,7 +21,7 @@ export interface InferenceEnergyOptions {
   samplesPerRun: number;
   /** Unmeasured runs of each model first (JIT, caches, clocks). Default 1. */
   warmupRuns?: number;
-  /** Measured runs of each model, at least 3. Default 3. */
+  /** Measured runs of each model, at least 3. Default 5 (two identical models then look different by chance 1 time in 126; with 3, 1 in 10). */
   repetitions?: number;
   /** Seconds of idle power recorded before the runs. Default 5. */
   idleSeconds?: number;
@@ -49,13 +49,28 @@ export interface ModelInferenceEnergy {
   seconds: Spread;
 }
 
+/**
+ * `saving`: the compressed model used less, beyond the noise; `costlier`: more, beyond the noise;
+ * `no measurable difference`: the two ranges of repeated figures overlap; `contradicts latency`:
+ * the energy says saving but the same runs got slower beyond the noise; `unavailable`: not
+ * obtained the same way, or no figures.
+ */
+export type EnergyVerdict =
+  'saving' | 'costlier' | 'no measurable difference' | 'contradicts latency' | 'unavailable';
+
 export interface EnergyComparison {
   id: string;
   label: EnergyLabel;
   /** compressed median / original median; null where the two were not obtained the same way. */
   ratio: number | null;
-  /** 1 − ratio. */
+  /** 1 − ratio; null unless the verdict is `saving` or `costlier` (noise is never a saving). */
   saving: number | null;
+  /**
+   * compressed / original over the repeated figures: [lowest compressed ÷ highest original,
+   * highest compressed ÷ lowest original]; null where there is no ratio.
+   */
+  interval?: [number, number] | null;
+  verdict?: EnergyVerdict;
   reason?: string;
 }
 
@@ -76,7 +91,26 @@ export interface InferenceEnergyResult {
   meterSources: MeterSourceState[];
 }
 
-/** Compares two statistics, only where they were obtained the same way. */
+/** compressed ÷ original over the whole ranges of the two (conservative: any pairing of runs). */
+export function ratioInterval(
+  original: EnergyStatistic,
+  compressed: EnergyStatistic,
+): [number, number] | null {
+  if (original.min === null || original.max === null || compressed.min === null || compressed.max === null) {
+    return null;
+  }
+  if (!(original.min > 0) || !(compressed.min > 0)) return null;
+  return [compressed.min / original.max, compressed.max / original.min];
+}
+
+const formatRatio = (value: number): string => `×${value.toPrecision(3)}`;
+
+/**
+ * Compares two statistics, only where they were obtained the same way, and only calls it a saving
+ * (or a cost) where the two are distinguishable: the ranges of the repeated figures do not
+ * overlap, so the ratio interval excludes 1. For three runs each of two identical models the
+ * ranges fail to overlap by chance 1 time in 10, for five runs each 1 in 126.
+ */
 export function compareEnergy(
   id: string,
   original: EnergyStatistic,
@@ -88,20 +122,69 @@ export function compareEnergy(
       label: 'unavailable',
       ratio: null,
       saving: null,
+      interval: null,
+      verdict: 'unavailable',
       reason: `obtained differently: ${original.label} against ${compressed.label}`,
     };
   }
-  if (original.median === null || compressed.median === null || original.median <= 0) {
+  if (
+    original.median === null ||
+    compressed.median === null ||
+    original.median <= 0 ||
+    compressed.median <= 0
+  ) {
     return {
       id,
       label: 'unavailable',
       ratio: null,
       saving: null,
+      interval: null,
+      verdict: 'unavailable',
       reason: original.reason ?? compressed.reason ?? 'no positive original figure',
     };
   }
   const ratio = compressed.median / original.median;
-  return { id, label: original.label, ratio, saving: 1 - ratio };
+  const interval = ratioInterval(original, compressed) ?? [ratio, ratio];
+  if (interval[0] <= 1 && interval[1] >= 1) {
+    return {
+      id,
+      label: original.label,
+      ratio,
+      saving: null,
+      interval,
+      verdict: 'no measurable difference',
+      reason: `no measurable difference: the repeated figures overlap (compressed ÷ original between ${formatRatio(interval[0])} and ${formatRatio(interval[1])})`,
+    };
+  }
+  return {
+    id,
+    label: original.label,
+    ratio,
+    saving: 1 - ratio,
+    interval,
+    verdict: ratio < 1 ? 'saving' : 'costlier',
+  };
+}
+
+/**
+ * An energy saving is not shown where the same runs got slower beyond the noise (every run of the
+ * compressed model took longer than every run of the original): energy and time disagree, so the
+ * energy difference is not trusted.
+ */
+export function checkAgainstLatency(
+  comparison: EnergyComparison,
+  originalSeconds: Pick<Spread, 'min' | 'max'>,
+  compressedSeconds: Pick<Spread, 'min' | 'max'>,
+): EnergyComparison {
+  if (comparison.verdict !== 'saving') return comparison;
+  if (originalSeconds.max === null || compressedSeconds.min === null) return comparison;
+  if (!(compressedSeconds.min > originalSeconds.max)) return comparison;
+  return {
+    ...comparison,
+    saving: null,
+    verdict: 'contradicts latency',
+    reason: `not shown as a saving: the energy came out lower (${formatRatio(comparison.ratio!)}) but the same runs of the compressed model were slower (every run took longer than every run of the original), so the difference is not trusted`,
+  };
 }
 
 /** Median and spread of per-epoch energy figures (training: original against fine-tuning). */
@@ -118,7 +201,26 @@ function netFigure(gross: EnergyFigure, netJoules: number | null | undefined, re
   if (netJoules === null || netJoules === undefined) {
     return { joules: null, label: 'unavailable', source: gross.source, reason };
   }
+  // Idle power at or above the power during the run: nothing left to measure, never a negative figure.
+  if (netJoules <= gross.joules * BELOW_IDLE_SHARE) {
+    return { joules: null, label: 'unavailable', source: gross.source, reason: BELOW_IDLE };
+  }
   return { ...gross, joules: netJoules };
+}
+
+/**
+ * Idle-subtracted figures: where any run came out at or below the idle baseline, the others are
+ * not summarised (keeping only the runs above idle would bias the median upwards).
+ */
+export function summariseNet(figures: readonly EnergyFigure[]): EnergyStatistic {
+  const below = figures.filter((figure) => figure.joules === null && figure.reason === BELOW_IDLE).length;
+  if (below === 0) return summariseFigures(figures);
+  return {
+    ...spread([]),
+    label: 'unavailable',
+    source: [...new Set(figures.map((figure) => figure.source))].join(' / ') || 'none',
+    reason: `${BELOW_IDLE}: ${below} of ${figures.length} runs`,
+  };
 }
 
 function summariseModel(windows: EnergyWindow[], samples: number, idle: IdlePower): ModelInferenceEnergy {
@@ -129,7 +231,7 @@ function summariseModel(windows: EnergyWindow[], samples: number, idle: IdlePowe
     return {
       id,
       gross: summariseFigures(figures.map((source) => perThousand(source.figure, samples))),
-      net: summariseFigures(
+      net: summariseNet(
         figures.map((source) =>
           perThousand(
             netFigure(source.figure, source.netJoules, idle[id] === null ? idleReason : 'no net figure'),
@@ -142,7 +244,7 @@ function summariseModel(windows: EnergyWindow[], samples: number, idle: IdlePowe
   const total: SourceInferenceEnergy = {
     id: 'total',
     gross: summariseFigures(windows.map((window) => perThousand(window.total, samples))),
-    net: summariseFigures(
+    net: summariseNet(
       windows.map((window) =>
         perThousand(netFigure(window.total, window.totalNetJoules, 'no idle power'), samples),
       ),
@@ -155,7 +257,7 @@ export async function measureInferenceEnergy(
   options: InferenceEnergyOptions,
 ): Promise<InferenceEnergyResult> {
   const warmupRuns = options.warmupRuns ?? 1;
-  const repetitions = options.repetitions ?? 3;
+  const repetitions = options.repetitions ?? 5;
   const idleSeconds = options.idleSeconds ?? 5;
   const { samplesPerRun } = options;
   if (!Number.isInteger(repetitions) || repetitions < 3) {
@@ -228,7 +330,7 @@ export async function measureInferenceEnergy(
       ...original.sources.map((source, i) =>
         compareEnergy(source.id, source.net, compressed.sources[i]!.net),
       ),
-    ];
+    ].map((comparison) => checkAgainstLatency(comparison, original.seconds, compressed.seconds));
     return {
       samplesPerRun,
       warmupRuns,

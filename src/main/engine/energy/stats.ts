@@ -10,6 +10,16 @@ export interface Spread {
   q3: number | null;
 }
 
+/**
+ * Why a figure that came out at or below zero (idle power subtracted) is no number: the run drew
+ * no more than the machine draws idle, so what remains is below what this machine can resolve.
+ */
+export const BELOW_IDLE =
+  'below the idle baseline: not measurable (the run drew no more power than the idle machine)';
+
+/** A figure at or below this share of its gross figure is below the idle baseline. */
+export const BELOW_IDLE_SHARE = 1e-6;
+
 /** The q-quantile (0..1) of ascending `sorted` values (Hyndman & Fan type 7, as numpy's default). */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) throw new Error('quantile of no values');
@@ -36,7 +46,13 @@ export function spread(values: readonly number[]): Spread {
  * Summarises repeated figures of one kind. Missing values (null) are left out and counted in
  * `reason`; figures obtained in different ways are never mixed: that is unavailable.
  */
-export function summariseFigures(figures: readonly EnergyFigure[]): EnergyStatistic {
+export function summariseFigures(input: readonly EnergyFigure[]): EnergyStatistic {
+  // An energy is never negative: one that is (idle subtracted) is not measurable.
+  const figures = input.map((figure) =>
+    figure.joules !== null && figure.joules < 0
+      ? { joules: null, label: 'unavailable' as const, source: figure.source, reason: BELOW_IDLE }
+      : figure,
+  );
   const available = figures.filter((figure) => figure.joules !== null && figure.label !== 'unavailable');
   const labels = [...new Set(available.map((figure) => figure.label))];
   const source = [...new Set(figures.map((figure) => figure.source))].join(' / ') || 'none';

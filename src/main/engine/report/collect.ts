@@ -412,6 +412,7 @@ function energyComparisonRows(energy: EnergySection): ComparisonRow[] {
         changeUnit: 'x',
         source: row.source,
       };
+      if (row.verdict !== undefined) comparison.verdict = row.verdict;
       if (row.reason !== undefined) comparison.reason = row.reason;
       return comparison;
     });
@@ -478,7 +479,12 @@ async function compressionDocument(
   const energyRow = preferred
     .map((id) => energy.rows.find((row) => row.id === id))
     .find((row) => row?.factor !== null && row?.factor !== undefined);
-  const inference = energy.rows.find((row) => row.id === 'inference-net')!;
+  // No factor: the preferred row's verdict (noise, a contradiction) or the idle-subtracted row's reason.
+  const inference =
+    preferred
+      .map((id) => energy.rows.find((row) => row.id === id))
+      .find((row) => row?.verdict === 'no measurable difference' || row?.verdict === 'contradicts latency') ??
+    energy.rows.find((row) => row.id === 'inference-net')!;
   const opCount = energy.rows.find((row) => row.id === 'op-count')!;
   const summary: ReportSummary = {
     method: result.method,
@@ -495,7 +501,11 @@ async function compressionDocument(
       : {
           factor: null,
           basis: `inference per 1,000 samples on ${result.backend}`,
-          label: 'unavailable',
+          label:
+            inference.verdict !== undefined && inference.verdict !== 'unavailable'
+              ? inference.label
+              : 'unavailable',
+          ...(inference.verdict !== undefined ? { verdict: inference.verdict } : {}),
           reason: inference.reason ?? 'not measured',
         },
     energyModelled:

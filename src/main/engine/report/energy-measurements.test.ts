@@ -179,6 +179,8 @@ describe('training energy per epoch', () => {
       label: 'modelled:tdp-load',
       ratio: 12.5 / 31,
       saving: 1 - 12.5 / 31,
+      interval: [12 / 32, 13 / 30],
+      verdict: 'saving',
     });
     expect(
       compareLikeForLike(

@@ -8,13 +8,39 @@ import type { EnergyFigure, EnergyLabel, EnergyStatistic } from '../../../shared
 import { carbonForFigure, gridIntensity, type GridSettings } from '../energy/carbon';
 import type { MeterSourceState } from '../energy/meter';
 import { DEFAULT_OP_ENERGY_TABLE } from '../energy/op-count';
-import { compareEnergy, type EnergyComparison, type InferenceEnergyResult } from '../energy/protocol';
-import { summariseFigures } from '../energy/stats';
+import {
+  checkAgainstLatency,
+  compareEnergy,
+  type EnergyComparison,
+  type InferenceEnergyResult,
+} from '../energy/protocol';
+import { BELOW_IDLE, summariseFigures } from '../energy/stats';
 import { compareLikeForLike, epochEnergyFigures, INFERENCE_BATCH } from './energy-measurements';
 import type { CarbonRow, EnergyRow, EnergySection, EnergySourceRow, EnergyStat } from './report-types';
 import type { StoredCompression, StoredTraining } from './run-folder';
 
-export function statOf(statistic: EnergyStatistic): EnergyStat {
+/**
+ * A statistic as the report shows it: one with a value at or below zero (a run recorded before
+ * idle-subtracted figures were checked) is below the idle baseline, never a negative energy.
+ */
+export function nonNegative(statistic: EnergyStatistic): EnergyStatistic {
+  const below = statistic.values.filter((value) => value <= 0).length;
+  if (below === 0 && (statistic.median === null || statistic.median > 0)) return statistic;
+  return {
+    label: 'unavailable',
+    source: statistic.source,
+    reason: `${BELOW_IDLE}: ${below} of ${statistic.values.length} runs`,
+    values: [],
+    median: null,
+    min: null,
+    max: null,
+    q1: null,
+    q3: null,
+  };
+}
+
+export function statOf(input: EnergyStatistic): EnergyStat {
+  const statistic = nonNegative(input);
   return {
     label: statistic.label,
     source: statistic.source,
@@ -55,7 +81,10 @@ function rowFrom(
   comparison?: EnergyComparison,
 ): EnergyRow {
   const label: EnergyLabel = before.label !== 'unavailable' ? before.label : (after?.label ?? 'unavailable');
-  const ratio = comparison?.ratio ?? null;
+  // Only a difference beyond the noise gets a factor (a comparison from before verdicts has none).
+  const distinguishable =
+    comparison?.verdict === undefined || comparison.verdict === 'saving' || comparison.verdict === 'costlier';
+  const ratio = distinguishable ? (comparison?.ratio ?? null) : null;
   const row: EnergyRow = {
     id,
     title,
@@ -66,10 +95,12 @@ function rowFrom(
     before,
     after,
     factor: ratio !== null && ratio > 0 ? 1 / ratio : null,
-    saving: comparison?.saving ?? null,
+    saving: distinguishable ? (comparison?.saving ?? null) : null,
   };
+  if (comparison?.verdict !== undefined) row.verdict = comparison.verdict;
+  if (comparison?.interval) row.interval = [...comparison.interval];
   const reason =
-    comparison && comparison.ratio === null
+    comparison && ratio === null
       ? comparison.reason
       : before.label === 'unavailable'
         ? before.reason
@@ -93,7 +124,13 @@ function sourceRows(states: readonly MeterSourceState[]): EnergySourceRow[] {
 
 function inferenceRows(result: InferenceEnergyResult): EnergyRow[] {
   const basis = `per 1,000 samples at batch ${INFERENCE_BATCH}`;
-  const saving = (id: string): EnergyComparison | undefined => result.savings.find((s) => s.id === id);
+  // Recomputed from the stored figures, so runs recorded before the noise checks get them too.
+  const compare = (id: string, original: EnergyStatistic, compressed: EnergyStatistic): EnergyComparison =>
+    checkAgainstLatency(
+      compareLikeForLike(id, nonNegative(original), nonNegative(compressed)),
+      result.original.seconds,
+      result.compressed.seconds,
+    );
   const rows: EnergyRow[] = [
     rowFrom(
       'inference-net',
@@ -101,7 +138,7 @@ function inferenceRows(result: InferenceEnergyResult): EnergyRow[] {
       `${basis}, idle power subtracted`,
       statOf(result.original.total.net),
       statOf(result.compressed.total.net),
-      saving('total'),
+      compare('total', result.original.total.net, result.compressed.total.net),
     ),
     rowFrom(
       'inference-gross',
@@ -109,7 +146,7 @@ function inferenceRows(result: InferenceEnergyResult): EnergyRow[] {
       `${basis}, including idle power`,
       statOf(result.original.total.gross),
       statOf(result.compressed.total.gross),
-      compareLikeForLike('total', result.original.total.gross, result.compressed.total.gross),
+      compare('total', result.original.total.gross, result.compressed.total.gross),
     ),
   ];
   for (const [index, source] of result.original.sources.entries()) {
@@ -122,7 +159,7 @@ function inferenceRows(result: InferenceEnergyResult): EnergyRow[] {
         `${basis}, idle power subtracted, this source only`,
         statOf(source.net),
         compressed ? statOf(compressed.net) : null,
-        saving(source.id),
+        compressed ? compare(source.id, source.net, compressed.net) : undefined,
       ),
     );
   }
@@ -202,6 +239,16 @@ export function judgeIdleSubtraction(
   const gross = result.original.total.gross.median;
   const net = result.original.total.net.median;
   const nets = [...result.original.total.net.values, ...result.compressed.total.net.values];
+  const belowIdle = [result.original.total.net, result.compressed.total.net].some((stat) =>
+    stat.reason?.startsWith(BELOW_IDLE),
+  );
+  if (gross !== null && belowIdle) {
+    return {
+      reliable: false,
+      idleShare: null,
+      note: 'idle power was as high as the power during the runs (other work on the machine, or a saturated power model): the idle-subtracted figures are below what this machine can resolve, so the summary compares the gross figures instead',
+    };
+  }
   if (gross === null || net === null || gross <= 0) {
     return {
       reliable: false,

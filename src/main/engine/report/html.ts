@@ -44,6 +44,12 @@ export function unavailableHtml(reason: string | undefined): string {
   return `<span class="unavailable">unavailable: ${e(reason ?? 'no figure')}</span>`;
 }
 
+/** A verdict that is not a number (noise, a contradiction): said as it is, not as "unavailable". */
+function verdictHtml(verdict: string | undefined, reason: string | undefined): string | null {
+  if (verdict !== 'no measurable difference' && verdict !== 'contradicts latency') return null;
+  return `<span class="verdict" data-verdict="${e(verdict)}">${e(reason ?? verdict)}</span>`;
+}
+
 function labelHtml(label: string): string {
   const kind = label.startsWith('measured')
     ? 'measured'
@@ -81,6 +87,7 @@ th { background: var(--soft); font-weight: 600; font-size: 0.85rem; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
 .unavailable { color: #92400e; font-style: italic; }
+.verdict { color: var(--muted); font-style: italic; }
 .label { display: inline-block; font-size: 0.72rem; border-radius: 3px; padding: 0 4px; border: 1px solid var(--line); white-space: nowrap; }
 .label-measured { background: #ecfdf5; border-color: #6ee7b7; }
 .label-modelled { background: #eff6ff; border-color: #93c5fd; }
@@ -113,7 +120,10 @@ footer { margin-top: 28px; color: var(--muted); font-size: 0.8rem; border-top: 1
 `;
 
 function factorTile(id: string, name: string, factor: SummaryFactor): string {
-  const value = factor.factor !== null ? e(formatFactor(factor.factor)) : unavailableHtml(factor.reason);
+  const value =
+    factor.factor !== null
+      ? e(formatFactor(factor.factor))
+      : (verdictHtml(factor.verdict, factor.reason) ?? unavailableHtml(factor.reason));
   return (
     `<div class="tile" data-summary="${id}" data-value="${e(String(factor.factor ?? ''))}">` +
     `<div class="tile-name">${e(name)}</div><div class="tile-value">${value}</div>` +
@@ -153,7 +163,8 @@ function changeHtml(row: ComparisonRow): string {
     return `<td class="num">${e(row.changeUnit === 'points' ? formatPoints(row.change) : formatFactor(row.change))}</td>`;
   }
   // Nothing to compare with (a training report) reads as a dash; a failed comparison says why.
-  return row.before === null || row.after === null ? '<td>—</td>' : `<td>${unavailableHtml(row.reason)}</td>`;
+  if (row.before === null || row.after === null) return '<td>—</td>';
+  return `<td>${verdictHtml(row.verdict, row.reason) ?? unavailableHtml(row.reason)}</td>`;
 }
 
 function comparisonHtml(doc: ReportDocument): string {
@@ -339,7 +350,7 @@ function energyRowHtml(row: EnergyRow): string {
       ? `<td class="num">${e(formatFactor(row.factor))}</td>`
       : row.after === null || row.before.median === null || row.after.median === null
         ? '<td>—</td>'
-        : `<td>${unavailableHtml(row.reason)}</td>`;
+        : `<td>${verdictHtml(row.verdict, row.reason) ?? unavailableHtml(row.reason)}</td>`;
   return head + statHtml(row.before) + statHtml(row.after) + factor + tail;
 }
 

@@ -4,6 +4,7 @@
  * not be obtained has `null` and a reason, never 0.
  */
 import type { CarbonFigure, EnergyLabel } from '../../../shared/types';
+import type { EnergyVerdict } from '../energy/protocol';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -25,6 +26,8 @@ export interface ComparisonRow {
   change: number | null;
   changeUnit: 'x' | 'points';
   source?: string;
+  /** Energy rows: whether the difference stands out of the noise (see compareEnergy). */
+  verdict?: EnergyVerdict;
   /** Why a value is null. */
   reason?: string;
 }
@@ -35,6 +38,8 @@ export interface SummaryFactor {
   /** What was compared, e.g. "raw bytes of the exported model". */
   basis: string;
   label: FigureLabel;
+  /** Energy: `no measurable difference` or `contradicts latency` where there is no factor. */
+  verdict?: EnergyVerdict;
   reason?: string;
 }
 
@@ -132,6 +137,10 @@ export interface EnergyRow {
   factor: number | null;
   /** 1 − after ÷ before. */
   saving: number | null;
+  /** Whether the difference stands out of the noise (see compareEnergy); absent: nothing compared. */
+  verdict?: EnergyVerdict;
+  /** after ÷ before over the repeated figures (lowest, highest). */
+  interval?: [number, number];
   reason?: string;
 }
 

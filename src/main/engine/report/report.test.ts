@@ -164,10 +164,9 @@ describe('report JSON', () => {
     const doc = await collectReport(busy, { now: NOW });
     expect(doc.energy.idleSubtraction).toMatchObject({ reliable: false });
     const rows = Object.fromEntries(doc.energy.rows.map((row) => [row.id, row]));
-    expect(rows['inference-net']).toMatchObject({
-      factor: null,
-      reason: 'the idle-subtracted figures are noise on this machine (see the note above)',
-    });
+    // Idle power as high as the runs: the idle-subtracted figures are not measurable, never 0 or negative.
+    expect(rows['inference-net']).toMatchObject({ factor: null, before: { median: null } });
+    expect(rows['inference-net']!.reason).toMatch(/^below the idle baseline: not measurable/);
     // 8 W throughout: gross 8 W × 0.2 s against 8 W × 0.05 s.
     expect(rows['inference-gross']!.factor).toBeCloseTo(4, 9);
     expect(doc.summary!.energy).toEqual({
@@ -177,7 +176,46 @@ describe('report JSON', () => {
     });
     expect(doc.comparison.map((row) => row.id)).toContain('energy:inference-gross');
     expect(doc.comparison.map((row) => row.id)).not.toContain('energy:inference-net');
-    expect(doc.energy.notes[0]).toMatch(/^idle power was 100% of the power during the original's runs/);
+    expect(doc.energy.notes[0]).toMatch(/^idle power was as high as the power during the runs/);
+  });
+
+  it('a run stored with negative idle-subtracted figures and equal models: no negative energy, "no measurable difference"', async () => {
+    const { compressDir: dir } = await writeCompressFixture(path.join(root, 'legacy-negative'));
+    const file = path.join(dir, 'compression.json');
+    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      energy: {
+        measured: { inference: { result: Record<string, Record<string, Record<string, unknown>>> } };
+      };
+    };
+    const result = stored.energy.measured.inference.result;
+    // As issue 14 saw it: "-122 µJ IQR -126 µJ–-119 µJ", from idle power above the run's.
+    const negative = [-122e-6, -126e-6, -119e-6];
+    Object.assign(result.original!.total!.net as object, {
+      values: negative,
+      median: -122e-6,
+      min: -126e-6,
+      max: -119e-6,
+      q1: -124e-6,
+      q3: -120.5e-6,
+    });
+    // Identical gross figures on both sides, the same runs' times: noise, not a saving.
+    result.compressed!.total!.gross = result.original!.total!.gross;
+    result.compressed!.seconds = result.original!.seconds as unknown as Record<string, unknown>;
+    await fs.writeFile(file, JSON.stringify(stored));
+    const doc = await collectReport(dir, { now: NOW });
+    const rows = Object.fromEntries(doc.energy.rows.map((row) => [row.id, row]));
+    expect(rows['inference-net']).toMatchObject({ factor: null, saving: null, before: { median: null } });
+    expect(rows['inference-net']!.before.reason).toMatch(/^below the idle baseline: not measurable/);
+    expect(rows['inference-gross']).toMatchObject({
+      factor: null,
+      saving: null,
+      verdict: 'no measurable difference',
+    });
+    expect(doc.summary!.energy).toMatchObject({ factor: null, verdict: 'no measurable difference' });
+    const html = renderReportHtml(doc);
+    expect(html).toContain('data-verdict="no measurable difference"');
+    expect(html).not.toMatch(/-\d[\d.,]*\s*[µmk]?J\b/);
+    expect(JSON.stringify(doc)).not.toMatch(/"(median|q1|q3|min|max|before|after)":-/);
   });
 
   it('records reproducibility: seed, version, the exact command, and SHA-256 of data and models', async () => {
