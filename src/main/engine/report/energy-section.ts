@@ -380,6 +380,32 @@ export function compressionEnergySection(
     );
   }
 
+  // The latency measurement (batch 32, fastest and slowest runs) must not say the opposite either.
+  const latency = compression.latency as StoredCompression['latency'] | undefined;
+  if (latency?.before?.spread && latency.after?.spread) {
+    const [fastestBefore, slowestBefore] = latency.before.spread.batch32;
+    const [fastestAfter] = latency.after.spread.batch32;
+    for (const row of rows) {
+      if (!row.id.startsWith('inference-') || row.verdict !== 'saving') continue;
+      const checked = checkAgainstLatency(
+        {
+          id: row.id,
+          label: row.label,
+          ratio: row.factor === null ? null : 1 / row.factor,
+          saving: row.saving,
+          verdict: row.verdict,
+        },
+        { min: fastestBefore, max: slowestBefore },
+        { min: fastestAfter, max: null },
+      );
+      if (checked.verdict !== 'contradicts latency') continue;
+      row.factor = null;
+      row.saving = null;
+      row.verdict = 'contradicts latency';
+      row.reason = `not shown as a saving: the energy came out lower, but the latency measurement says the compressed model is slower (at batch 32 its fastest run, ${fastestAfter.toFixed(2)} ms, took longer than the original's slowest, ${slowestBefore.toFixed(2)} ms), so the difference is not trusted`;
+    }
+  }
+
   const result = measured?.inference.status === 'measured' ? measured.inference.result : undefined;
   const idleSubtraction = result ? judgeIdleSubtraction(result) : null;
   if (idleSubtraction && !idleSubtraction.reliable) {

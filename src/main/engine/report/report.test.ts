@@ -218,6 +218,27 @@ describe('report JSON', () => {
     expect(JSON.stringify(doc)).not.toMatch(/"(median|q1|q3|min|max|before|after)":-/);
   });
 
+  it('an energy saving while the latency measurement got slower beyond its spread is not shown as a saving', async () => {
+    const { compressDir: dir } = await writeCompressFixture(path.join(root, 'slower'));
+    const file = path.join(dir, 'compression.json');
+    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      latency: Record<'before' | 'after', { spread: { batch32: [number, number] } }>;
+    };
+    stored.latency.before.spread.batch32 = [5.8, 6.2];
+    stored.latency.after.spread.batch32 = [6.4, 6.9];
+    await fs.writeFile(file, JSON.stringify(stored));
+    const doc = await collectReport(dir, { now: NOW });
+    const rows = Object.fromEntries(doc.energy.rows.map((row) => [row.id, row]));
+    expect(rows['inference-net']).toMatchObject({
+      factor: null,
+      saving: null,
+      verdict: 'contradicts latency',
+    });
+    expect(rows['inference-net']!.reason).toMatch(/^not shown as a saving: .*fastest run, 6\.40 ms/);
+    expect(doc.summary!.energy).toMatchObject({ factor: null, verdict: 'contradicts latency' });
+    expect(renderReportHtml(doc)).toContain('data-verdict="contradicts latency"');
+  });
+
   it('records reproducibility: seed, version, the exact command, and SHA-256 of data and models', async () => {
     const doc = await collectReport(compressDir, { now: NOW });
     const r = doc.reproducibility;
