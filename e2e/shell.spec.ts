@@ -80,7 +80,7 @@ test('first paint, keyboard use, a stable layout, About and the theme setting', 
     const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
       .version;
     await expect(page.getByTestId('about-version')).toHaveText(version);
-    await expect(page.getByTestId('about-backends').locator('tbody tr')).toHaveCount(3);
+    await expect(page.getByTestId('about-backends').locator('tbody tr')).toHaveCount(4);
     await expect(page.getByTestId('about-backends')).toContainText('wasm');
     await shell.screenshot('about');
   });
