@@ -27,12 +27,19 @@ import { BACKEND_ORDER } from '../backend/ladder';
 import { registerDilatedConvGradients } from '../backend/dilated-conv-gradients';
 import { probeTensorflow } from '../backend/tensorflow-rung';
 import { registerWasmBackend } from '../backend/wasm-backend';
+import { probeWebgpu } from '../backend/webgpu-rung';
 
 let present: Promise<BackendName[]> | undefined;
 
-async function loads(name: BackendName): Promise<boolean> {
+async function loads(name: BackendName, env: NodeJS.ProcessEnv): Promise<boolean> {
   try {
     if (name === 'wasm') await registerWasmBackend();
+    // WebGPU (forced, so SwiftShader counts) only when asked for by name: on a software adapter
+    // it is slow, and `npm run test:webgpu` runs the suites that matter there.
+    if (name === 'webgpu') {
+      if (!(requested(env) ?? []).includes('webgpu')) return false;
+      if (!(await probeWebgpu(true)).ok) return false;
+    }
     if (name === 'tensorflow') {
       const outcome = await probeTensorflow();
       // Where tfjs-node-gpu loads without a CUDA device TensorFlow runs on the CPU; its
@@ -51,7 +58,9 @@ function requested(env: NodeJS.ProcessEnv): BackendName[] | undefined {
   const names = list.split(',').map((name) => name.trim());
   for (const name of names) {
     if (!(BACKEND_ORDER as readonly string[]).includes(name)) {
-      throw new Error(`POLLARD_TEST_BACKENDS: unknown backend "${name}"; use tensorflow, wasm or cpu`);
+      throw new Error(
+        `POLLARD_TEST_BACKENDS: unknown backend "${name}"; use tensorflow, webgpu, wasm or cpu`,
+      );
     }
   }
   return names as BackendName[];
@@ -66,7 +75,7 @@ export function availableTestBackends(env: NodeJS.ProcessEnv = process.env): Pro
     registerDilatedConvGradients();
     const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
     const found: BackendName[] = [];
-    for (const name of BACKEND_ORDER) if (await loads(name)) found.push(name);
+    for (const name of BACKEND_ORDER) if (await loads(name, env)) found.push(name);
     if (previous !== null && tf.findBackend(previous) !== null) await tf.setBackend(previous);
     return found;
   })();

@@ -198,9 +198,10 @@ await describeEachBackend('trainModel', (backendName) => {
         batchSize: 16,
         seed: 2,
         hooks: {
-          afterStep: (m) => {
+          afterStep: async (m) => {
             stepsSeen += 1;
-            good = m.getWeights().map((w) => Array.from(w.dataSync()));
+            // Asynchronous reads: webgpu cannot read synchronously in Node.
+            good = await weightsOf(m);
           },
         },
       },
@@ -238,15 +239,19 @@ await describeEachBackend('trainModel', (backendName) => {
         .apply(flat) as ReturnType<typeof tfl.input>;
       return tfl.model({ inputs: input, outputs: out });
     };
-    const movingMean = (model: LayersModel): number[] =>
-      Array.from(model.getLayer('bn').getWeights()[2]!.dataSync());
+    const movingMean = async (model: LayersModel): Promise<number[]> =>
+      Array.from(await model.getLayer('bn').getWeights()[2]!.data());
     /** Per-channel mean of the conv output over all 96 training samples, from the final weights. */
-    const populationMean = (model: LayersModel): number[] =>
-      tf.tidy(() => {
+    const populationMean = async (model: LayersModel): Promise<number[]> => {
+      const mean = tf.tidy(() => {
         const x = tf.div(tf.tensor4d(data.train.images, [96, ...SHAPE], 'float32'), 255);
         const y = model.getLayer('conv').apply(x) as tf.Tensor4D;
-        return Array.from(tf.mean(y, [0, 1, 2]).dataSync());
+        return tf.mean(y, [0, 1, 2]);
       });
+      const values = Array.from(await mean.data());
+      mean.dispose();
+      return values;
+    };
     const options = { training: training({ epochs: 1 }), batchSize: 16, seed: 3 };
 
     const stale = bnCnn();
@@ -255,17 +260,13 @@ await describeEachBackend('trainModel', (backendName) => {
     await trainModel(fresh, data, options, createMemoryContext(backend));
 
     // Six steps of momentum 0.99 move the moving mean only 1 − 0.99⁶ ≈ 6% of the way.
-    const target = populationMean(stale);
-    stale
-      .getLayer('bn')
-      .getWeights()[2]!
-      .dataSync()
-      .forEach((m, c) => {
-        expect(Math.abs(m)).toBeLessThan(0.1 * Math.abs(target[c]!) + 1e-3);
-      });
+    const target = await populationMean(stale);
+    (await movingMean(stale)).forEach((m, c) => {
+      expect(Math.abs(m)).toBeLessThan(0.1 * Math.abs(target[c]!) + 1e-3);
+    });
     // Re-estimated from all 96 training samples (the default takes up to 128).
-    const expected = populationMean(fresh);
-    movingMean(fresh).forEach((m, c) => expect(m).toBeCloseTo(expected[c]!, 4));
+    const expected = await populationMean(fresh);
+    (await movingMean(fresh)).forEach((m, c) => expect(m).toBeCloseTo(expected[c]!, 4));
     stale.dispose();
     fresh.dispose();
   });
