@@ -53,6 +53,7 @@ describe('formatResult of a train run pruned while training', () => {
       dense: { accuracy: 0.86, wallSeconds: 150 },
       savings: {
         wallTime: { ratio: 1.5, label: 'measured:wall-clock' },
+        cpuTime: { ratio: 1.25, label: 'measured:process-cpu-time' },
         energy: {
           ratio: null,
           label: 'unavailable',
@@ -63,7 +64,7 @@ describe('formatResult of a train run pruned while training', () => {
     expect(text.split('\n').slice(1, 4)).toEqual([
       'pruned after epoch 2 (mask distance under 0.1 for 1 epochs (0.054)): MACs 1,000 → 480, parameters 2,000 → 900',
       'dense run: accuracy 86.00%, 150.0 s; this run 100.0 s',
-      'savings: wall time 1.50×; training energy — (unavailable: no training energy was measured for both runs)',
+      'savings: wall time 1.50×, CPU time 1.25×; training energy — (unavailable: no training energy was measured for both runs)',
     ]);
   });
 });

@@ -97,11 +97,12 @@ function formatPruneWhileTraining(result: Result): string[] {
     const dense = record(result.dense);
     const savings = record(result.savings);
     const wall = record(savings.wallTime);
+    const cpu = record(savings.cpuTime);
     const energy = record(savings.energy);
     const times = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)}×` : '—');
     lines.push(
       `dense run: accuracy ${pct(dense.accuracy)}, ${Number(dense.wallSeconds).toFixed(1)} s; this run ${Number(result.wallSeconds).toFixed(1)} s`,
-      `savings: wall time ${times(wall.ratio)}; training energy ${times(energy.ratio)} (${String(energy.label)}${energy.reason ? `: ${String(energy.reason)}` : ''})`,
+      `savings: wall time ${times(wall.ratio)}, CPU time ${times(cpu.ratio)}; training energy ${times(energy.ratio)} (${String(energy.label)}${energy.reason ? `: ${String(energy.reason)}` : ''})`,
     );
   }
   return lines;

@@ -147,6 +147,8 @@ describe('train --prune-while-training', () => {
     expect(result.dense!.accuracy).toBeGreaterThan(0);
     expect(result.savings!.wallTime.ratio).toBeCloseTo(result.dense!.wallSeconds / result.wallSeconds, 9);
     expect(result.savings!.wallTime.label).toBe('measured:wall-clock');
+    expect(result.savings!.cpuTime.ratio).toBeCloseTo(result.dense!.cpuSeconds / result.cpuSeconds, 9);
+    expect(result.cpuSeconds).toBeGreaterThan(0);
     const saved = await openModel(path.join(root, 'pruned', 'model'));
     expect(saved.model.countParams()).toBe(result.params);
     saved.model.dispose();

@@ -53,6 +53,8 @@ export interface TrainResult {
   peakRssMiB: number;
   /** Seconds the training loop ran in this process (the prune included). */
   wallSeconds: number;
+  /** CPU seconds of the job process (every thread) in the training loop. */
+  cpuSeconds: number;
   /** With --prune-while-training: when and why the model was pruned, and its cost before → after. */
   pruneWhileTraining?: PruneWhileTrainingRecord;
   /** With --compare-dense: the dense run on the same data, epochs, batch size, seed and backend. */
@@ -145,6 +147,7 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       modelSha256: modelHash,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       wallSeconds: run.wallSeconds,
+      cpuSeconds: run.cpuSeconds,
       ...(pruner && denseCounts ? { pruneWhileTraining: pruner.record(denseCounts) } : {}),
     };
     if (pwt?.compareDense) {

@@ -20,6 +20,11 @@ export interface TrainedRun {
   outcome: TrainOutcome;
   trainingEnergy: EnergyFigure;
   wallSeconds: number;
+  /**
+   * CPU seconds the job process (all its threads, replica workers included) spent in the loop: on a
+   * machine shared with other work, a steadier measure of the compute a run needed than wall time.
+   */
+  cpuSeconds: number;
   evaluation: EvaluationResult;
   evaluatedOn: 'test' | 'validation';
 }
@@ -44,6 +49,7 @@ export async function trainAndEvaluate(
   let trained = model;
   try {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const outcome = await trainModel(
       model,
       data,
@@ -61,6 +67,8 @@ export async function trainAndEvaluate(
       ctx,
     );
     const wallSeconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     trained = outcome.replacedModel ?? model;
     const energyWindow = await meter.stop();
     // The saved model carries BN statistics estimated from the final weights, not moving averages
@@ -87,6 +95,7 @@ export async function trainAndEvaluate(
       outcome,
       trainingEnergy: energyWindow.total,
       wallSeconds,
+      cpuSeconds,
       evaluation,
       evaluatedOn,
     };
