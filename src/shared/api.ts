@@ -117,14 +117,15 @@ export interface RunDetails {
   files: { path: string; bytes: number }[];
 }
 
-export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras-h5'] as const;
+/** `onnx-int8` calibrates on the run's dataset (its training split) and reports accuracy on its test split. */
+export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras-h5', 'onnx', 'onnx-int8'] as const;
 export const REPORT_FORMATS = ['html', 'pdf', 'json', 'csv'] as const;
 
 export const exportRequestSchema = z
   .object({
     runDir: z.string().min(1).max(4096),
     targetDir: z.string().min(1).max(4096),
-    modelFormats: z.array(z.enum(MODEL_EXPORT_FORMATS)).max(2),
+    modelFormats: z.array(z.enum(MODEL_EXPORT_FORMATS)).max(MODEL_EXPORT_FORMATS.length),
     reportFormats: z.array(z.enum(REPORT_FORMATS)).max(4),
   })
   .strict();

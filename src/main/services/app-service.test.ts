@@ -401,6 +401,35 @@ describe('AppService runs', () => {
     ).rejects.toThrow("choose a folder outside the run's model folder");
   });
 
+  it('exports ONNX float32 and int8 through the engine, int8 calibrated on the run dataset', async () => {
+    const launched: JobSpec[] = [];
+    const { service } = await serviceWith(async (job) => {
+      const spec = job.spec as Extract<JobSpec, { kind: 'export-model' }>;
+      await fs.writeFile(spec.to, 'onnx');
+      completes({ kind: 'export-model', format: 'onnx', files: [{ path: spec.to, bytes: 4 }] })(job);
+    }, launched);
+    const dir = path.join(dataDir, 'runs', 'onnx');
+    await writeRun(dir, { result: { accuracy: 0.91 } });
+    const target = path.join(dataDir, 'exported-onnx');
+    const result = await service.exportRun({
+      runDir: dir,
+      targetDir: target,
+      modelFormats: ['onnx', 'onnx-int8'],
+      reportFormats: [],
+    });
+    expect(result.files.map((f) => path.relative(target, f.path))).toEqual(['model.onnx', 'model-int8.onnx']);
+    expect(result.skipped).toEqual([]);
+    expect(
+      launched.map((s) => {
+        const e = s as Extract<JobSpec, { kind: 'export-model' }>;
+        return [e.format, e.quantize, e.data, e.to];
+      }),
+    ).toEqual([
+      ['onnx', undefined, undefined, path.join(target, 'model.onnx')],
+      ['onnx', 'int8', '/d', path.join(target, 'model-int8.onnx')],
+    ]);
+  });
+
   it('leaves a report job its own output folder (it writes into its run)', async () => {
     const launched: JobSpec[] = [];
     const { service } = await serviceWith(completes({}), launched);

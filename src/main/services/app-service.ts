@@ -218,19 +218,63 @@ export class AppService {
 
   async exportRun(request: ExportRequest): Promise<ExportResult> {
     const exported = await exportModelFiles(request);
+    const model = path.join(path.resolve(request.runDir), 'model');
+    const target = path.resolve(request.targetDir);
+    // Engine conversions, one job each; a format that fails is reported, the others still run.
+    const conversions: { format: string; spec: () => Promise<JobSpecInput> }[] = [];
     if (request.modelFormats.includes('keras-h5')) {
-      try {
-        const result = await this.runNow({
+      conversions.push({
+        format: 'keras-h5',
+        spec: async () => ({
           kind: 'export-model',
-          model: path.join(path.resolve(request.runDir), 'model'),
+          model,
           format: 'keras-h5',
-          to: path.join(path.resolve(request.targetDir), 'model.h5'),
+          to: path.join(target, 'model.h5'),
           backend: 'cpu',
-        });
+        }),
+      });
+    }
+    if (request.modelFormats.includes('onnx')) {
+      conversions.push({
+        format: 'onnx',
+        spec: async () => ({
+          kind: 'export-model',
+          model,
+          format: 'onnx',
+          to: path.join(target, 'model.onnx'),
+          backend: 'cpu',
+        }),
+      });
+    }
+    if (request.modelFormats.includes('onnx-int8')) {
+      conversions.push({
+        format: 'onnx-int8',
+        spec: async () => {
+          // Calibration needs the run's dataset: the one it was trained or compressed on.
+          const run = await readRun(path.resolve(request.runDir));
+          const data = (run.spec as { data?: unknown }).data;
+          if (typeof data !== 'string') {
+            throw usageError(`${request.runDir}: this ${run.kind} run names no dataset to calibrate int8 on`);
+          }
+          return {
+            kind: 'export-model',
+            model,
+            format: 'onnx',
+            quantize: 'int8',
+            data,
+            to: path.join(target, 'model-int8.onnx'),
+            backend: 'cpu',
+          };
+        },
+      });
+    }
+    for (const conversion of conversions) {
+      try {
+        const result = await this.runNow(await conversion.spec());
         exported.files.push(...((result.files ?? []) as ExportResult['files']));
       } catch (error) {
         exported.skipped.push({
-          format: 'keras-h5',
+          format: conversion.format,
           reason: error instanceof Error ? error.message.split('\n')[0]! : String(error),
         });
       }
