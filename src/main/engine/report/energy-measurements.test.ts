@@ -20,10 +20,12 @@ import { trainModel } from '../train/loop';
 import {
   baselineTrainingEnergy,
   compareLikeForLike,
+  compareTrainingEpochs,
   epochEnergyFigures,
   measureInference,
   measureCompressEnergy,
   measureMiniEpochs,
+  steadyEpochs,
 } from './energy-measurements';
 import { compressSpecSchema } from '../../../shared/jobs';
 
@@ -150,15 +152,17 @@ describe('training energy per epoch', () => {
         createMemoryContext(BACKEND),
       );
       // 2 batches × 0.1 s × 10 W = 2 J for a third of the epoch (32 of 96 samples): 6 J per epoch.
+      // The first mini-epoch is the warm-up: left out.
       expect(side.epochs.map((figure) => figure.joules)).toEqual([
         expect.closeTo(6, 9),
         expect.closeTo(6, 9),
-        expect.closeTo(6, 9),
       ]);
+      expect(side.warmupExcluded).toBe(1);
+      expect(side.samplesPerEpoch).toEqual([96, 96]);
       expect(side.perEpoch.median).toBeCloseTo(6, 9);
       expect(side.perEpoch.label).toBe('modelled:tdp-load');
       expect(side.detail).toBe(
-        'measured here: 3 mini-epochs of the original, each 2 batches of 16 (32 of 96 training samples) plus 8 of 24 validation samples, scaled ×3.000 to a whole epoch',
+        'measured here: 3 mini-epochs of the original, the first left out as warm-up, each 2 batches of 16 (32 of 96 training samples) plus 8 of 24 validation samples, scaled ×3.000 to a whole epoch',
       );
     } finally {
       model.dispose();
@@ -200,6 +204,52 @@ describe('training energy per epoch', () => {
     });
   });
 
+  it('like for like: warm-up epochs left out on both sides, and epochs of different sizes not compared', () => {
+    const epoch = (n: number, cumulativeJoules: number, seconds: number, samples: number) => ({
+      epoch: n,
+      loss: 1,
+      accuracy: 0.5,
+      learningRate: 0.01,
+      seconds,
+      samplesPerSecond: samples / seconds,
+      energy: {
+        watts: 8,
+        total: { joules: cumulativeJoules, label: 'modelled:tdp-load' as const, source: 'cpu' },
+      },
+    });
+    // As issue 14 saw it: the original's first epoch took 10.9 s (warm-up), the others about 5 s.
+    const original = steadyEpochs([
+      epoch(1, 87, 10.9, 1000),
+      epoch(2, 127, 5, 1000),
+      epoch(3, 168, 5.1, 1000),
+    ]);
+    const compressed = steadyEpochs([
+      epoch(1, 50, 6.4, 1000),
+      epoch(2, 74, 2.9, 1000),
+      epoch(3, 97, 2.9, 1000),
+    ]);
+    expect(original.epochs.map((figure) => figure.joules)).toEqual([40, 41]);
+    expect(compressed.epochs.map((figure) => figure.joules)).toEqual([24, 23]);
+    const side = (steady: ReturnType<typeof steadyEpochs>) => ({
+      epochs: steady.epochs,
+      perEpoch: summariseFigures(steady.epochs),
+      samplesPerEpoch: steady.samples,
+      detail: '',
+    });
+    const comparison = compareTrainingEpochs(side(original), side(compressed));
+    expect(comparison.verdict).toBe('saving');
+    // 23.5 / 40.5, not 50 / 87 with the warm-up in.
+    expect(comparison.ratio).toBeCloseTo(23.5 / 40.5, 12);
+    const smaller = steadyEpochs([epoch(1, 50, 6.4, 500), epoch(2, 74, 2.9, 500), epoch(3, 97, 2.9, 500)]);
+    expect(compareTrainingEpochs(side(original), side(smaller))).toMatchObject({
+      ratio: null,
+      saving: null,
+      verdict: 'unavailable',
+      reason:
+        'not compared: the epochs trained on different numbers of samples (original 1000, compressed 500 per epoch)',
+    });
+  });
+
   it('uses a baseline train run only when it trained on the same data, batch size, limit and backend', async () => {
     const dir = path.join(root, 'baseline');
     await fs.mkdir(dir, { recursive: true });
@@ -215,12 +265,14 @@ describe('training energy per epoch', () => {
         history: [
           { epoch: 1, energy: cumulative(40) },
           { epoch: 2, energy: cumulative(82) },
+          { epoch: 3, energy: cumulative(125) },
         ],
       }),
     );
     const expectation = { data: '/data/set', batchSize: 64, backend: 'wasm', explicit: true };
     const used = await baselineTrainingEnergy(dir, expectation);
-    expect('epochs' in used && used.epochs.map((figure) => figure.joules)).toEqual([40, 42]);
+    // The first epoch (warm-up) is left out.
+    expect('epochs' in used && used.epochs.map((figure) => figure.joules)).toEqual([42, 43]);
     expect(await baselineTrainingEnergy(dir, { ...expectation, data: '/other' })).toEqual({
       reason: `${dir}: trained on /data/set, not on /other`,
     });
@@ -323,7 +375,7 @@ describe('a compress run without a baseline run', () => {
       accuracy: 0.5,
       learningRate: 0.001,
       seconds: 1,
-      samplesPerSecond: 100,
+      samplesPerSecond: 96, // the whole training split, as the mini-epochs are scaled to
       energy: { watts: 20, total: { joules, label: 'measured:counter' as const, source: 'fake rapl' } },
     });
     const ctx = createMemoryContext(BACKEND);
@@ -346,16 +398,19 @@ describe('a compress run without a baseline run', () => {
             evaluation: split(24),
             evaluationSplit: 'test',
           },
-          fineTunes: [{ stage: 'fine-tune', history: [fineTuneEpoch(1, 3), fineTuneEpoch(2, 7)] }],
+          fineTunes: [
+            { stage: 'fine-tune', history: [fineTuneEpoch(1, 3), fineTuneEpoch(2, 7), fineTuneEpoch(3, 10)] },
+          ],
           originalBatchMs: 5,
         },
         { sources, grid: { intensity: 360 } },
       );
       expect(measured.training.original.method).toBe('mini-epochs');
-      expect(measured.training.original.epochs).toHaveLength(3);
+      expect(measured.training.original.epochs).toHaveLength(2); // 3 mini-epochs, the first left out
       expect(measured.training.original.perEpoch.label).toBe('measured:counter');
       expect(measured.training.original.perEpoch.median).toBeGreaterThan(0);
-      expect(measured.training.compressed.epochs.map((figure) => figure.joules)).toEqual([3, 4]);
+      // The first fine-tuning epoch (3 J, warm-up) is left out.
+      expect(measured.training.compressed.epochs.map((figure) => figure.joules)).toEqual([4, 3]);
       expect(measured.training.comparison.label).toBe('measured:counter');
       expect(measured.training.comparison.ratio).toBeCloseTo(
         3.5 / measured.training.original.perEpoch.median!,

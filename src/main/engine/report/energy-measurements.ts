@@ -41,11 +41,15 @@ import { trainModel } from '../train/loop';
 export const INFERENCE_BATCH = 32;
 
 export interface TrainingEnergySide {
-  /** One figure per epoch, in order (unavailable ones carry their reason). */
+  /** One figure per compared epoch, in order, warm-up left out (unavailable ones carry their reason). */
   epochs: EnergyFigure[];
   /** Median and spread of the available per-epoch figures. */
   perEpoch: EnergyStatistic;
   detail: string;
+  /** Training samples each compared epoch processed (null where not recorded). */
+  samplesPerEpoch?: (number | null)[];
+  /** Epochs (or mini-epochs) left out as warm-up: the first of each training stage. */
+  warmupExcluded?: number;
 }
 
 export interface TrainingEnergyComparison {
@@ -123,6 +127,63 @@ export function epochEnergyFigures(history: readonly EpochMetrics[]): EnergyFigu
     previous = total ?? null;
     return figure;
   });
+}
+
+/** Training samples an epoch processed (the loop records samples seen ÷ seconds); null where unknown. */
+export function epochSamples(metrics: EpochMetrics): number | null {
+  if (!(metrics.seconds > 0) || !(metrics.samplesPerSecond > 0)) return null;
+  return Math.round(metrics.seconds * metrics.samplesPerSecond);
+}
+
+/**
+ * The epochs of one training stage that are compared: all but the first, which carries the
+ * warm-up (kernel compilation, caches, clocks) and would make the other side look cheaper.
+ */
+export function steadyEpochs(history: readonly EpochMetrics[]): {
+  epochs: EnergyFigure[];
+  samples: (number | null)[];
+  warmupExcluded: number;
+} {
+  const figures = epochEnergyFigures(history);
+  return {
+    epochs: figures.slice(1),
+    samples: history.slice(1).map(epochSamples),
+    warmupExcluded: Math.min(1, history.length),
+  };
+}
+
+/**
+ * A training-energy comparison, like for like: both sides measured the same way, warm-up left
+ * out, and every compared epoch processed the same number of training samples (the batch size is
+ * checked where the original's epochs are chosen); otherwise it says why it does not compare.
+ */
+export function compareTrainingEpochs(
+  original: TrainingEnergySide,
+  compressed: TrainingEnergySide,
+): EnergyComparison {
+  const id = 'training per epoch';
+  const samples = [...(original.samplesPerEpoch ?? []), ...(compressed.samplesPerEpoch ?? [])];
+  const known = samples.filter((count): count is number => count !== null);
+  if (known.length > 0 && original.epochs.length > 0 && compressed.epochs.length > 0) {
+    const originalSamples = [...new Set((original.samplesPerEpoch ?? []).filter((n) => n !== null))];
+    const compressedSamples = [...new Set((compressed.samplesPerEpoch ?? []).filter((n) => n !== null))];
+    const all = new Set(known);
+    // Within 1% (a resumed or rounded epoch), else the epochs did different amounts of work.
+    const low = Math.min(...all);
+    const high = Math.max(...all);
+    if (high > low * 1.01) {
+      return {
+        id,
+        label: 'unavailable',
+        ratio: null,
+        saving: null,
+        interval: null,
+        verdict: 'unavailable',
+        reason: `not compared: the epochs trained on different numbers of samples (original ${originalSamples.join(', ') || 'unknown'}, compressed ${compressedSamples.join(', ') || 'unknown'} per epoch)`,
+      };
+    }
+  }
+  return compareLikeForLike(id, original.perEpoch, compressed.perEpoch);
 }
 
 /** A saving between per-epoch statistics: same label and same source, else unavailable. */
@@ -218,11 +279,19 @@ export async function measureMiniEpochs(
     await meter.stop();
   }
   const batches = Math.ceil(trainCount / options.batchSize);
+  // The first mini-epoch carries the warm-up (kernel compilation, caches): left out.
+  const steady = epochs.slice(1);
+  const perEpoch = summariseFigures(steady);
+  if (steady.length === 0) {
+    perEpoch.reason = 'only one mini-epoch, and the first is left out as warm-up (measure 2 or more)';
+  }
   return {
-    epochs,
-    perEpoch: summariseFigures(epochs),
+    epochs: steady,
+    perEpoch,
+    samplesPerEpoch: steady.map(() => data.train.count),
+    warmupExcluded: epochs.length - steady.length,
     detail:
-      `measured here: ${options.repetitions} mini-epoch${options.repetitions === 1 ? '' : 's'} of the original, ` +
+      `measured here: ${options.repetitions} mini-epoch${options.repetitions === 1 ? '' : 's'} of the original, the first left out as warm-up, ` +
       `each ${batches} batch${batches === 1 ? '' : 'es'} of ${options.batchSize} (${trainCount} of ${data.train.count} training samples) ` +
       `plus ${validationCount} of ${data.validation.count} validation samples, scaled ×${(1 / fraction).toFixed(3)} to a whole epoch`,
   };
@@ -313,7 +382,10 @@ export function machineInfo(sources: readonly MeterSourceState[]): MachineInfo {
 }
 
 interface BaselineTraining {
+  /** The compared epochs: all but the first (warm-up). */
   epochs: EnergyFigure[];
+  samplesPerEpoch: (number | null)[];
+  warmupExcluded: number;
   detail: string;
 }
 
@@ -359,9 +431,12 @@ export async function baselineTrainingEnergy(
   }
   const history = Array.isArray(training.history) ? (training.history as EpochMetrics[]) : [];
   if (history.length === 0) return { reason: `${runDir}: no training epochs recorded` };
+  const steady = steadyEpochs(history);
   return {
-    epochs: epochEnergyFigures(history),
-    detail: `the original's own training run (${runDir}): ${history.length} epoch${history.length === 1 ? '' : 's'} on the same data, batch size ${expect.batchSize}, ${expect.backend}`,
+    epochs: steady.epochs,
+    samplesPerEpoch: steady.samples,
+    warmupExcluded: steady.warmupExcluded,
+    detail: `the original's own training run (${runDir}): ${history.length} epoch${history.length === 1 ? '' : 's'} on the same data, batch size ${expect.batchSize}, ${expect.backend}, the first left out as warm-up`,
   };
 }
 
@@ -413,21 +488,28 @@ export async function measureCompressEnergy(
   const options = compressEnergyOptionsSchema.parse(spec.energy ?? {});
   const notes: string[] = [];
 
-  // Training: the compressed model's fine-tuning epochs.
-  const compressedEpochs = input.fineTunes.flatMap((record) => epochEnergyFigures(record.history));
+  // Training: the compressed model's fine-tuning epochs, the first of each stage left out (warm-up).
+  const steadyStages = input.fineTunes.map((record) => steadyEpochs(record.history));
+  const compressedEpochs = steadyStages.flatMap((stage) => stage.epochs);
+  const allFineTuneEpochs = input.fineTunes.reduce((sum, record) => sum + record.history.length, 0);
   const stages = input.fineTunes.map((record) => record.stage);
   const compressed: TrainingEnergySide = {
     epochs: compressedEpochs,
     perEpoch: summariseFigures(compressedEpochs),
+    samplesPerEpoch: steadyStages.flatMap((stage) => stage.samples),
+    warmupExcluded: steadyStages.reduce((sum, stage) => sum + stage.warmupExcluded, 0),
     detail:
-      compressedEpochs.length > 0
-        ? `the compressed model's fine-tuning: ${compressedEpochs.length} epoch${compressedEpochs.length === 1 ? '' : 's'} (${stages.join(', ')})`
+      allFineTuneEpochs > 0
+        ? `the compressed model's fine-tuning: ${compressedEpochs.length} of ${allFineTuneEpochs} epoch${allFineTuneEpochs === 1 ? '' : 's'} (${stages.join(', ')}; the first of each stage left out as warm-up)`
         : 'no fine-tuning epochs in this run',
   };
   if (compressedEpochs.length === 0) {
     compressed.perEpoch = {
       ...compressed.perEpoch,
-      reason: 'no fine-tuning epochs in this run (--finetune-epochs 0)',
+      reason:
+        allFineTuneEpochs > 0
+          ? 'only warm-up epochs: the first epoch of each fine-tuning stage is left out, and no stage had a second (--finetune-epochs 2 or more)'
+          : 'no fine-tuning epochs in this run (--finetune-epochs 0)',
     };
   }
 
@@ -444,10 +526,16 @@ export async function measureCompressEnergy(
       })
     : { reason: 'the original model has no train run beside it' };
   if ('epochs' in baseline) {
+    const perEpoch = summariseFigures(baseline.epochs);
+    if (baseline.epochs.length === 0) {
+      perEpoch.reason = "the original's training run has one epoch, and the first is left out as warm-up";
+    }
     original = {
       method: 'baseline-run',
       epochs: baseline.epochs,
-      perEpoch: summariseFigures(baseline.epochs),
+      perEpoch,
+      samplesPerEpoch: baseline.samplesPerEpoch,
+      warmupExcluded: baseline.warmupExcluded,
       detail: baseline.detail,
     };
   } else if (compressedEpochs.length === 0) {
@@ -456,9 +544,9 @@ export async function measureCompressEnergy(
       epochs: [],
       perEpoch: {
         ...summariseFigures([]),
-        reason: 'not measured: this run has no fine-tuning to compare with',
+        reason: 'not measured: this run has no fine-tuning epochs past warm-up to compare with',
       },
-      detail: 'not measured: this run has no fine-tuning to compare with',
+      detail: 'not measured: this run has no fine-tuning epochs past warm-up to compare with',
     };
   } else {
     notes.push(
@@ -505,7 +593,7 @@ export async function measureCompressEnergy(
   const training: TrainingEnergyComparison = {
     original,
     compressed,
-    comparison: compareLikeForLike('training per epoch', original.perEpoch, compressed.perEpoch),
+    comparison: compareTrainingEpochs(original, compressed),
   };
 
   // Inference: the protocol, original against compressed.

@@ -303,18 +303,40 @@ export function compressionEnergySection(
 
   if (measured) {
     const training = measured.training;
+    // A stored ratio is checked again against the noise; a run recorded before warm-up epochs were
+    // left out compares the original's warm-up with steady fine-tuning epochs: not like for like.
+    const legacy =
+      training.compressed.warmupExcluded === undefined && training.original.method !== 'not-measured';
+    const comparison: EnergyComparison =
+      training.comparison.ratio === null
+        ? training.comparison
+        : legacy
+          ? {
+              ...training.comparison,
+              label: 'unavailable',
+              ratio: null,
+              saving: null,
+              verdict: 'unavailable',
+              reason:
+                'not compared: this run was recorded before warm-up epochs were left out, so its per-epoch figures are not like for like (compress it again for one)',
+            }
+          : compareLikeForLike(
+              'training per epoch',
+              nonNegative(training.original.perEpoch),
+              nonNegative(training.compressed.perEpoch),
+            );
     rows.push(
       rowFrom(
         'training-per-epoch',
         'Training, per epoch',
-        'per epoch (training batches and the validation pass), original training against the compressed model’s fine-tuning',
+        'per epoch past warm-up (training batches and the validation pass), original training against the compressed model’s fine-tuning, same batch size and samples per epoch',
         statOf(training.original.perEpoch),
         statOf(training.compressed.perEpoch),
-        training.comparison,
+        comparison,
       ),
     );
     methodNotes.push(
-      `Training per epoch: original from ${training.original.detail}; compressed from ${training.compressed.detail}. Same data, batch size and backend; a saving is computed only where both sides carry the same label and source.`,
+      `Training per epoch: original from ${training.original.detail}; compressed from ${training.compressed.detail}. Same data, batch size, samples per epoch and backend, the first epoch of each training stage left out as warm-up; a saving is computed only where both sides carry the same label and source and their ranges do not overlap.`,
     );
   } else if (baseline && compression.fineTune.length > 0) {
     // No meter in the compress run: the original's epochs exist, the fine-tuning's do not.

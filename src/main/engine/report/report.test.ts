@@ -239,6 +239,21 @@ describe('report JSON', () => {
     expect(renderReportHtml(doc)).toContain('data-verdict="contradicts latency"');
   });
 
+  it('training per epoch from a run recorded with its warm-up epochs in: not compared, and says why', async () => {
+    const { compressDir: dir } = await writeCompressFixture(path.join(root, 'with-warm-up'));
+    const file = path.join(dir, 'compression.json');
+    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      energy: { measured: { training: Record<'original' | 'compressed', { warmupExcluded?: number }> } };
+    };
+    delete stored.energy.measured.training.original.warmupExcluded;
+    delete stored.energy.measured.training.compressed.warmupExcluded;
+    await fs.writeFile(file, JSON.stringify(stored));
+    const doc = await collectReport(dir, { now: NOW });
+    const row = doc.energy.rows.find((candidate) => candidate.id === 'training-per-epoch')!;
+    expect(row).toMatchObject({ factor: null, saving: null });
+    expect(row.reason).toMatch(/^not compared: this run was recorded before warm-up epochs were left out/);
+  });
+
   it('records reproducibility: seed, version, the exact command, and SHA-256 of data and models', async () => {
     const doc = await collectReport(compressDir, { now: NOW });
     const r = doc.reproducibility;

@@ -207,6 +207,7 @@ export async function writeCompressFixture(
           source: CPU_SOURCE,
         })),
         perEpoch: original,
+        warmupExcluded: 1,
         detail: `the original's own training run (${trainDir})`,
       },
       compressed: {
@@ -216,6 +217,7 @@ export async function writeCompressFixture(
           source: CPU_SOURCE,
         })),
         perEpoch: compressed,
+        warmupExcluded: 1,
         detail: "the compressed model's fine-tuning: 2 epochs (fine-tune)",
       },
       comparison: compareLikeForLike('training per epoch', original, compressed),
