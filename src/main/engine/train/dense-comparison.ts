@@ -29,6 +29,8 @@ export interface DenseComparison {
     /** The job process's CPU time in the two loops: steadier than wall time where other work shares the cores. */
     cpuTime: { ratio: number; label: 'measured:process-cpu-time' };
     energy: { ratio: number | null; label: EnergyLabel; source: string; reason?: string };
+    /** Set where either run was resumed: its times and energy then cover only this process's part. */
+    partial?: string;
   };
 }
 
@@ -80,6 +82,7 @@ export async function compareWithDense(
       ctx,
     );
     const counts = countModel(run.model);
+    const resumed = [pruned, run].filter((r) => r.outcome.resumedFrom).length > 0;
     return {
       dense: {
         accuracy: run.evaluation.accuracy,
@@ -101,6 +104,12 @@ export async function compareWithDense(
           label: 'measured:process-cpu-time',
         },
         energy: energySaving(run.trainingEnergy, pruned.trainingEnergy),
+        ...(resumed
+          ? {
+              partial:
+                'a run was resumed from a checkpoint: its wall time, CPU time and energy cover only the epochs trained after the resume, so the ratios are not whole-run savings',
+            }
+          : {}),
       },
     };
   } finally {
