@@ -4,6 +4,7 @@
  * reference, run on the cpu backend), on cpu and wasm, for rank-2, rank-3 and rank-4 inputs,
  * and leaks no tensors.
  */
+import { BATCH_NORM_FORWARD_KERNEL } from './batch-norm-forward-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradWasmConfig } from './batch-norm-grad-wasm';
@@ -174,14 +175,16 @@ describe('training-mode BatchNormalization', () => {
     }
   });
 
-  it('runs the closed-form kernel on wasm, without Tile', async () => {
+  it('runs the fused kernels on wasm, without Tile or Mean', async () => {
     const c = { shape: [2, 4, 4, 8], seed: 25 };
     const profile = await tf.profile(async () => {
       await trainingStep('wasm', c);
     });
     const names = profile.kernels.map((k) => k.name);
     expect(names).toContain(BATCH_NORM_GRAD_KERNEL);
+    expect(names).toContain(BATCH_NORM_FORWARD_KERNEL);
     expect(names).not.toContain('Tile');
+    expect(names).not.toContain('Mean');
   });
 
   it('patches the layer only in training mode', async () => {

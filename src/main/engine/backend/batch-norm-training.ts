@@ -23,6 +23,7 @@
  */
 import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { BATCH_NORM_FORWARD_KERNEL, registerBatchNormForwardWasmKernel } from './batch-norm-forward-wasm';
 import { BATCH_NORM_GRAD_KERNEL, registerBatchNormGradWasmKernel } from './batch-norm-grad-wasm';
 
 /** Axes [0, …, rank − 2]: every axis but the channels. */
@@ -86,11 +87,24 @@ export function normalizeBatchInTraining(
   let stats: [Tensor, Tensor] | undefined;
   const normalize = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const [input, scale, offset] = [xIn, gammaIn, betaIn] as Tensor[];
-    const { mean, variance } = tf.moments(input as Tensor, leadingAxes((input as Tensor).rank));
+    let value: Tensor;
+    let mean: Tensor;
+    let variance: Tensor;
+    if (tf.getKernel(BATCH_NORM_FORWARD_KERNEL, tf.getBackend()) !== undefined) {
+      [value, mean, variance] = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_FORWARD_KERNEL,
+          { x: input as Tensor, scale: scale as Tensor, offset: offset as Tensor },
+          { varianceEpsilon: epsilon },
+        ) as Tensor[] as [Tensor, Tensor, Tensor];
+    } else {
+      ({ mean, variance } = tf.moments(input as Tensor, leadingAxes((input as Tensor).rank)));
+      value = tf.batchNorm(input as Tensor, mean, variance, offset, scale, epsilon);
+    }
     // customGrad runs this inside a tidy: keep the statistics for the caller.
     stats = [tf.keep(mean), tf.keep(variance)];
     (save as GradSaveFunc)([input as Tensor, mean, variance, scale as Tensor]);
-    const value = tf.batchNorm(input as Tensor, mean, variance, offset, scale, epsilon);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
@@ -180,5 +194,6 @@ function patchBatchNormalizationLayer(): void {
 /** Installs the training-mode BatchNormalization (idempotent, process-wide, every backend). */
 export function registerBatchNormTraining(): void {
   registerBatchNormGradWasmKernel();
+  registerBatchNormForwardWasmKernel();
   patchBatchNormalizationLayer();
 }
