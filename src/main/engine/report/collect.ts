@@ -418,6 +418,13 @@ function energyComparisonRows(energy: EnergySection): ComparisonRow[] {
     });
 }
 
+/** Quantized (any weight dtype but float32, or a quantizing method) or sparse (magnitude) weights. */
+function hasQuantizedOrSparseWeights(result: { method: string; after: { weightDtype?: string } }): boolean {
+  if (['quantize', 'qat', 'structured+quantize', 'magnitude'].includes(result.method)) return true;
+  const dtype = result.after.weightDtype;
+  return dtype !== undefined && dtype !== 'float32';
+}
+
 async function compressionDocument(
   folder: RunFolder,
   options: CollectOptions,
@@ -497,6 +504,7 @@ async function compressionDocument(
           factor: energyRow.factor,
           basis: `inference ${energyRow.basis} on ${result.backend}`,
           label: energyRow.label,
+          source: energyRow.source,
         }
       : {
           factor: null,
@@ -508,15 +516,20 @@ async function compressionDocument(
           ...(inference.verdict !== undefined ? { verdict: inference.verdict } : {}),
           reason: inference.reason ?? 'not measured',
         },
-    energyModelled:
-      opCount.factor !== null
-        ? { factor: opCount.factor, basis: `inference ${opCount.basis}`, label: opCount.label }
-        : {
-            factor: null,
-            basis: 'inference per 1,000 samples, op-count model',
-            label: 'unavailable',
-            reason: opCount.reason ?? 'not modelled',
-          },
+    // What int8/sparse hardware would save: only for runs whose weights are quantized or sparse.
+    ...(hasQuantizedOrSparseWeights(result)
+      ? {
+          energyModelled:
+            opCount.factor !== null
+              ? { factor: opCount.factor, basis: `inference ${opCount.basis}`, label: opCount.label }
+              : {
+                  factor: null,
+                  basis: 'inference per 1,000 samples, op-count model',
+                  label: 'unavailable',
+                  reason: opCount.reason ?? 'not modelled',
+                },
+        }
+      : {}),
     accuracy: {
       before: percent(before.accuracy),
       after: percent(after.accuracy),

@@ -4,6 +4,7 @@
  * page. Print CSS fits A4 and Letter. Every text from a run (names from model files included)
  * is escaped; an unavailable figure reads "unavailable: <reason>".
  */
+import { plainEnergyLabel } from '../../../shared/energy-words';
 import { escapeHtml } from './escape';
 import {
   formatFactor,
@@ -50,7 +51,8 @@ function verdictHtml(verdict: string | undefined, reason: string | undefined): s
   return `<span class="verdict" data-verdict="${e(verdict)}">${e(reason ?? verdict)}</span>`;
 }
 
-function labelHtml(label: string): string {
+/** How a figure was obtained, in plain words, with the technical label as the detail. */
+function labelHtml(label: string, source?: string): string {
   const kind = label.startsWith('measured')
     ? 'measured'
     : label.startsWith('modelled')
@@ -58,7 +60,9 @@ function labelHtml(label: string): string {
       : label === 'unavailable'
         ? 'none'
         : 'other';
-  return `<span class="label label-${kind}">${e(label)}</span>`;
+  const words = plainEnergyLabel(label, source);
+  const detail = words === label ? '' : ` <span class="label-detail">(${e(label)})</span>`;
+  return `<span class="label label-${kind}" data-label="${e(label)}">${e(words)}${detail}</span>`;
 }
 
 const CSS = `
@@ -88,7 +92,8 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
 .unavailable { color: #92400e; font-style: italic; }
 .verdict { color: var(--muted); font-style: italic; }
-.label { display: inline-block; font-size: 0.72rem; border-radius: 3px; padding: 0 4px; border: 1px solid var(--line); white-space: nowrap; }
+.label { display: inline-block; font-size: 0.72rem; border-radius: 3px; padding: 0 4px; border: 1px solid var(--line); white-space: normal; overflow-wrap: anywhere; text-align: left; }
+.label-detail { color: var(--muted); font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.66rem; }
 .label-measured { background: #ecfdf5; border-color: #6ee7b7; }
 .label-modelled { background: #eff6ff; border-color: #93c5fd; }
 .label-none { background: #fffbeb; border-color: #fcd34d; }
@@ -127,7 +132,7 @@ function factorTile(id: string, name: string, factor: SummaryFactor): string {
   return (
     `<div class="tile" data-summary="${id}" data-value="${e(String(factor.factor ?? ''))}">` +
     `<div class="tile-name">${e(name)}</div><div class="tile-value">${value}</div>` +
-    `<div class="tile-basis">${e(factor.basis)} ${labelHtml(factor.label)}</div></div>`
+    `<div class="tile-basis">${e(factor.basis)} ${labelHtml(factor.label, factor.source)}</div></div>`
   );
 }
 
@@ -144,7 +149,9 @@ function summaryHtml(doc: ReportDocument): string {
     factorTile('macs', 'MACs ×', summary.macs) +
     factorTile('latency', 'latency ×', summary.latency) +
     factorTile('energy', 'energy ×, this machine', summary.energy) +
-    factorTile('energyModelled', 'energy ×, int8/sparse hardware', summary.energyModelled) +
+    (summary.energyModelled
+      ? factorTile('energyModelled', 'energy ×, int8/sparse hardware', summary.energyModelled)
+      : '') +
     `<div class="tile" data-summary="accuracy" data-value="${e(String(accuracy.deltaPoints))}"><div class="tile-name">accuracy Δ</div>` +
     `<div class="tile-value">${e(formatPoints(accuracy.deltaPoints))}</div>` +
     `<div class="tile-basis">${e(formatPercent(accuracy.before))} → ${e(formatPercent(accuracy.after))}, ${e(String(accuracy.samples))} ${e(accuracy.split)} samples ${labelHtml('measured')}</div></div>` +
@@ -186,7 +193,7 @@ function comparisonHtml(doc: ReportDocument): string {
           : cell(row.before, row.unit, row.reason) +
             cell(row.after, row.unit, row.reason) +
             changeHtml(row)) +
-        `<td>${labelHtml(row.label)}</td></tr>`,
+        `<td>${labelHtml(row.label, row.source)}</td></tr>`,
     )
     .join('');
   return (
@@ -294,7 +301,7 @@ function trainingHtml(doc: ReportDocument): string {
         (point) =>
           `<tr><td>${e(curve.stage)}</td><td class="num">${e(String(point.epoch))}</td><td class="num">${e(point.loss.toFixed(4))}</td><td class="num">${e(formatPercent(point.accuracy * 100))}</td>` +
           `<td class="num">${point.valAccuracy === null ? '—' : e(formatPercent(point.valAccuracy * 100))}</td><td class="num">${e(point.seconds.toFixed(1))} s</td>` +
-          `<td class="num">${point.energyJoules === null ? unavailableHtml(point.energyReason) : `${e(formatJoules(point.energyJoules))} ${labelHtml(point.energyLabel)}`}</td></tr>`,
+          `<td class="num">${point.energyJoules === null ? unavailableHtml(point.energyReason) : `${e(formatJoules(point.energyJoules))}<br>${labelHtml(point.energyLabel)}`}</td></tr>`,
       ),
     )
     .join('');
@@ -338,7 +345,7 @@ function statHtml(stat: EnergyStat | null): string {
 
 function energyRowHtml(row: EnergyRow): string {
   const head = `<tr data-energy="${e(row.id)}"><td class="figure">${e(row.title)}<br><span class="note">${e(row.basis)}</span></td>`;
-  const tail = `<td>${labelHtml(row.label)}${row.label === 'unavailable' ? '' : `<br><span class="note">${e(row.source)}</span>`}</td></tr>`;
+  const tail = `<td>${labelHtml(row.label, row.source)}${row.label === 'unavailable' ? '' : `<br><span class="note">${e(row.source)}</span>`}</td></tr>`;
   const bothMissing =
     row.before.median === null &&
     row.after !== null &&
@@ -415,7 +422,7 @@ function energyHtml(doc: ReportDocument): string {
       ? `<h3>Energy sources on the machine that ran it</h3><table><thead><tr><th>source</th><th>status</th><th>label</th><th>reads, or why not</th></tr></thead><tbody>${energy.sources
           .map(
             (source) =>
-              `<tr><td>${e(source.name)}</td><td>${e(source.status)}</td><td>${labelHtml(source.label)}</td><td>${source.status === 'open' ? e(source.detail) : unavailableHtml(source.detail)}</td></tr>`,
+              `<tr><td>${e(source.name)}</td><td>${e(source.status)}</td><td>${labelHtml(source.label, source.detail)}</td><td>${source.status === 'open' ? e(source.detail) : unavailableHtml(source.detail)}</td></tr>`,
           )
           .join('')}</tbody></table>`
       : '';
@@ -432,7 +439,7 @@ function energyHtml(doc: ReportDocument): string {
       : '';
   return (
     `<section id="energy"><h2>Energy</h2>${status}` +
-    `<p class="note">Every figure says how it was obtained: <b>measured:counter</b> (a hardware energy counter), <b>measured:sampled</b> (power sampled and integrated), <b>modelled:tdp-load</b> (CPU TDP × utilisation × time), <b>modelled:op-count</b> (MACs and bytes moved × energy per operation). A saving is computed only between figures obtained the same way.</p>` +
+    `<p class="note">Every figure says how it was obtained: <b>measured by a hardware energy counter</b> (the GPU's or the CPU's; <code>measured:counter</code>), <b>measured: power sampled over time</b> (<code>measured:sampled</code>), <b>estimated: CPU power × CPU time or load</b> (the CPU's rated power; <code>modelled:tdp-load</code>), <b>estimated from operation counts</b> (MACs and bytes moved × energy per operation; <code>modelled:op-count</code>). A saving is computed only between figures obtained the same way, and only where the repeated figures do not overlap; otherwise the result is “no measurable difference”.</p>` +
     notes +
     energyChart(energy.rows, energy.idleSubtraction?.reliable === false) +
     `<table><thead><tr><th>figure</th><th class="num">original</th><th class="num">compressed</th><th class="num">original ÷ compressed</th><th>how obtained</th></tr></thead><tbody>${rows}</tbody></table>` +

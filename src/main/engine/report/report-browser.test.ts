@@ -85,7 +85,7 @@ describe.skipIf(!present)('HTML report in Chromium', () => {
       macs: summary.macs,
       latency: summary.latency,
       energy: summary.energy,
-      energyModelled: summary.energyModelled,
+      energyModelled: summary.energyModelled!,
     };
     expect(tiles.map((tile) => tile.id)).toEqual([
       'method',

@@ -40,6 +40,8 @@ export interface SummaryFactor {
   label: FigureLabel;
   /** Energy: `no measurable difference` or `contradicts latency` where there is no factor. */
   verdict?: EnergyVerdict;
+  /** What was read (energy), so the label can be said in plain words. */
+  source?: string;
   reason?: string;
 }
 
@@ -52,7 +54,8 @@ export interface ReportSummary {
   /** Energy on this machine and backend (measured where a meter measures, else the CPU model). */
   energy: SummaryFactor;
   /** Modelled op-count energy: what hardware with native int8 or sparse support would save. */
-  energyModelled: SummaryFactor;
+  /** The op-count model's factor: only for runs with quantized or sparse weights (what int8/sparse hardware would save). */
+  energyModelled?: SummaryFactor;
   accuracy: { before: number; after: number; deltaPoints: number; split: string; samples: number };
 }
 

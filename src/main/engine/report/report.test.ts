@@ -121,8 +121,13 @@ describe('report JSON', () => {
     const html = renderReportHtml(doc);
     expect(html).toContain(`unavailable: ${NO_RAPL}`);
     expect(html).toContain(`unavailable: ${NO_NVML}`);
-    expect(html).toContain('<span class="label label-modelled">modelled:tdp-load</span>');
-    expect(html).toContain('<span class="label label-modelled">modelled:op-count</span>');
+    // Plain words first, the technical label as the detail.
+    expect(html).toContain(
+      '<span class="label label-modelled" data-label="modelled:tdp-load">estimated: CPU power × the machine&#39;s CPU load <span class="label-detail">(modelled:tdp-load)</span></span>',
+    );
+    expect(html).toContain(
+      '<span class="label label-modelled" data-label="modelled:op-count">estimated from operation counts (45 nm table) <span class="label-detail">(modelled:op-count)</span></span>',
+    );
     for (const id of [
       'summary',
       'comparison',
@@ -153,7 +158,7 @@ describe('report JSON', () => {
       reason,
     });
     expect(doc.energy.status).toBe('modelled-only');
-    expect(doc.summary!.energyModelled.factor).toBe(25);
+    expect(doc.summary!.energyModelled!.factor).toBe(25);
     expect(renderReportHtml(doc)).toContain(`<span class="unavailable">unavailable: ${reason}</span>`);
   });
 
@@ -173,6 +178,7 @@ describe('report JSON', () => {
       factor: rows['inference-gross']!.factor,
       basis: 'inference per 1,000 samples at batch 32, including idle power on wasm',
       label: 'modelled:tdp-load',
+      source: CPU_SOURCE,
     });
     expect(doc.comparison.map((row) => row.id)).toContain('energy:inference-gross');
     expect(doc.comparison.map((row) => row.id)).not.toContain('energy:inference-net');
@@ -252,6 +258,24 @@ describe('report JSON', () => {
     const row = doc.energy.rows.find((candidate) => candidate.id === 'training-per-epoch')!;
     expect(row).toMatchObject({ factor: null, saving: null });
     expect(row.reason).toMatch(/^not compared: this run was recorded before warm-up epochs were left out/);
+  });
+
+  it('the int8/sparse-hardware card only for runs with quantized or sparse weights', async () => {
+    const { compressDir: dir } = await writeCompressFixture(path.join(root, 'float32-structured'));
+    const file = path.join(dir, 'compression.json');
+    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      method: string;
+      after: { weightDtype: string };
+    };
+    stored.method = 'structured';
+    stored.after.weightDtype = 'float32';
+    await fs.writeFile(file, JSON.stringify(stored));
+    const doc = await collectReport(dir, { now: NOW });
+    expect(doc.summary!.energyModelled).toBeUndefined();
+    expect(renderReportHtml(doc)).not.toContain('data-summary="energyModelled"');
+    // The quantized fixture keeps it.
+    const quantized = await collectReport(compressDir, { now: NOW });
+    expect(renderReportHtml(quantized)).toContain('data-summary="energyModelled"');
   });
 
   it('records reproducibility: seed, version, the exact command, and SHA-256 of data and models', async () => {
