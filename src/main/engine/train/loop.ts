@@ -583,6 +583,7 @@ async function startReplicas(
       sampleShape: data.shape,
       batchSize,
       kernelThreads: parallelism.kernelThreads,
+      microBatch: parallelism.microBatch,
     });
     ctx.log(
       'info',

@@ -34,6 +34,11 @@ export interface ReplicaInit {
   outputs: SharedArrayBuffer;
   /** Threads for native kernels inside this replica (ONNX Runtime's intra-op pool), if any. */
   kernelThreads: number;
+  /**
+   * Samples of one forward/backward pass: the replica runs one such pass on zeros before it
+   * says it is ready, so kernel set-up (ONNX Runtime sessions) is not paid inside the first step.
+   */
+  warmupSize: number;
 }
 
 export interface ReplicaStep {

@@ -45,6 +45,8 @@ export interface PoolOptions {
   /** The largest batch a step will be given. */
   batchSize: number;
   kernelThreads: number;
+  /** Samples per forward/backward pass (replicas warm their kernels up with it). */
+  microBatch: number;
 }
 
 export interface BatchTensors {
@@ -128,6 +130,7 @@ export class ReplicaPool {
         grads: new SharedArrayBuffer(gradCount * 4),
         outputs: new SharedArrayBuffer(maxSlice * options.classes * 4),
         kernelThreads: options.kernelThreads,
+        warmupSize: options.microBatch,
       };
       const worker = startWorker();
       const remote: Remote = {

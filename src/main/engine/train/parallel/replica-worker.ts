@@ -45,6 +45,7 @@ async function createReplica(init: ReplicaInit): Promise<Replica> {
     );
   }
   const variables = init.trainable.map((index) => model.weights[index]!.read() as tf.Variable);
+  await warmUp(model, variables, init);
   return {
     init,
     model,
@@ -55,6 +56,27 @@ async function createReplica(init: ReplicaInit): Promise<Replica> {
     grads: new Float32Array(init.grads),
     outputs: new Float32Array(init.outputs),
   };
+}
+
+/** One forward/backward pass on zeros, gradients discarded (the weights are not touched). */
+async function warmUp(model: LayersModel, variables: tf.Variable[], init: ReplicaInit): Promise<void> {
+  const size = Math.max(1, Math.min(init.warmupSize, init.maxSlice));
+  const x = tf.zeros([size, ...init.sampleShape]) as tf.Tensor4D;
+  const labels = tf.zeros([size], 'int32') as tf.Tensor1D;
+  const y = tf.tidy(() => tf.cast(tf.oneHot(labels, init.classes), 'float32') as tf.Tensor2D);
+  try {
+    const result = await sliceGradients(
+      model,
+      variables,
+      init.kind,
+      { x, y, labels },
+      { start: 0, size },
+      size,
+    );
+    tf.dispose(result.sums);
+  } finally {
+    tf.dispose([x, y, labels]);
+  }
 }
 
 /** Copy rank 0's weights from shared memory into the replica's variables. */
