@@ -89,6 +89,8 @@ export const pruneWhileTrainingSchema = z
     pruneAtEpoch: z.number().int().min(1).optional(),
     /** Also train the dense model (same data, epochs, batch size, seed, backend) and compare. */
     compareDense: z.boolean().default(false),
+    /** A finished dense train run with the same settings, compared with instead of training one (implies compareDense). */
+    denseRun: z.string().min(1).optional(),
   })
   .refine((value) => (value.targetMacs === undefined) !== (value.targetParams === undefined), {
     message: 'give exactly one of --target-macs and --target-params',

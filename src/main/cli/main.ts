@@ -279,6 +279,11 @@ export function buildProgram(
       .option('--stable-epochs <n>', 'prune while training: stable epochs that trigger the prune', integer(1))
       .option('--prune-at-epoch <n>', 'prune while training: prune after this epoch', integer(1))
       .option('--compare-dense', 'prune while training: also train the dense model and compare')
+      .option(
+        '--dense-run <dir>',
+        'prune while training: compare with this finished dense train run instead',
+        absolute,
+      )
       .option('--resume <dir>', 'continue an interrupted run from its last checkpoint', absolute),
   ).action(
     action(async (flags: CommonFlags & TrainFlags) => {
@@ -580,6 +585,7 @@ interface TrainFlags {
   stableEpochs?: number;
   pruneAtEpoch?: number;
   compareDense?: boolean;
+  denseRun?: string;
 }
 
 /** The prune-while-training options; any of them without --prune-while-training is a usage error. */
@@ -592,6 +598,7 @@ function pruneWhileTrainingFlags(flags: TrainFlags): Record<string, unknown> {
     ...(flags.stableEpochs !== undefined ? { stableEpochs: flags.stableEpochs } : {}),
     ...(flags.pruneAtEpoch !== undefined ? { pruneAtEpoch: flags.pruneAtEpoch } : {}),
     ...(flags.compareDense ? { compareDense: true } : {}),
+    ...(flags.denseRun !== undefined ? { denseRun: flags.denseRun } : {}),
   };
   if (!flags.pruneWhileTraining) {
     const given = Object.keys(options);

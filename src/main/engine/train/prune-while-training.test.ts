@@ -147,7 +147,7 @@ describe('train --prune-while-training', () => {
     expect(result.dense!.accuracy).toBeGreaterThan(0);
     expect(result.savings!.wallTime.ratio).toBeCloseTo(result.dense!.wallSeconds / result.wallSeconds, 9);
     expect(result.savings!.wallTime.label).toBe('measured:wall-clock');
-    expect(result.savings!.cpuTime.ratio).toBeCloseTo(result.dense!.cpuSeconds / result.cpuSeconds, 9);
+    expect(result.savings!.cpuTime.ratio).toBeCloseTo(result.dense!.cpuSeconds! / result.cpuSeconds, 9);
     expect(result.cpuSeconds).toBeGreaterThan(0);
     const saved = await openModel(path.join(root, 'pruned', 'model'));
     expect(saved.model.countParams()).toBe(result.params);
@@ -164,6 +164,30 @@ describe('train --prune-while-training', () => {
       .map((e) => (e.type === 'stage' ? e.stage : ''));
     expect(stages).toContain('prune');
     expect(stages).toContain('train dense');
+  }, 240_000);
+
+  it('compares with a finished dense run named by --dense-run, and refuses one with other settings', async () => {
+    const denseSpec = spec('dense-ref', { pruneWhileTraining: undefined });
+    const dense = await runTrainJob(denseSpec, createMemoryContext(BACKEND));
+    // run.json is the job host's; written here as it would be for a finished run.
+    const runJson = { status: 'completed', spec: denseSpec, resumes: 0 };
+    await fs.writeFile(path.join(root, 'dense-ref', 'run.json'), JSON.stringify(runJson));
+    const reference = path.join(root, 'dense-ref');
+    const result = await runTrainJob(
+      spec('with-ref', { pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, denseRun: reference } }),
+      createMemoryContext(BACKEND),
+    );
+    expect(result.dense).toMatchObject({ source: reference, accuracy: dense.accuracy, macs: dense.macs });
+    expect(result.savings!.wallTime.ratio).toBeCloseTo(dense.wallSeconds / result.wallSeconds, 9);
+    await expect(
+      runTrainJob(
+        spec('other-seed', {
+          seed: 6,
+          pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, denseRun: reference },
+        }),
+        createMemoryContext(BACKEND),
+      ),
+    ).rejects.toThrow(`--dense-run ${reference}: the seed differs (5 there, 6 here)`);
   }, 240_000);
 
   it('resumes after the prune with the pruned model and ends with the weights of an uninterrupted run', async () => {

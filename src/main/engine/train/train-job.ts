@@ -18,7 +18,7 @@ import { saveModel } from '../model/tfjs-layers-writer';
 import { sha256OfPath } from '../util/hash';
 import { countModel } from '../compress/compare';
 import { checkpointHookState, type EpochMetrics, type Parallelism } from './loop';
-import { type DenseComparison, compareWithDense } from './dense-comparison';
+import { type DenseComparison, compareWithDense, denseRunFigures } from './dense-comparison';
 import { trainAndEvaluate, type TrainJobData } from './train-run';
 import { PruneWhileTraining, type PruneWhileTrainingRecord, prunedModelDir } from './prune-while-training';
 
@@ -83,6 +83,9 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
   };
   const pwt = spec.pruneWhileTraining;
   const pruner = pwt ? new PruneWhileTraining(pwt, spec.training.epochs, checkpointDir, ctx) : undefined;
+  // A named dense reference is checked before training, so that a mismatch costs no training.
+  const reference =
+    pwt?.denseRun !== undefined ? await denseRunFigures(pwt.denseRun, spec, ctx.backend.used) : undefined;
   let model = buildArchitecture(spec.arch, dataset.shape, classes, spec.seed);
   if (pruner && spec.resume) {
     // A checkpoint taken after the prune holds the pruned model's weights: rebuild its topology.
@@ -150,8 +153,8 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
       cpuSeconds: run.cpuSeconds,
       ...(pruner && denseCounts ? { pruneWhileTraining: pruner.record(denseCounts) } : {}),
     };
-    if (pwt?.compareDense) {
-      Object.assign(result, await compareWithDense(spec, dataset.shape, input, run, ctx));
+    if (pwt?.compareDense || pwt?.denseRun !== undefined) {
+      Object.assign(result, await compareWithDense(spec, dataset.shape, input, run, ctx, reference));
       result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     }
     await writeJsonAtomic(path.join(spec.out, TRAINING_FILE), {
