@@ -24,6 +24,12 @@ describe('energy labels in plain words', () => {
     expect(plainEnergyLabel('modelled:op-count', 'op-count: Horowitz 45 nm, 0.9 V (fp32)')).toBe(
       'estimated from operation counts (45 nm table)',
     );
+    expect(
+      plainEnergyLabel(
+        'modelled:tdp-load',
+        'CPU model: 20 W user-given, linear load curve, this process only',
+      ),
+    ).toBe("estimated: CPU power (user-given) × this job's CPU time");
     expect(plainEnergyLabel('unavailable')).toBe('not available');
   });
 });

@@ -16,10 +16,12 @@ export function plainEnergyLabel(label: string, source = ''): string {
       if (gpu) return "measured: the GPU's power, sampled over time";
       if (/powermetrics/i.test(source)) return 'measured: power sampled over time (powermetrics)';
       return 'measured: power sampled over time';
-    case 'modelled:tdp-load':
+    case 'modelled:tdp-load': {
+      const power = /user-given/i.test(source) ? 'CPU power (user-given)' : 'CPU power';
       return /this process only/i.test(source)
-        ? "estimated: CPU power × this job's CPU time"
-        : "estimated: CPU power × the machine's CPU load";
+        ? `estimated: ${power} × this job's CPU time`
+        : `estimated: ${power} × the machine's CPU load`;
+    }
     case 'modelled:op-count': {
       const table = /(\d+\s*nm)/i.exec(source)?.[1]?.replace(/\s+/g, ' ');
       return `estimated from operation counts (${table ?? '45 nm'} table)`;

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLED_CPU_TDP_TABLE, CpuTdpSource, loadFactor, parseProcStat, rateCpu } from './cpu-tdp';
+import {
+  BUNDLED_CPU_TDP_TABLE,
+  CpuTdpSource,
+  loadFactor,
+  parseProcStat,
+  rateCpu,
+  setUserCpuWatts,
+  userCpuWattsSetting,
+} from './cpu-tdp';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pollard-cpu-tdp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,5 +126,38 @@ describe('load curve and utilisation', () => {
     now = 2000; // no CPU time: nothing attributed, not even idle power
     expect(reader.joulesBetween(busy, reader.mark())).toBe(0);
     await reader.close();
+  });
+
+  it('uses the power the user gave (--cpu-watts, Settings) instead of the table, and says so', async () => {
+    let now = 0;
+    let cpuMicros = 0;
+    const options = {
+      scope: 'process' as const,
+      cpuModel: 'AMD EPYC 7B13', // as issue 14 saw it: not in the table
+      logicalCpus: 2,
+      clock: () => now,
+      processCpuMicros: () => cpuMicros,
+    };
+    const given = new CpuTdpSource({ ...options, userWatts: 20 });
+    expect(await given.probe()).toMatchObject({ detail: expect.stringMatching(/^user-given: 20 W/) });
+    const reader = await given.open();
+    expect(reader.source).toBe('CPU model: 20 W user-given, linear load curve, this process only');
+    const start = reader.mark();
+    now = 1000;
+    cpuMicros = 2_000_000; // both CPUs busy for the second
+    expect(reader.joulesBetween(start, reader.mark())).toBeCloseTo(20 * 0.9, 9);
+    await reader.close();
+
+    // Set for the process (the job spec's cpuWatts), or from POLLARD_CPU_WATTS (Settings).
+    expect(userCpuWattsSetting({ POLLARD_CPU_WATTS: '35' })).toBe(35);
+    expect(userCpuWattsSetting({ POLLARD_CPU_WATTS: 'lots' })).toBeUndefined();
+    setUserCpuWatts(12);
+    try {
+      expect(userCpuWattsSetting({ POLLARD_CPU_WATTS: '35' })).toBe(12);
+      expect((await new CpuTdpSource(options).open()).source).toMatch(/^CPU model: 12 W user-given/);
+    } finally {
+      setUserCpuWatts(undefined);
+    }
+    expect(() => setUserCpuWatts(-1)).toThrow('CPU power must be a positive number of watts, got -1');
   });
 });

@@ -92,6 +92,40 @@ export function rateCpu(
   };
 }
 
+/**
+ * The CPU power the user gave for this machine (`--cpu-watts`, the job spec's `cpuWatts`, the
+ * Settings field through POLLARD_CPU_WATTS): it replaces the TDP table, and figures say so.
+ */
+let userCpuWatts: number | undefined;
+
+/** Sets (or, with undefined, clears) the user's CPU power for the CPU model in this process. */
+export function setUserCpuWatts(watts: number | undefined): void {
+  if (watts !== undefined && !(Number.isFinite(watts) && watts > 0)) {
+    throw new Error(`CPU power must be a positive number of watts, got ${watts}`);
+  }
+  userCpuWatts = watts;
+}
+
+/** The user's CPU power: set in this process, else POLLARD_CPU_WATTS, else none. */
+export function userCpuWattsSetting(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (userCpuWatts !== undefined) return userCpuWatts;
+  const text = env.POLLARD_CPU_WATTS?.trim();
+  if (!text) return undefined;
+  const watts = Number(text);
+  return Number.isFinite(watts) && watts > 0 ? watts : undefined;
+}
+
+/** A rating from the user's own figure for the CPUs this OS sees. */
+export function userCpuRating(model: string, watts: number): CpuPowerRating {
+  const name = model.replace(/\s+/g, ' ').trim();
+  return {
+    watts,
+    entry: null,
+    detail: `user-given: ${round(watts)} W for "${name}" at full load (--cpu-watts or Settings), instead of the TDP table`,
+    brief: `${round(watts)} W user-given`,
+  };
+}
+
 function round(value: number): string {
   return String(Math.round(value * 10) / 10);
 }
@@ -146,6 +180,8 @@ export interface CpuTdpOptions {
   processCpuMicros?: () => number;
   /** Background integration step, so a convex curve sees load changes inside long windows. */
   pollMs?: number;
+  /** The user's CPU power (W) at full load; default: `setUserCpuWatts`, then POLLARD_CPU_WATTS. */
+  userWatts?: number;
 }
 
 class CpuTdpReader implements EnergyReader {
@@ -251,7 +287,11 @@ export class CpuTdpSource implements EnergySource {
   private describe(): { rating: CpuPowerRating; detail: string; source: string } {
     const model = this.options.cpuModel ?? os.cpus()[0]?.model ?? 'unknown CPU';
     const logicalCpus = this.logicalCpus();
-    const rating = rateCpu(model, logicalCpus, this.options.table);
+    const userWatts = this.options.userWatts ?? userCpuWattsSetting();
+    const rating =
+      userWatts !== undefined
+        ? userCpuRating(model, userWatts)
+        : rateCpu(model, logicalCpus, this.options.table);
     const curve = this.options.curve ?? DEFAULT_LOAD_CURVE;
     const curveText =
       curve.kind === 'linear'
