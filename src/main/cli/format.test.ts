@@ -44,7 +44,7 @@ describe('formatResult of a train run pruned while training', () => {
       wallSeconds: 100,
       pruneWhileTraining: {
         prunedAtEpoch: 2,
-        detail: 'mask distance under 0.1 for 1 epochs (0.054)',
+        detail: 'mask distance under 0.1 for 1 epoch (0.054)',
         macsBefore: 1000,
         macsAfter: 480,
         paramsBefore: 2000,
@@ -62,7 +62,7 @@ describe('formatResult of a train run pruned while training', () => {
       },
     });
     expect(text.split('\n').slice(1, 4)).toEqual([
-      'pruned after epoch 2 (mask distance under 0.1 for 1 epochs (0.054)): MACs 1,000 → 480, parameters 2,000 → 900',
+      'pruned after epoch 2 (mask distance under 0.1 for 1 epoch (0.054)): MACs 1,000 → 480, parameters 2,000 → 900',
       'dense run: accuracy 86.00%, 150.0 s; this run 100.0 s',
       'savings: wall time 1.50×, CPU time 1.25×; training energy — (unavailable: no training energy was measured for both runs)',
     ]);

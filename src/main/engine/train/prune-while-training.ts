@@ -193,7 +193,7 @@ export class PruneWhileTraining {
     this.state.detail =
       reason === 'fixed-epoch'
         ? `--prune-at-epoch ${fixed}`
-        : `mask distance under ${this.options.maskThreshold} for ${this.stableEpochs} epochs (${recent.join(', ')})`;
+        : `mask distance under ${this.options.maskThreshold} for ${this.stableEpochs} epoch${this.stableEpochs === 1 ? '' : 's'} (${recent.join(', ')})`;
     this.state.totals = plan.totals;
     const { macsBefore, macsAfter } = plan.totals;
     this.ctx.emit({
