@@ -92,6 +92,11 @@ describe('pollard CLI', () => {
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
       'pollard: train: --arch is required (or --resume <dir>)',
     );
+    const watts = await pollard(['train', '--cpu-watts', '0']);
+    expect(watts.code).toBe(2);
+    expect(watts.stderr).toContain(
+      "error: option '--cpu-watts <W>' argument '0' is invalid. expected a positive number.",
+    );
     const fraction = await pollard(['compress', '--target-macs', '1.5']);
     expect(fraction.code).toBe(2);
     expect(fraction.stderr).toContain(
@@ -113,6 +118,8 @@ describe('pollard CLI', () => {
       '600',
       '--backend',
       'wasm',
+      '--cpu-watts',
+      '20',
       '--out',
       out,
       '--json',
@@ -141,10 +148,16 @@ describe('pollard CLI', () => {
       '600',
       '--backend',
       'wasm',
+      '--cpu-watts',
+      '20',
       '--out',
       out,
       '--json',
     ]);
+    // The user's CPU power is in the spec, and the CPU model's figures say it was given.
+    expect((record.spec as Record<string, unknown>).cpuWatts).toBe(20);
+    const trained = await readJson(path.join(out, 'training.json'));
+    expect((trained.trainingEnergy as { source: string }).source).toMatch(/^CPU model: 20 W user-given/);
     const events = (await fs.readFile(path.join(out, 'events.jsonl'), 'utf8'))
       .trim()
       .split('\n')

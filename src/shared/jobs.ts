@@ -26,6 +26,8 @@ export const commonOptionsSchema = z.object({
   threads: z.number().int().min(1).max(1024).optional(),
   /** Use only the first N samples of each split. */
   limit: z.number().int().min(1).optional(),
+  /** The CPU's power at full load (W), given by the user: replaces the TDP table in the CPU energy model. */
+  cpuWatts: z.number().gt(0).max(100_000).optional(),
   verbose: z.boolean().default(false),
 });
 

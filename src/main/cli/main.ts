@@ -39,6 +39,7 @@ interface CommonFlags {
   batchSize?: number;
   threads?: number;
   limit?: number;
+  cpuWatts?: number;
   verbose?: boolean;
   json?: boolean;
 }
@@ -98,6 +99,11 @@ function withCommon(command: Command): Command {
     .option('--batch-size <n>', 'batch size', integer(1))
     .option('--threads <n>', 'CPU threads for the wasm and cpu backends (default: every core)', integer(1))
     .option('--limit <n>', 'use only the first N samples of each split', integer(1))
+    .option(
+      '--cpu-watts <W>',
+      "this machine's CPU power at full load, for the CPU energy model (instead of the TDP table; reported as user-given)",
+      positive,
+    )
     .option('--json', 'print one JSON object on stdout')
     .option('--verbose', 'more progress detail; stack traces on errors');
 }
@@ -109,6 +115,7 @@ function common(flags: CommonFlags): Partial<JobSpecInput> {
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    ...(flags.cpuWatts !== undefined ? { cpuWatts: flags.cpuWatts } : {}),
     verbose: flags.verbose ?? false,
   };
 }
@@ -118,6 +125,7 @@ const FLAG_OF: Record<string, string> = {
   targetMacs: '--target-macs',
   targetParams: '--target-params',
   batchSize: '--batch-size',
+  cpuWatts: '--cpu-watts',
   accuracyBudget: '--accuracy-budget',
   finetuneEpochs: '--finetune-epochs',
   'training.epochs': '--epochs',

@@ -8,6 +8,7 @@ import { serializeError } from '../../../shared/errors';
 import { type JobCommand, type JobEvent, type JobEventBody, jobSpecSchema } from '../../../shared/jobs';
 import { initBackend } from '../backend/ladder';
 import { computeThreads, setComputeThreads, setKernelThreads } from '../backend/threads';
+import { setUserCpuWatts } from '../energy/cpu-tdp';
 import { isWasmAbort } from '../train/memory-estimate';
 import { wasmAbortInJob } from './wasm-abort';
 import { engineVersions } from '../versions';
@@ -35,6 +36,8 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
   try {
     const spec = jobSpecSchema.parse(command.spec);
     setComputeThreads(spec.threads);
+    // The user's CPU power (--cpu-watts); else the Settings field arrives as POLLARD_CPU_WATTS.
+    if (spec.cpuWatts !== undefined) setUserCpuWatts(spec.cpuWatts);
     const backend = await initBackend(spec.backend);
     // Outside training (whose replicas share the cores out), kernels with a pool use every thread.
     setKernelThreads(computeThreads());
