@@ -87,8 +87,10 @@ export const pruneWhileTrainingSchema = z
     maskThreshold: z.number().gt(0).lt(1).default(0.1),
     /** Consecutive stable epochs that trigger the prune; absent: 3, or 2 for runs under 20 epochs. */
     stableEpochs: z.number().int().min(1).max(100).optional(),
-    /** Prune after this epoch whatever the masks do. */
+    /** Prune after this epoch whatever the masks do (with K steps: after epochs N, 2N, …). */
     pruneAtEpoch: z.number().int().min(1).optional(),
+    /** Shrink in this many steps, each removing an equal share of the target (a progressive schedule). */
+    pruneSteps: z.number().int().min(1).max(3).default(1),
     /** Also train the dense model (same data, epochs, batch size, seed, backend) and compare. */
     compareDense: z.boolean().default(false),
     /** A finished dense train run with the same settings, compared with instead of training one (implies compareDense). */

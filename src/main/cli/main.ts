@@ -137,6 +137,7 @@ const FLAG_OF: Record<string, string> = {
   'pruneWhileTraining.maskThreshold': '--mask-threshold',
   'pruneWhileTraining.stableEpochs': '--stable-epochs',
   'pruneWhileTraining.pruneAtEpoch': '--prune-at-epoch',
+  'pruneWhileTraining.pruneSteps': '--prune-steps',
 };
 
 function describeZodError(error: ZodError): string {
@@ -286,6 +287,7 @@ export function buildProgram(
       )
       .option('--stable-epochs <n>', 'prune while training: stable epochs that trigger the prune', integer(1))
       .option('--prune-at-epoch <n>', 'prune while training: prune after this epoch', integer(1))
+      .option('--prune-steps <n>', 'prune while training: shrink in 1–3 steps (default 1)', integer(1))
       .option('--compare-dense', 'prune while training: also train the dense model and compare')
       .option(
         '--dense-run <dir>',
@@ -594,6 +596,7 @@ interface TrainFlags {
   pruneAtEpoch?: number;
   compareDense?: boolean;
   denseRun?: string;
+  pruneSteps?: number;
 }
 
 /** The prune-while-training options; any of them without --prune-while-training is a usage error. */
@@ -605,6 +608,7 @@ function pruneWhileTrainingFlags(flags: TrainFlags): Record<string, unknown> {
     ...(flags.maskThreshold !== undefined ? { maskThreshold: flags.maskThreshold } : {}),
     ...(flags.stableEpochs !== undefined ? { stableEpochs: flags.stableEpochs } : {}),
     ...(flags.pruneAtEpoch !== undefined ? { pruneAtEpoch: flags.pruneAtEpoch } : {}),
+    ...(flags.pruneSteps !== undefined ? { pruneSteps: flags.pruneSteps } : {}),
     ...(flags.compareDense ? { compareDense: true } : {}),
     ...(flags.denseRun !== undefined ? { denseRun: flags.denseRun } : {}),
   };

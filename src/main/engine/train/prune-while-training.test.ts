@@ -190,6 +190,31 @@ describe('train --prune-while-training', () => {
     ).rejects.toThrow(`--dense-run ${reference}: the seed differs (5 there, 6 here)`);
   }, 240_000);
 
+  it('shrinks in two steps, each removing half the target of the original MACs', async () => {
+    const ctx = createMemoryContext(BACKEND);
+    const result = await runTrainJob(
+      spec('steps', { pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, pruneSteps: 2 } }),
+      ctx,
+    );
+    const record = result.pruneWhileTraining!;
+    expect(record.steps.map((s) => s.epoch)).toEqual([1, 2]);
+    expect(record.prunedAtEpoch).toBe(1);
+    const [first, second] = record.steps;
+    expect(1 - first!.macsAfter / first!.macsBefore).toBeGreaterThanOrEqual(0.25);
+    expect(1 - first!.macsAfter / first!.macsBefore).toBeLessThan(0.35);
+    expect(second!.macsBefore).toBe(first!.macsAfter);
+    expect(record.macsBefore).toBe(first!.macsBefore);
+    expect(record.macsAfter).toBe(second!.macsAfter);
+    expect(1 - record.macsAfter / record.macsBefore).toBeGreaterThanOrEqual(0.5);
+    expect(1 - record.macsAfter / record.macsBefore).toBeLessThan(0.6);
+    // After a step, the masks of the pruned model start a fresh history.
+    expect(record.maskDistances).toEqual([null, null]);
+    const stages = ctx.events
+      .filter((e) => e.type === 'stage')
+      .map((e) => (e.type === 'stage' ? e.stage : ''));
+    expect(stages.filter((s) => s.startsWith('prune'))).toEqual(['prune 1/2', 'prune 2/2']);
+  }, 240_000);
+
   it('resumes after the prune with the pruned model and ends with the weights of an uninterrupted run', async () => {
     const uninterrupted = await runTrainJob(spec('straight'), createMemoryContext(BACKEND));
     const controller = new AbortController();
@@ -229,7 +254,7 @@ describe('the BN-scale penalty', () => {
       [kernel.name]: tf.zerosLike(kernel),
     };
     const pruner = new PruneWhileTraining(
-      { targetMacs: 0.5, bnL1: 0.01, maskThreshold: 0.1, compareDense: false },
+      { targetMacs: 0.5, bnL1: 0.01, maskThreshold: 0.1, pruneSteps: 1, compareDense: false },
       4,
       undefined,
       createMemoryContext(BACKEND),
@@ -240,7 +265,7 @@ describe('the BN-scale penalty', () => {
     expect(values[1]).toBeCloseTo(0.09, 6);
     expect(values[2]).toBeCloseTo(0.1, 6);
     expect(Array.from(await grads[kernel.name]!.data()).every((v) => v === 0)).toBe(true);
-    pruner.restore({ ...(pruner.hooks().saveState!() as object), prunedAtEpoch: 1 });
+    pruner.restore({ ...(pruner.hooks().saveState!() as object), prunedAtEpoch: 1, steps: [{ epoch: 1 }] });
     const before = grads[gamma.name]!;
     pruner.hooks().beforeApply!(model, grads);
     expect(grads[gamma.name]).toBe(before);

@@ -8,6 +8,9 @@
  *    previous epoch's; the distance is the fraction of channels whose keep/remove bit differs. Once
  *    it stays under the threshold for N consecutive epochs, the structure has emerged: the model is
  *    pruned with the ordinary planner and surgery and only the small one trains on (`afterEpoch`).
+ * With `pruneSteps` K > 1 the network shrinks progressively (PruneTrain's idea, Lym et al. 2019):
+ * step k removes k/K of the target fraction of the ORIGINAL cost, each step triggered anew by the
+ * masks of the model as it then is (or, with `pruneAtEpoch` N, after epochs N, 2N, …).
  * The state (masks, distances, when and why it pruned) travels in the loop's checkpoints; the
  * pruned topology is saved beside them so that a resumed run rebuilds the pruned model.
  */
@@ -24,6 +27,17 @@ export type ChannelMasks = Record<string, { channels: number; removed: number[] 
 
 export type PruneReason = 'masks-stable' | 'fixed-epoch' | 'not-pruned';
 
+export interface PruneStep {
+  /** The epoch (1-based) after which this step pruned. */
+  epoch: number;
+  reason: Exclude<PruneReason, 'not-pruned'>;
+  detail: string;
+  macsBefore: number;
+  macsAfter: number;
+  paramsBefore: number;
+  paramsAfter: number;
+}
+
 export interface PruneWhileTrainingRecord {
   /** The epoch (1-based) after which the model was pruned; null when it never was. */
   prunedAtEpoch: number | null;
@@ -36,6 +50,9 @@ export interface PruneWhileTrainingRecord {
   bnL1: number;
   maskThreshold: number;
   stableEpochs: number;
+  /** Shrink steps asked for, and each one taken. */
+  pruneSteps: number;
+  steps: PruneStep[];
   /** Adam's (or SGD's) slots belong to the dense variables: the pruned model starts a fresh optimizer. */
   optimizerState: 'fresh after the prune';
   macsBefore: number;
@@ -51,6 +68,11 @@ interface HookState {
   reason: PruneReason;
   detail: string;
   totals: PrunePlan['totals'] | null;
+  steps: PruneStep[];
+  /** Index into `maskDistances` where the current model's history starts (after the last step). */
+  sinceIndex: number;
+  /** The dense model's cost (the schedule's reference), from the first epoch's plan. */
+  original: { macs: number; params: number } | null;
 }
 
 /** Fraction of channels whose keep/remove bit differs between two mask sets of the same model. */
@@ -108,7 +130,11 @@ export class PruneWhileTraining {
     reason: 'not-pruned',
     detail: 'the masks never stayed stable long enough',
     totals: null,
+    steps: [],
+    sinceIndex: 0,
+    original: null,
   };
+  readonly pruneSteps: number;
   readonly target: { metric: 'macs' | 'params'; fraction: number };
   readonly stableEpochs: number;
 
@@ -123,6 +149,12 @@ export class PruneWhileTraining {
         ? { metric: 'macs', fraction: options.targetMacs }
         : { metric: 'params', fraction: options.targetParams! };
     this.stableEpochs = options.stableEpochs ?? defaultStableEpochs(epochs);
+    this.pruneSteps = options.pruneSteps;
+  }
+
+  /** Every shrink step taken: no more masks, no more penalty. */
+  private get done(): boolean {
+    return this.state.steps.length >= this.pruneSteps;
   }
 
   get pruned(): boolean {
@@ -144,7 +176,7 @@ export class PruneWhileTraining {
 
   /** Network Slimming's subgradient: ∂(λ·Σ|γ|)/∂γ = λ·sign(γ), until the prune. */
   private addBnPenalty(model: LayersModel, grads: tf.NamedTensorMap | undefined): void {
-    if (!grads || this.pruned || this.options.bnL1 === 0) return;
+    if (!grads || this.done || this.options.bnL1 === 0) return;
     for (const weight of model.trainableWeights) {
       if (!/gamma$/.test(weight.originalName)) continue;
       const variable = weight.read();
@@ -157,49 +189,77 @@ export class PruneWhileTraining {
   }
 
   private async afterEpoch(model: LayersModel, metrics: EpochMetrics): Promise<LayersModel | void> {
-    if (this.pruned) return;
-    const plan = await planPruning(model, { criterion: 'bn', scope: 'global', target: this.target });
+    if (this.done) return;
+    const step = this.state.steps.length + 1;
+    const current = (await planPruning(model, { criterion: 'bn', scope: 'global', ratio: 0 })).totals;
+    const metric = this.target.metric;
+    this.state.original ??= { macs: current.macsBefore, params: current.paramsBefore };
+    // Step k removes k/K of the target fraction of the original cost.
+    const goal = this.state.original[metric] * (1 - (this.target.fraction * step) / this.pruneSteps);
+    const now = metric === 'macs' ? current.macsBefore : current.paramsBefore;
+    const fraction = 1 - goal / Math.max(now, 1);
+    if (!(fraction > 0 && fraction < 1)) return;
+    const plan = await planPruning(model, {
+      criterion: 'bn',
+      scope: 'global',
+      target: { metric, fraction },
+    });
     const masks = masksOf(plan);
     const distance = this.state.masks ? maskDistance(this.state.masks, masks) : null;
     this.state.masks = masks;
     this.state.maskDistances.push(distance);
     this.ctx.log(
       'info',
-      `epoch ${metrics.epoch}: mask distance ${distance === null ? '(first epoch)' : distance.toFixed(4)}`,
+      `epoch ${metrics.epoch}: mask distance ${distance === null ? '(first epoch of this model)' : distance.toFixed(4)}`,
     );
     const fixed = this.options.pruneAtEpoch;
-    let reason: PruneReason | undefined;
+    const since = this.state.maskDistances.slice(this.state.sinceIndex);
+    let reason: PruneStep['reason'] | undefined;
     if (fixed !== undefined) {
-      if (metrics.epoch >= fixed) reason = 'fixed-epoch';
-    } else if (earlyBirdFires(this.state.maskDistances, this.options.maskThreshold, this.stableEpochs)) {
+      if (metrics.epoch >= fixed * step) reason = 'fixed-epoch';
+    } else if (earlyBirdFires(since, this.options.maskThreshold, this.stableEpochs)) {
       reason = 'masks-stable';
     }
     if (reason && metrics.epoch >= this.epochs) {
-      this.state.detail =
-        reason === 'fixed-epoch'
-          ? `--prune-at-epoch ${fixed} is the last epoch: pruning then saves nothing`
-          : 'the masks became stable only at the last epoch: pruning then saves nothing';
+      if (step === 1) {
+        this.state.detail =
+          reason === 'fixed-epoch'
+            ? `--prune-at-epoch ${fixed} is the last epoch: pruning then saves nothing`
+            : 'the masks became stable only at the last epoch: pruning then saves nothing';
+      }
+      return;
     }
     // Pruning after the last epoch saves nothing.
-    if (!reason || metrics.epoch >= this.epochs) return;
+    if (!reason) return;
 
     const pruned = await applyPrunePlan(model, plan);
     if (this.checkpointDir) await saveModel(pruned, prunedModelDir(this.checkpointDir));
-    const recent = this.state.maskDistances
-      .slice(-this.stableEpochs)
-      .map((d) => (d === null ? '-' : d.toFixed(3)));
-    this.state.prunedAtEpoch = metrics.epoch;
-    this.state.reason = reason;
-    this.state.detail =
+    const recent = since.slice(-this.stableEpochs).map((d) => (d === null ? '-' : d.toFixed(3)));
+    const detail =
       reason === 'fixed-epoch'
-        ? `--prune-at-epoch ${fixed}`
+        ? `--prune-at-epoch ${fixed}${this.pruneSteps > 1 ? ` (step ${step} of ${this.pruneSteps})` : ''}`
         : `mask distance under ${this.options.maskThreshold} for ${this.stableEpochs} epoch${this.stableEpochs === 1 ? '' : 's'} (${recent.join(', ')})`;
-    this.state.totals = plan.totals;
-    const { macsBefore, macsAfter } = plan.totals;
+    const totals = plan.totals;
+    this.state.steps.push({ epoch: metrics.epoch, reason, detail, ...totals });
+    if (step === 1) {
+      this.state.prunedAtEpoch = metrics.epoch;
+      this.state.reason = reason;
+      this.state.detail = detail;
+    }
+    this.state.totals = {
+      macsBefore: this.state.steps[0]!.macsBefore,
+      paramsBefore: this.state.steps[0]!.paramsBefore,
+      macsAfter: totals.macsAfter,
+      paramsAfter: totals.paramsAfter,
+    };
+    // The next step compares masks of the pruned model only.
+    this.state.masks = null;
+    this.state.sinceIndex = this.state.maskDistances.length;
+    const label = this.pruneSteps > 1 ? `prune ${step}/${this.pruneSteps}` : 'prune';
     this.ctx.emit({
       type: 'stage',
-      stage: 'prune',
-      detail: `after epoch ${metrics.epoch} (${this.state.detail}): ${(100 * (1 - macsAfter / Math.max(macsBefore, 1))).toFixed(1)}% fewer MACs`,
+      stage: label,
+      detail: `after epoch ${metrics.epoch} (${detail}): ${(100 * (1 - totals.macsAfter / Math.max(totals.macsBefore, 1))).toFixed(1)}% fewer MACs`,
     });
     return pruned;
   }
@@ -216,6 +276,8 @@ export class PruneWhileTraining {
       bnL1: this.options.bnL1,
       maskThreshold: this.options.maskThreshold,
       stableEpochs: this.stableEpochs,
+      pruneSteps: this.pruneSteps,
+      steps: this.state.steps,
       optimizerState: 'fresh after the prune',
       macsBefore: t?.macsBefore ?? totals.macs,
       macsAfter: t?.macsAfter ?? totals.macs,
