@@ -55,6 +55,8 @@ export interface Settings {
   gridCountry: string | null;
   /** gCO2e/kWh; overrides the table when set. */
   gridIntensityOverride: number | null;
+  /** This machine's CPU power at full load (W) for the CPU energy model; null: the TDP table's guess. */
+  cpuWatts: number | null;
   pue: number;
   theme: Theme;
 }
@@ -66,6 +68,7 @@ export const settingsPatchSchema = z
     runsDirectory: z.string().min(1).max(4096),
     gridCountry: z.string().min(2).max(3).nullable(),
     gridIntensityOverride: z.number().min(0).max(5000).nullable(),
+    cpuWatts: z.number().gt(0).max(100_000).nullable(),
     pue: z.number().min(1).max(5),
     theme: z.enum(['system', 'light', 'dark']),
   })

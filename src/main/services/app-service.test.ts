@@ -76,6 +76,7 @@ describe('AppService settings', () => {
       runsDirectory: path.join(dataDir, 'runs'),
       gridCountry: null,
       gridIntensityOverride: null,
+      cpuWatts: null,
       pue: 1,
       theme: 'system',
     });
@@ -115,14 +116,20 @@ describe('AppService settings', () => {
 describe('AppService jobs', () => {
   it('gives a job from the UI a fresh run folder and the backend from the settings', async () => {
     const { service, launched, envs } = await serviceWith(completes({ accuracy: 0.8 }, 2));
-    await service.updateSettings({ backend: 'wasm', threads: 3, gridCountry: 'FR', pue: 1.1 });
+    await service.updateSettings({ backend: 'wasm', threads: 3, gridCountry: 'FR', pue: 1.1, cpuWatts: 35 });
     const status = await service.startJob({ kind: 'train', data: '/data/fm', arch: 'lenet' });
     const expected = path.join(dataDir, 'runs', status.runDir!.split(path.sep).at(-1)!);
     expect(status.runDir).toBe(expected);
     expect(path.basename(expected)).toMatch(/^train-20250131-090507-[0-9a-f]{4}$/);
     const done = await service.waitForJob(status.jobId);
     expect(done.state).toBe('completed');
-    expect(launched[0]).toMatchObject({ kind: 'train', out: expected, backend: 'wasm', threads: 3 });
+    expect(launched[0]).toMatchObject({
+      kind: 'train',
+      out: expected,
+      backend: 'wasm',
+      threads: 3,
+      cpuWatts: 35,
+    });
     expect(envs[0]).toEqual({ POLLARD_PUE: '1.1', POLLARD_GRID_REGION: 'FR' });
     const run = JSON.parse(await fs.readFile(path.join(expected, 'run.json'), 'utf8')) as RunRecord;
     expect(run.status).toBe('completed');

@@ -353,6 +353,8 @@ export class AppService {
     }
     if (input.backend === 'auto') input.backend = settings.backend;
     if (input.threads === undefined && settings.threads !== null) input.threads = settings.threads;
+    // The CPU power from Settings goes into the spec, so the run records it (reported as user-given).
+    if (input.cpuWatts === undefined && settings.cpuWatts !== null) input.cpuWatts = settings.cpuWatts;
     for (const field of PATH_FIELDS) {
       const value = input[field];
       if (typeof value === 'string' && !path.isAbsolute(value)) {

@@ -18,6 +18,7 @@ export function defaultSettings(dataDir: string): Settings {
     runsDirectory: path.join(dataDir, 'runs'),
     gridCountry: null,
     gridIntensityOverride: null,
+    cpuWatts: null,
     pue: 1,
     theme: 'system',
   };
