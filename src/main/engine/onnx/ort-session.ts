@@ -34,6 +34,8 @@ function loadOrt(): OrtModule {
 export interface OnnxSessionOptions {
   /** Intra-op threads; default ONNX Runtime's (one per core). */
   threads?: number;
+  /** Write the graph ONNX Runtime optimized (its fused kernels) here; for tests. */
+  optimizedModelPath?: string;
 }
 
 export class OnnxSession {
@@ -49,6 +51,7 @@ export class OnnxSession {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      ...(options.optimizedModelPath ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
     });
     return new OnnxSession(module, session);
   }

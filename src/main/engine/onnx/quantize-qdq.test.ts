@@ -1,3 +1,6 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArchitectureName } from '../../../shared/jobs';
 import { encodeOnnxModel } from '../backend/onnx-model';
@@ -13,6 +16,14 @@ function values(n: number, seed: number): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return (s >>> 8) / 2 ** 24;
   });
+}
+
+/** How often each op type occurs in a serialized model (NodeProto.op_type is field 4: tag 0x22, length, name). */
+function countOps(model: Buffer, ops: string[]): Record<string, number> {
+  const text = model.toString('latin1');
+  return Object.fromEntries(
+    ops.map((op) => [op, text.split(`\x22${String.fromCharCode(op.length)}${op}`).length - 1]),
+  );
 }
 
 function argmax(row: Float32Array): number {
@@ -54,7 +65,8 @@ describe.each(['vgg-small', 'resnet20', 'mobilenet-small'] as ArchitectureName[]
     const ranges = await calibrateRanges(exported.graph, targets, calibration);
     expect([...ranges.keys()]).toEqual(targets);
     const quantized = quantizeGraph(exported.graph, ranges);
-    const convs = exported.graph.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm').length;
+    const count = (op: string): number => exported.graph.nodes.filter((n) => n.op === op).length;
+    const convs = count('Conv') + count('Gemm');
     expect(quantized.quantizedNodes).toBe(convs);
     expect(quantized.graph.nodes.filter((n) => n.op === 'QuantizeLinear').length).toBe(
       quantized.quantizedActivations,
@@ -66,7 +78,12 @@ describe.each(['vgg-small', 'resnet20', 'mobilenet-small'] as ArchitectureName[]
 
     const test = values(64 * size, 7);
     const floatSession = await OnnxSession.create(floatBytes);
-    const int8Session = await OnnxSession.create(int8Bytes);
+    const optimized = path.join(os.tmpdir(), `pollard-qdq-${arch}-${process.pid}.onnx`);
+    const int8Session = await OnnxSession.create(int8Bytes, { optimizedModelPath: optimized });
+    // ONNX Runtime fused every convolution and dense layer into integer kernels: no float Conv or Gemm left.
+    const ops = countOps(await fs.readFile(optimized), ['QLinearConv', 'QGemm', 'Conv', 'Gemm', 'FusedConv']);
+    await fs.rm(optimized, { force: true });
+    expect(ops).toEqual({ QLinearConv: count('Conv'), QGemm: count('Gemm'), Conv: 0, Gemm: 0, FusedConv: 0 });
     const [a] = await floatSession.run(test, dims(64));
     const [b] = await int8Session.run(test, dims(64));
     await floatSession.close();
