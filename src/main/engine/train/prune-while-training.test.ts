@@ -192,10 +192,13 @@ describe('train --prune-while-training', () => {
 
   it('shrinks in two steps, each removing half the target of the original MACs', async () => {
     const ctx = createMemoryContext(BACKEND);
+    const tensorsBefore = tf.memory().numTensors;
     const result = await runTrainJob(
       spec('steps', { pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, pruneSteps: 2 } }),
       ctx,
     );
+    // The dense model, the first step's and the final one are all disposed.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     const record = result.pruneWhileTraining!;
     expect(record.steps.map((s) => s.epoch)).toEqual([1, 2]);
     expect(record.prunedAtEpoch).toBe(1);

@@ -135,6 +135,8 @@ export class PruneWhileTraining {
     original: null,
   };
   readonly pruneSteps: number;
+  /** The last model this object built; the one before it is disposed when a later step replaces it. */
+  private latest: LayersModel | undefined;
   readonly target: { metric: 'macs' | 'params'; fraction: number };
   readonly stableEpochs: number;
 
@@ -233,6 +235,9 @@ export class PruneWhileTraining {
     if (!reason) return;
 
     const pruned = await applyPrunePlan(model, plan);
+    // An earlier step's model is ours to dispose (its weights are copied); the caller's is not.
+    if (this.latest === model) model.dispose();
+    this.latest = pruned;
     if (this.checkpointDir) await saveModel(pruned, prunedModelDir(this.checkpointDir));
     const recent = since.slice(-this.stableEpochs).map((d) => (d === null ? '-' : d.toFixed(3)));
     const detail =
@@ -262,6 +267,12 @@ export class PruneWhileTraining {
       detail: `after epoch ${metrics.epoch} (${detail}): ${(100 * (1 - totals.macsAfter / Math.max(totals.macsBefore, 1))).toFixed(1)}% fewer MACs`,
     });
     return pruned;
+  }
+
+  /** Disposes the last model built here unless it is `kept` (the run failed or was cancelled after a prune). */
+  release(kept: LayersModel): void {
+    if (this.latest && this.latest !== kept) this.latest.dispose();
+    this.latest = undefined;
   }
 
   /** The record for training.json; `model` gives the totals when the run never pruned. */

@@ -164,6 +164,7 @@ export async function runTrainJob(spec: SpecOf<'train'>, ctx: JobContext): Promi
     });
     return result;
   } finally {
+    pruner?.release(model);
     model.dispose();
   }
 }
