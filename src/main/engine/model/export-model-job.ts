@@ -8,7 +8,7 @@ import path from 'node:path';
 import { usageError } from '../../../shared/errors';
 import type { SpecOf } from '../../../shared/jobs';
 import type { JobContext } from '../job/context';
-import { exportOnnx } from '../onnx/export-onnx';
+import { checkExportOptions, exportOnnx } from '../onnx/export-onnx';
 import type { OnnxExportSummary } from '../onnx/export-onnx';
 import { saveKerasH5 } from './keras/export-h5';
 import { openModel } from './registry';
@@ -31,15 +31,13 @@ export async function runExportModelJob(
   spec: SpecOf<'export-model'>,
   ctx: JobContext,
 ): Promise<ExportModelResult> {
+  checkExportOptions(spec);
   ctx.emit({ type: 'stage', stage: 'open model', detail: spec.model });
   const loaded = await openModel(spec.model);
   try {
     ctx.emit({ type: 'stage', stage: `write ${spec.format}`, detail: spec.to });
     let written: string[];
     let onnx: OnnxExportSummary | undefined;
-    if (spec.format !== 'onnx' && (spec.quantize === 'int8' || spec.data !== undefined)) {
-      throw usageError('--quantize int8 and --data are for --format onnx');
-    }
     if (spec.format === 'onnx') {
       const exported = await exportOnnx(loaded, spec, ctx);
       written = [exported.file];

@@ -126,8 +126,14 @@ describe('export-model --format onnx', () => {
     expect(result.onnx!.int8!.accuracy.agreement).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('refuses int8 without data, and tfjs dtypes for ONNX', async () => {
+  it('refuses int8 without data, and tfjs dtypes for ONNX, before opening anything', async () => {
     const ctx = createMemoryContext(BACKEND);
+    const missing = {
+      ...spec({ to: path.join(root, 'x.onnx'), quantize: 'int8' }),
+      model: path.join(root, 'none'),
+    };
+    await expect(runExportModelJob(missing, ctx)).rejects.toThrow('--quantize int8 needs --data D');
+    expect(ctx.events).toEqual([]);
     await expect(
       runExportModelJob(spec({ to: path.join(root, 'x.onnx'), quantize: 'int8' }), ctx),
     ).rejects.toThrow('--quantize int8 needs --data D: its training split calibrates the activation ranges');

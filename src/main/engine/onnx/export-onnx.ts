@@ -146,17 +146,28 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   await fs.rename(temporary, file);
 }
 
-export async function exportOnnx(
-  loaded: LoadedModel,
-  spec: SpecOf<'export-model'>,
-  ctx: JobContext,
-): Promise<{ file: string; onnx: OnnxExportSummary }> {
+/** Refuse option combinations that cannot work, before any file is opened. */
+export function checkExportOptions(spec: SpecOf<'export-model'>): void {
+  if (spec.format !== 'onnx') {
+    if (spec.quantize === 'int8' || spec.data !== undefined) {
+      throw usageError('--quantize int8 and --data are for --format onnx');
+    }
+    return;
+  }
   if (spec.quantize !== undefined && spec.quantize !== 'int8') {
     throw usageError(`--quantize ${spec.quantize} is for tfjs; ONNX export takes --quantize int8`);
   }
   if (spec.quantize === 'int8' && spec.data === undefined) {
     throw usageError('--quantize int8 needs --data D: its training split calibrates the activation ranges');
   }
+}
+
+export async function exportOnnx(
+  loaded: LoadedModel,
+  spec: SpecOf<'export-model'>,
+  ctx: JobContext,
+): Promise<{ file: string; onnx: OnnxExportSummary }> {
+  checkExportOptions(spec);
   const layout = spec.layout;
   ctx.emit({ type: 'stage', stage: 'convert to ONNX', detail: `opset ${ONNX_OPSET}, ${layout}` });
   const exported = layersToOnnx(loaded.model, { layout, source: loaded.source, exposeLogits: true });
