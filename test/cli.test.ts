@@ -97,6 +97,11 @@ describe('pollard CLI', () => {
     expect(watts.stderr).toContain(
       "error: option '--cpu-watts <W>' argument '0' is invalid. expected a positive number.",
     );
+    const energy = await pollard(['compress', '--energy', 'fast']);
+    expect(energy.code).toBe(2);
+    expect(energy.stderr).toContain(
+      "error: option '--energy <mode>' argument 'fast' is invalid. Allowed choices are off, quick, full.",
+    );
     const fraction = await pollard(['compress', '--target-macs', '1.5']);
     expect(fraction.code).toBe(2);
     expect(fraction.stderr).toContain(

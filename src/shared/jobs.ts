@@ -147,9 +147,17 @@ export const QUANT_DTYPES = ['float16', 'uint16', 'uint8'] as const;
 export type QuantDtype = (typeof QUANT_DTYPES)[number];
 
 /** How much a compress run spends measuring energy (ENERGY.md protocol); defaults keep it to seconds. */
+export const ENERGY_MODES = ['off', 'quick', 'full'] as const;
+
 export const compressEnergyOptionsSchema = z.object({
   /** Measure training and inference energy (the op-count model is always computed). */
   measure: z.boolean().default(true),
+  /**
+   * `off`: no measurement (as `measure: false`); `quick` (default): no extra training passes, the
+   * original's training energy only from its own train run; `full`: where there is none, mini-epochs
+   * of the original are measured as well.
+   */
+  mode: z.enum(ENERGY_MODES).default('quick'),
   /**
    * Inference: measured runs of each model, alternated (≥ 3). Five, so that two identical models
    * look different by chance 1 time in 126 (with three: 1 in 10).

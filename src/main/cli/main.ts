@@ -352,6 +352,12 @@ export function buildProgram(
       .option('--finetune-epochs <n>', 'fine-tuning epochs', integer(0))
       .option('--lr <rate>', 'fine-tuning learning rate', positive)
       .option('--out <dir>', 'run folder to write', absolute)
+      .addOption(
+        new Option(
+          '--energy <mode>',
+          'energy measurement: off, quick (no extra training passes; default) or full (also mini-epochs of the original when it has no train run)',
+        ).choices(['off', 'quick', 'full']),
+      )
       .option('--resume <dir>', 'continue an interrupted run', absolute),
   ).action(
     action(async (flags: CommonFlags & CompressFlags) => {
@@ -387,6 +393,7 @@ export function buildProgram(
         ...(flags.granularity ? { granularity: flags.granularity } : {}),
         ...(flags.finetuneEpochs !== undefined ? { finetuneEpochs: flags.finetuneEpochs } : {}),
         ...(flags.lr !== undefined ? { training: { learningRate: flags.lr } } : {}),
+        ...(flags.energy ? { energy: { mode: flags.energy } } : {}),
         ...common(flags),
       } as JobSpecInput);
     }),
@@ -642,6 +649,7 @@ interface CompressFlags {
   granularity?: string;
   finetuneEpochs?: number;
   lr?: number;
+  energy?: string;
   resume?: string;
 }
 

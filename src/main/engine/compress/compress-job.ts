@@ -431,7 +431,7 @@ export async function runCompress(
       latency: { before: latencyBefore!, after: latencyAfter! },
       energy: {
         ...modelledEnergy(original, reloaded, quantize, sparsity),
-        ...(spec.energy?.measure === false
+        ...(spec.energy?.measure === false || spec.energy?.mode === 'off'
           ? {}
           : {
               measured: await measureCompressEnergy({

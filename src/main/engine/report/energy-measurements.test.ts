@@ -348,6 +348,82 @@ describe('inference energy per 1,000 samples', () => {
 });
 
 describe('a compress run without a baseline run', () => {
+  it('--energy quick (the default): no extra training passes, and says how to get them', async () => {
+    const sources = [
+      new FakeEnergySource({
+        id: 'rapl',
+        covers: ['cpu', 'dram'],
+        clock: () => performance.timeOrigin + performance.now(),
+        watts: 20,
+      }),
+    ];
+    const original = sequentialCnn(1);
+    const compressed = sequentialCnn(2);
+    const spec = compressSpecSchema.parse({
+      kind: 'compress',
+      model: path.join(root, 'no-such-model'),
+      data: path.join(root, 'data'),
+      out: path.join(root, 'out-quick'),
+      method: 'structured',
+      targetMacs: 0.5,
+      batchSize: 16,
+      energy: { idleSeconds: 0.05, runSeconds: 0.05, repetitions: 3 },
+    });
+    const epoch = (n: number, joules: number) => ({
+      epoch: n,
+      loss: 1,
+      accuracy: 0.5,
+      learningRate: 0.001,
+      seconds: 1,
+      samplesPerSecond: 96,
+      energy: { watts: 20, total: { joules, label: 'measured:counter' as const, source: 'fake rapl' } },
+    });
+    let copies = 0;
+    const ctx = createMemoryContext(BACKEND);
+    try {
+      const measured = await measureCompressEnergy(
+        {
+          spec,
+          ctx,
+          original,
+          compressed,
+          loadOriginalCopy: async () => {
+            copies++;
+            return sequentialCnn(1);
+          },
+          data: {
+            source: 'memory',
+            shape: [8, 8, 1],
+            classes: 3,
+            classNames: ['a', 'b', 'c'],
+            normalization: DEFAULT_NORMALIZATION,
+            train: split(96),
+            validation: split(24),
+            evaluation: split(24),
+            evaluationSplit: 'test',
+          },
+          fineTunes: [{ stage: 'fine-tune', history: [epoch(1, 3), epoch(2, 7)] }],
+          originalBatchMs: 5,
+        },
+        { sources, grid: { intensity: 360 } },
+      );
+      expect(measured.options.mode).toBe('quick');
+      expect(copies).toBe(0);
+      expect(measured.training.original.method).toBe('not-measured');
+      expect(measured.training.original.perEpoch.reason).toMatch(
+        /--energy quick adds no training passes \(--energy full measures mini-epochs of the original\)$/,
+      );
+      expect(measured.training.comparison.ratio).toBeNull();
+      expect(measured.inference.status).toBe('measured');
+      expect(
+        ctx.events.filter((event) => event.type === 'stage').map((event) => 'stage' in event && event.stage),
+      ).toEqual(['energy: inference']);
+    } finally {
+      original.dispose();
+      compressed.dispose();
+    }
+  });
+
   it('measures the original in mini-epochs and compares like for like with the fine-tuning epochs', async () => {
     const sources = [
       new FakeEnergySource({
@@ -367,7 +443,13 @@ describe('a compress run without a baseline run', () => {
       method: 'structured',
       targetMacs: 0.5,
       batchSize: 16,
-      energy: { idleSeconds: 0.05, runSeconds: 0.05, trainingBatches: 2, trainingRepetitions: 3 },
+      energy: {
+        mode: 'full',
+        idleSeconds: 0.05,
+        runSeconds: 0.05,
+        trainingBatches: 2,
+        trainingRepetitions: 3,
+      },
     });
     const fineTuneEpoch = (epoch: number, joules: number) => ({
       epoch,

@@ -538,15 +538,17 @@ export async function measureCompressEnergy(
       warmupExcluded: baseline.warmupExcluded,
       detail: baseline.detail,
     };
-  } else if (compressedEpochs.length === 0) {
+  } else if (compressedEpochs.length === 0 || options.mode !== 'full') {
+    // Quick: no extra training passes only to measure the original.
+    const reason =
+      compressedEpochs.length === 0
+        ? 'not measured: this run has no fine-tuning epochs past warm-up to compare with'
+        : `not measured: the original has no train run beside it (${baseline.reason}), and --energy quick adds no training passes (--energy full measures mini-epochs of the original)`;
     original = {
       method: 'not-measured',
       epochs: [],
-      perEpoch: {
-        ...summariseFigures([]),
-        reason: 'not measured: this run has no fine-tuning epochs past warm-up to compare with',
-      },
-      detail: 'not measured: this run has no fine-tuning epochs past warm-up to compare with',
+      perEpoch: { ...summariseFigures([]), reason },
+      detail: reason,
     };
   } else {
     notes.push(

@@ -190,6 +190,7 @@ export async function writeCompressFixture(
     version: 1,
     options: {
       measure: true,
+      mode: 'full',
       repetitions: 3,
       warmupRuns: 1,
       idleSeconds: 2,
