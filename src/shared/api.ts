@@ -51,7 +51,7 @@ export interface Settings {
   threads: number | null;
   /** Where runs are written. */
   runsDirectory: string;
-  /** ISO 3166 alpha-2/alpha-3 country code for the grid-intensity table, or null for the world average. */
+  /** ISO 3166 alpha-2/alpha-3 country code for the grid-intensity table; null: no carbon figures unless an intensity override is set. */
   gridCountry: string | null;
   /** gCO2e/kWh; overrides the table when set. */
   gridIntensityOverride: number | null;
