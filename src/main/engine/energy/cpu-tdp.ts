@@ -8,8 +8,9 @@
  *   A match is scaled by the logical CPUs this OS sees over the part's threads, so a 2-vCPU VM
  *   on a 128-thread EPYC is attributed 2/128 of the package. No match: the table's stated
  *   per-logical-CPU fallback.
- * - Utilisation: whole machine, from `/proc/stat` deltas (os.cpus() times where there is no
- *   /proc), the same scope RAPL measures; or, opt-in, this process's CPU time only.
+ * - Utilisation: this process's CPU time (the default sources: a job runs in a process of its
+ *   own), or the whole machine, from `/proc/stat` deltas (os.cpus() times where there is no
+ *   /proc), the same scope RAPL measures.
  * - Load curve: `linear` (default), P = TDP × (idle + (1 − idle) × u) with idle = 10 % of TDP, the
  *   floor CodeCarbon uses; or `cubic`, CodeCarbon 3's machine mode: P = TDP × (0.1 + 0.9 × u³).
  */
@@ -171,9 +172,10 @@ export interface CpuTdpOptions {
   /** Utilisation is re-read at most this often; marks in between reuse the last value. */
   minUtilisationMs?: number;
   /**
-   * `machine` (default): whole-machine utilisation and the curve's idle share, as RAPL sees it.
-   * `process`: only this process's CPU time, without the idle share (CodeCarbon's process mode);
-   * useful on a shared machine, where other users' load would swamp a comparison.
+   * `machine` (this class's default): whole-machine utilisation and the curve's idle share, as RAPL
+   * sees it. `process` (what `defaultEnergySources` uses): only this process's CPU time, without
+   * the idle share (CodeCarbon's process mode), so a shared machine does not charge a job for
+   * other users' load.
    */
   scope?: 'machine' | 'process';
   /** This process's CPU time in µs; injectable for tests. */

@@ -46,6 +46,8 @@ describe('energy sources on a machine with neither RAPL nor a GPU (like CI)', ()
       { id: 'cpu-tdp', status: 'working', label: 'modelled:tdp-load', reason: undefined },
     ]);
     expect(info[4]!.detail).toMatch(/^no TDP entry for "AMD EPYC": 4 W × 2 logical CPUs = 8 W/);
+    // The CPU model charges this job's own CPU time, not the machine's load.
+    expect(info[4]!.detail).toContain("this process's CPU time, idle share not attributed");
   });
 
   it('still gives a complete, clearly labelled report: modelled figures, measured ones unavailable', async () => {

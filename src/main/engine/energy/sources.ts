@@ -33,7 +33,9 @@ export function defaultEnergySources(options: EnergySourceOptions = {}): EnergyS
     new NvmlSource({ load: options.loadNvml ?? (() => loadNvmlWithKoffi(undefined, platform)), clock }),
     new NvidiaSmiSource({ executable: options.nvidiaSmi, platform, clock }),
     new PowermetricsSource({ enabled: options.powermetrics, platform, clock }),
-    new CpuTdpSource({ clock, ...options.cpu }),
+    // This job's own CPU time (its process: training replicas and wasm threads are threads of
+    // it), so a shared machine does not charge the job for other work.
+    new CpuTdpSource({ clock, scope: 'process', ...options.cpu }),
   ];
 }
 
