@@ -418,6 +418,11 @@ describe('a compress run without a baseline run', () => {
       expect(
         ctx.events.filter((event) => event.type === 'stage').map((event) => 'stage' in event && event.stage),
       ).toEqual(['energy: inference']);
+      // The inference phase shows progress with an ETA.
+      const progress = ctx.events.filter((event) => event.type === 'progress');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.at(-1)).toMatchObject({ stage: 'energy: inference', etaSeconds: 0 });
+      expect(progress.every((event) => 'etaSeconds' in event && event.etaSeconds! >= 0)).toBe(true);
     } finally {
       original.dispose();
       compressed.dispose();

@@ -605,6 +605,7 @@ export async function measureCompressEnergy(
     detail: `idle ${options.idleSeconds} s, ${options.repetitions} alternating runs of each model at batch ${INFERENCE_BATCH}`,
   });
   let inference: InferenceEnergyMeasurement;
+  const inferenceStart = Date.now();
   try {
     const result = await measureInference(input.original, input.compressed, {
       repetitions: options.repetitions,
@@ -617,7 +618,16 @@ export async function measureCompressEnergy(
       ...(testOptions.sleep ? { sleep: testOptions.sleep } : {}),
       onProgress: (done, total) => {
         ctx.throwIfCancelled();
-        ctx.emit({ type: 'progress', stage: 'energy: inference', done, total });
+        // Every step is a run of about the same length: the rest at the pace so far.
+        const elapsed = (Date.now() - inferenceStart) / 1000;
+        const etaSeconds = done > 0 ? (elapsed / done) * (total - done) : undefined;
+        ctx.emit({
+          type: 'progress',
+          stage: 'energy: inference',
+          done,
+          total,
+          ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+        });
       },
     });
     inference = { status: 'measured', batchSize: INFERENCE_BATCH, result };
