@@ -483,15 +483,19 @@ async function compressionDocument(
   // The idle-subtracted figure where it stands out of the noise, else the gross one.
   const preferred =
     energy.idleSubtraction?.reliable === false ? ['inference-gross'] : ['inference-net', 'inference-gross'];
-  const energyRow = preferred
+  // The first preferred row that compared at all: its factor, or its verdict (noise, a
+  // contradiction), never a later row's factor over an earlier row's "no measurable difference".
+  const compared = preferred
     .map((id) => energy.rows.find((row) => row.id === id))
-    .find((row) => row?.factor !== null && row?.factor !== undefined);
-  // No factor: the preferred row's verdict (noise, a contradiction) or the idle-subtracted row's reason.
-  const inference =
-    preferred
-      .map((id) => energy.rows.find((row) => row.id === id))
-      .find((row) => row?.verdict === 'no measurable difference' || row?.verdict === 'contradicts latency') ??
-    energy.rows.find((row) => row.id === 'inference-net')!;
+    .find(
+      (row) =>
+        (row?.factor !== null && row?.factor !== undefined) ||
+        row?.verdict === 'no measurable difference' ||
+        row?.verdict === 'contradicts latency',
+    );
+  const energyRow = compared?.factor !== null ? compared : undefined;
+  // No factor: the verdict, or the idle-subtracted row's reason.
+  const inference = compared ?? energy.rows.find((row) => row.id === 'inference-net')!;
   const opCount = energy.rows.find((row) => row.id === 'op-count')!;
   const summary: ReportSummary = {
     method: result.method,
