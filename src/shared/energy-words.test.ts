@@ -30,6 +30,7 @@ describe('energy labels in plain words', () => {
         'CPU model: 20 W user-given, linear load curve, this process only',
       ),
     ).toBe("estimated: CPU power (user-given) × this job's CPU time");
+    expect(plainEnergyLabel('modelled:tdp-load')).toBe('estimated: CPU power × CPU load');
     expect(plainEnergyLabel('unavailable')).toBe('not available');
   });
 });

@@ -18,9 +18,9 @@ export function plainEnergyLabel(label: string, source = ''): string {
       return 'measured: power sampled over time';
     case 'modelled:tdp-load': {
       const power = /user-given/i.test(source) ? 'CPU power (user-given)' : 'CPU power';
-      return /this process only/i.test(source)
-        ? `estimated: ${power} × this job's CPU time`
-        : `estimated: ${power} × the machine's CPU load`;
+      if (/this process only/i.test(source)) return `estimated: ${power} × this job's CPU time`;
+      // Without the source the scope is unknown: say no more than is known.
+      return source ? `estimated: ${power} × the machine's CPU load` : `estimated: ${power} × CPU load`;
     }
     case 'modelled:op-count': {
       const table = /(\d+\s*nm)/i.exec(source)?.[1]?.replace(/\s+/g, ' ');

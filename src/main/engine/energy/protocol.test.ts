@@ -219,6 +219,26 @@ function negativeEnergies(value: unknown, key = ''): string[] {
 }
 
 describe('synthetic power traces with known answers', () => {
+  it('one figure on a side is too few to tell a difference from noise (op counts excepted)', () => {
+    const stat = (joules: number[], label: 'measured:counter' | 'modelled:op-count') =>
+      summariseEpochEnergy(joules.map((j) => ({ joules: j, label, source: 's' })));
+    expect(
+      compareEnergy('t', stat([40], 'measured:counter'), stat([20, 21], 'measured:counter')),
+    ).toMatchObject({
+      saving: null,
+      verdict: 'no measurable difference',
+      reason:
+        'no measurable difference: too few repeated figures to tell a difference from noise (1 against 2; 2 or more on each side are needed)',
+    });
+    expect(
+      compareEnergy('t', stat([40], 'modelled:op-count'), stat([20], 'modelled:op-count')),
+    ).toMatchObject({
+      ratio: 0.5,
+      saving: 0.5,
+      verdict: 'saving',
+    });
+  });
+
   it('idle power above active power: the idle-subtracted figures are not measurable, never negative', async () => {
     const result = await syntheticRun({
       seed: 1,

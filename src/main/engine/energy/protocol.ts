@@ -145,6 +145,20 @@ export function compareEnergy(
   }
   const ratio = compressed.median / original.median;
   const interval = ratioInterval(original, compressed) ?? [ratio, ratio];
+  // One figure shows no noise: only a model that gives the same figure every time (op counts)
+  // may be compared from one figure on a side.
+  const counts = [original.values.length, compressed.values.length];
+  if (original.label !== 'modelled:op-count' && Math.min(...counts) < 2) {
+    return {
+      id,
+      label: original.label,
+      ratio,
+      saving: null,
+      interval,
+      verdict: 'no measurable difference',
+      reason: `no measurable difference: too few repeated figures to tell a difference from noise (${counts[0]} against ${counts[1]}; 2 or more on each side are needed)`,
+    };
+  }
   if (interval[0] <= 1 && interval[1] >= 1) {
     return {
       id,
