@@ -187,6 +187,17 @@ describe('pollard CLI', () => {
       params: 61_706,
       macs: result.macs,
     });
+    // Out to ONNX, checked in ONNX Runtime against TensorFlow.js on every export.
+    const onnxFile = path.join(tmp, 'exported', 'lenet.onnx');
+    const onnx = await pollard(['export', '--model', out, '--format', 'onnx', '--to', onnxFile, '--json']);
+    expect(onnx.code).toBe(0);
+    const onnxResult = JSON.parse(onnx.stdout) as { onnx: { verification: { maxAbsDiffLogits: number } } };
+    expect(onnxResult).toMatchObject({
+      format: 'onnx',
+      files: [{ path: onnxFile }],
+      onnx: { opset: 13, layout: 'nchw', inputShape: [1, 28, 28] },
+    });
+    expect(onnxResult.onnx.verification.maxAbsDiffLogits).toBeLessThanOrEqual(1e-4);
     const refused = await pollard([
       'export',
       '--model',
