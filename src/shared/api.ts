@@ -57,6 +57,8 @@ export interface Settings {
   gridIntensityOverride: number | null;
   /** This machine's CPU power at full load (W) for the CPU energy model; null: the TDP table's guess. */
   cpuWatts: number | null;
+  /** Energy measurement of compress jobs: off, quick (no extra training passes) or full. */
+  energyMode: 'off' | 'quick' | 'full';
   pue: number;
   theme: Theme;
 }
@@ -69,6 +71,7 @@ export const settingsPatchSchema = z
     gridCountry: z.string().min(2).max(3).nullable(),
     gridIntensityOverride: z.number().min(0).max(5000).nullable(),
     cpuWatts: z.number().gt(0).max(100_000).nullable(),
+    energyMode: z.enum(['off', 'quick', 'full']),
     pue: z.number().min(1).max(5),
     theme: z.enum(['system', 'light', 'dark']),
   })

@@ -77,6 +77,7 @@ describe('AppService settings', () => {
       gridCountry: null,
       gridIntensityOverride: null,
       cpuWatts: null,
+      energyMode: 'quick',
       pue: 1,
       theme: 'system',
     });
@@ -136,6 +137,18 @@ describe('AppService jobs', () => {
     // Events that arrive while the run folder is being created are recorded too.
     const events = (await fs.readFile(path.join(expected, 'events.jsonl'), 'utf8')).trim().split('\n');
     expect(events.map((line) => JSON.parse(line).type)).toEqual(['started', 'epoch', 'epoch', 'result']);
+  });
+
+  it('gives a compress job the CPU power and energy mode from Settings unless it chose its own', async () => {
+    const { service, launched } = await serviceWith(completes({}, 1));
+    await service.updateSettings({ cpuWatts: 45, energyMode: 'off' });
+    const request = { kind: 'compress', model: '/m', data: '/d', method: 'quantize' } as const;
+    await service.waitForJob((await service.startJob(request)).jobId);
+    expect(launched[0]).toMatchObject({ cpuWatts: 45, energy: { mode: 'off' } });
+    await service.waitForJob(
+      (await service.startJob({ ...request, cpuWatts: 12, energy: { mode: 'full' } })).jobId,
+    );
+    expect(launched[1]).toMatchObject({ cpuWatts: 12, energy: { mode: 'full' } });
   });
 
   it('refuses relative paths and a second job in a folder that is busy', async () => {

@@ -355,6 +355,11 @@ export class AppService {
     if (input.threads === undefined && settings.threads !== null) input.threads = settings.threads;
     // The CPU power from Settings goes into the spec, so the run records it (reported as user-given).
     if (input.cpuWatts === undefined && settings.cpuWatts !== null) input.cpuWatts = settings.cpuWatts;
+    // A compress job's energy measurement follows Settings unless the request chose one.
+    if (input.kind === 'compress') {
+      const energy = (input.energy ?? {}) as Record<string, unknown>;
+      if (energy.mode === undefined) input.energy = { ...energy, mode: settings.energyMode };
+    }
     for (const field of PATH_FIELDS) {
       const value = input[field];
       if (typeof value === 'string' && !path.isAbsolute(value)) {

@@ -19,6 +19,7 @@ export function defaultSettings(dataDir: string): Settings {
     gridCountry: null,
     gridIntensityOverride: null,
     cpuWatts: null,
+    energyMode: 'quick',
     pue: 1,
     theme: 'system',
   };
