@@ -12,7 +12,7 @@ describe('availableTestBackends', () => {
     expect(await availableTestBackends({ POLLARD_TEST_BACKENDS: 'cpu' })).toEqual(['cpu']);
     expect(await availableTestBackends({ POLLARD_TEST_BACKENDS: ' cpu , wasm ' })).toEqual(['wasm', 'cpu']);
     expect(() => availableTestBackends({ POLLARD_TEST_BACKENDS: 'webgl' })).toThrow(
-      'POLLARD_TEST_BACKENDS: unknown backend "webgl"; use tensorflow, wasm or cpu',
+      'POLLARD_TEST_BACKENDS: unknown backend "webgl"; use tensorflow, webgpu, wasm or cpu',
     );
   });
 });
