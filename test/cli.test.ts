@@ -125,6 +125,8 @@ describe('pollard CLI', () => {
       'wasm',
       '--cpu-watts',
       '20',
+      '--threads',
+      '1',
       '--out',
       out,
       '--json',
@@ -138,6 +140,13 @@ describe('pollard CLI', () => {
     expect(result.runDir).toBe(out);
     expect(result.params).toBe(61_706);
     expect(result.accuracy as number).toBeGreaterThan(0.3);
+    expect(result.parallelism).toEqual({
+      threads: 1,
+      replicas: 1,
+      sliceSize: 64,
+      microBatch: 64,
+      kernelThreads: 1,
+    });
     const record = await readJson(path.join(out, 'run.json'));
     expect(record.status).toBe('completed');
     expect(record.command).toEqual([
@@ -155,6 +164,8 @@ describe('pollard CLI', () => {
       'wasm',
       '--cpu-watts',
       '20',
+      '--threads',
+      '1',
       '--out',
       out,
       '--json',
