@@ -10,33 +10,10 @@ import { tf, tfl } from '../tf';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradWasmConfig } from './batch-norm-grad-wasm';
 import { normalizeBatchInTraining, registerBatchNormTraining } from './batch-norm-training';
 import { registerWasmBackend } from './wasm-backend';
+import { randomArray, relativeError } from '../testing/numeric';
 
 type Backend = 'cpu' | 'wasm';
 type Call = (this: unknown, inputs: tf.Tensor, kwargs: Record<string, unknown>) => tf.Tensor;
-
-/** mulberry32: a tiny seeded generator, so every run sees the same "random" inputs. */
-function randomArray(size: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * scale + offset;
-  }
-  return out;
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += ((actual[i] as number) - (expected[i] as number)) ** 2;
-    norm += (expected[i] as number) ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-6);
-}
 
 interface LayerVariable {
   read(): tf.Tensor;

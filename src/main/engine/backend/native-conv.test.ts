@@ -17,30 +17,7 @@ import {
 } from './native-conv';
 import { cachedSessionCount, clearSessions } from './ort-session-cache';
 import { registerWasmBackend } from './wasm-backend';
-
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += ((actual[i] as number) - (expected[i] as number)) ** 2;
-    norm += (expected[i] as number) ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-6);
-}
+import { randomArray, relativeError } from '../testing/numeric';
 
 interface Case {
   x: [number, number, number, number];

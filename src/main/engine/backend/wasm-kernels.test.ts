@@ -9,33 +9,10 @@ import { registerDilatedConvGradients, spreadFilter } from './dilated-conv-gradi
 import { GRADIENT_PROBES, findGradientFailures, runGradientProbe } from './gradient-coverage';
 import { registerWasmBackend } from './wasm-backend';
 import { MISSING_WASM_KERNELS } from './wasm-kernels';
+import { randomArray, relativeError } from '../testing/numeric';
 
 type Shape = number[];
 type Backend = 'cpu' | 'wasm';
-
-/** mulberry32: a tiny seeded generator, so every run sees the same "random" inputs. */
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += ((actual[i] as number) - (expected[i] as number)) ** 2;
-    norm += (expected[i] as number) ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-6);
-}
 
 interface Inputs {
   shapes: Shape[];

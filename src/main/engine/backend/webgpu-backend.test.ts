@@ -24,6 +24,7 @@ import { registerDilatedConvGradients } from './dilated-conv-gradients';
 import { GRADIENT_PROBES, type GradientProbe } from './gradient-coverage';
 import { registerWasmBackend } from './wasm-backend';
 import { probeWebgpu } from './webgpu-rung';
+import { randomArray, relativeError } from '../testing/numeric';
 
 const required = process.env.CI === 'true' || process.env.POLLARD_REQUIRE_WEBGPU === '1';
 const outcome = await probeWebgpu(true);
@@ -43,31 +44,6 @@ if (!outcome.ok) {
 const describeWebgpu = outcome.ok ? describe : describe.skip;
 
 type Backend = 'cpu' | 'wasm' | 'webgpu';
-
-/** mulberry32, as in wasm-kernels.test.ts: the same inputs on every backend and every run. */
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-/** ‖a − b‖ / max(‖b‖, floor): the floor keeps gradients that are zero in theory from counting. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>, floor = 1e-6): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += ((actual[i] as number) - (expected[i] as number)) ** 2;
-    norm += (expected[i] as number) ** 2;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor);
-}
 
 function norm(values: ArrayLike<number>): number {
   let sum = 0;
