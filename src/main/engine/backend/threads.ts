@@ -31,10 +31,6 @@ export function setKernelThreads(value: number): void {
   for (const listener of kernelThreadListeners) listener(kernelThreads);
 }
 
-export function kernelThreadCount(): number {
-  return kernelThreads;
-}
-
 /** Called now and whenever the kernel thread count changes (native kernel providers subscribe). */
 export function onKernelThreads(listener: (threads: number) => void): () => void {
   kernelThreadListeners.add(listener);

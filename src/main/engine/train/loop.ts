@@ -11,30 +11,22 @@ import { PollardError } from '../../../shared/errors';
 import type { EpochMetrics, LiveEnergy, TrainingOptions } from '../../../shared/jobs';
 import type { BackendName } from '../../../shared/types';
 import { computeThreads, setKernelThreads } from '../backend/threads';
-import { webgpuAdapter, webgpuDeviceLost } from '../backend/webgpu-rung';
+import { webgpuDeviceLost } from '../backend/webgpu-rung';
 import { type Batch, batchCount, makeBatch, type Normalization, shuffledOrder } from '../data/pipeline';
 import type { DatasetSplit } from '../data/types';
 import { cancelledError, type JobContext } from '../job/context';
 import { type LayersModel, tf } from '../tf';
-import { summarizeModel } from '../model/summary';
 import { Rng } from '../util/rng';
 import { type NamedTensor, disposeCheckpoint, readLatestCheckpoint, writeCheckpoint } from './checkpoint';
 import { hasBatchNorm, recalibrateBatchNorm } from './bn-recalibration';
 import { evaluateModel } from './evaluate';
-import { correctCount, crossEntropy, type OutputKind, outputKind } from './loss';
-import {
-  estimateTrainingMemory,
-  fitGpuMicroBatch,
-  fitMicroBatch,
-  isWasmAbort,
-  memoryBudgetBytes,
-  type TrainingMemoryEstimate,
-  wasmAbortError,
-} from './memory-estimate';
+import { outputKind } from './loss';
+import { estimateTrainingMemory, isWasmAbort, wasmAbortError } from './memory-estimate';
 import { createOptimizer, learningRateAt, setLearningRate, type Optimizer } from './optimizer';
-import { replicaCount } from './parallel/partition';
-import { ReplicaPool, ReplicaError } from './parallel/replica-pool';
+import { type Parallelism, planParallelism, startParallelism } from './parallel/parallelism';
+import { type ReplicaPool, ReplicaError } from './parallel/replica-pool';
 import { sliceGradients } from './parallel/slice-gradients';
+import { directStep, type StepGradients } from './step-gradients';
 
 export interface TrainHooks {
   /** Before the forward pass of each batch (e.g. QAT: swap quantised weights in). */
@@ -102,7 +94,7 @@ export interface TrainLoopOptions {
   bnRecalibrationSamples?: number;
 }
 
-export type { EpochMetrics };
+export type { EpochMetrics, Parallelism };
 
 export interface TrainOutcome {
   epochsCompleted: number;
@@ -115,28 +107,6 @@ export interface TrainOutcome {
   replacedModel?: LayersModel;
   /** How the steps were spread over threads and, where memory required, micro-batches. */
   parallelism: Parallelism;
-}
-
-export interface Parallelism {
-  /** The threads allowed (--threads). */
-  threads: number;
-  /** Data-parallel replicas (worker threads, this one included). */
-  replicas: number;
-  /** The most samples of a batch one replica gets. */
-  sliceSize: number;
-  /** Samples per forward/backward pass; below `sliceSize`, gradients are accumulated. */
-  microBatch: number;
-  /** Threads each replica's native kernels may use. */
-  kernelThreads: number;
-}
-
-interface StepGradients {
-  /** Mean gradient over the batch, by variable name. */
-  grads: tf.NamedTensorMap;
-  /** Mean loss over the batch. */
-  loss: number;
-  correct: number;
-  finite: boolean;
 }
 
 /** What the loop keeps in a checkpoint besides weights and optimizer slots. */
@@ -286,11 +256,16 @@ export async function trainModel(
       }
     }
 
-    pool = await startReplicas(model, variables, kind, data, batchSize, parallelism, ctx);
-    if (!pool && parallelism.replicas > 1) {
-      parallelism = planParallelism(model, memory, batchSize, activeBackend, 1);
-    }
-    setKernelThreads(parallelism.kernelThreads);
+    ({ pool, parallelism } = await startParallelism(
+      model,
+      variables,
+      kind,
+      data,
+      batchSize,
+      parallelism,
+      memory,
+      ctx,
+    ));
 
     const saveCheckpoint = async (epoch: number, batch: number): Promise<void> => {
       if (!options.checkpointDir) return;
@@ -495,11 +470,16 @@ export async function trainModel(
           parallelism.threads,
           options.replicas,
         );
-        pool = await startReplicas(model, variables, kind, data, batchSize, parallelism, ctx);
-        if (!pool && parallelism.replicas > 1) {
-          parallelism = planParallelism(model, memory, batchSize, activeBackend, 1);
-        }
-        setKernelThreads(parallelism.kernelThreads);
+        ({ pool, parallelism } = await startParallelism(
+          model,
+          variables,
+          kind,
+          data,
+          batchSize,
+          parallelism,
+          memory,
+          ctx,
+        ));
       }
       await saveCheckpoint(epoch + 1, 0);
     }
@@ -518,129 +498,6 @@ export async function trainModel(
     optimizer.dispose();
     await pool?.close();
     setKernelThreads(parallelism.threads);
-  }
-}
-
-/**
- * Replicas for the CPU backends (each a worker thread with its own WebAssembly instance); the
- * GPU backends run a batch as one. On the CPU backends the micro-batch is the largest whose step fits the
- * memory budget (a PollardError('oom') before training where not even one sample fits).
- */
-function planParallelism(
-  model: LayersModel,
-  memory: TrainingMemoryEstimate,
-  batchSize: number,
-  backend: BackendName,
-  threads: number,
-  wantedReplicas?: number,
-): Parallelism {
-  const onCpu = backend === 'wasm' || backend === 'cpu';
-  const macs = summarizeModel(model).macs;
-  const replicas = !onCpu
-    ? 1
-    : wantedReplicas !== undefined
-      ? Math.min(wantedReplicas, replicaCount(threads, batchSize))
-      : replicaCount(threads, batchSize, macs);
-  // A kernel thread pool pays off under the same rule as a replica: LeNet's convolutions are too
-  // small to split (measured 3,515 samples/s with 2 kernel threads against 4,345 with one).
-  const kernelThreads = onCpu
-    ? Math.max(
-        1,
-        Math.min(
-          Math.floor(threads / replicas),
-          replicaCount(threads, Math.ceil(batchSize / replicas), macs),
-        ),
-      )
-    : 1;
-  const slice = Math.ceil(batchSize / replicas);
-  const adapter = backend === 'webgpu' ? webgpuAdapter() : undefined;
-  const microBatch = onCpu
-    ? fitMicroBatch(model, slice, memoryBudgetBytes(), memory)
-    : adapter
-      ? fitGpuMicroBatch(model, slice, adapter.maxStorageBufferBindingSize, memoryBudgetBytes(), memory)
-      : slice;
-  return {
-    threads,
-    replicas,
-    sliceSize: slice,
-    microBatch,
-    kernelThreads,
-  };
-}
-
-/** Starts the replica workers, or says why training stays on one thread. */
-async function startReplicas(
-  model: LayersModel,
-  variables: tf.Variable[],
-  kind: OutputKind,
-  data: TrainData,
-  batchSize: number,
-  parallelism: Parallelism,
-  ctx: JobContext,
-): Promise<ReplicaPool | undefined> {
-  const micro =
-    parallelism.microBatch < parallelism.sliceSize
-      ? `; micro-batches of ${parallelism.microBatch} with gradient accumulation, so that a step fits in memory`
-      : '';
-  if (parallelism.replicas <= 1) {
-    if (micro) ctx.log('info', `training on 1 thread${micro}`);
-    return undefined;
-  }
-  try {
-    const pool = await ReplicaPool.start(model, variables, {
-      replicas: parallelism.replicas,
-      backend: tf.getBackend() as BackendName,
-      kind,
-      classes: data.classes,
-      sampleShape: data.shape,
-      batchSize,
-      kernelThreads: parallelism.kernelThreads,
-      microBatch: parallelism.microBatch,
-    });
-    ctx.log(
-      'info',
-      `training on ${parallelism.replicas} threads: data-parallel replicas, each batch of ${batchSize} split between them${micro}`,
-    );
-    return pool;
-  } catch (error) {
-    ctx.log(
-      'warn',
-      `training on 1 thread: the replica workers could not start (${error instanceof Error ? error.message : String(error)})`,
-    );
-    return undefined;
-  }
-}
-
-/** One batch as one forward and backward pass (one replica, no micro-batches). */
-async function directStep(
-  model: LayersModel,
-  variables: tf.Variable[],
-  kind: OutputKind,
-  input: Batch,
-  labels: tf.Tensor1D,
-): Promise<StepGradients> {
-  let output: tf.Tensor2D | undefined;
-  let summary: tf.Tensor | undefined;
-  const result = tf.variableGrads(() => {
-    const predicted = model.apply(input.x, { training: true }) as tf.Tensor2D;
-    output = tf.keep(predicted);
-    return crossEntropy(kind, input.y, predicted);
-  }, variables);
-  try {
-    // One read per batch: [loss, correct, Σ 0·g] — the last is NaN iff a gradient is not finite.
-    summary = tf.tidy(() => {
-      const finiteProbe = tf.addN(Object.values(result.grads).map((g) => tf.sum(tf.mul(g, 0))));
-      return tf.stack([result.value, correctCount(output!, labels), finiteProbe]);
-    });
-    const [loss, correct, probe] = Array.from(await summary.data()) as [number, number, number];
-    return { grads: result.grads, loss, correct, finite: Number.isFinite(loss) && Number.isFinite(probe) };
-  } catch (error) {
-    tf.dispose(Object.values(result.grads));
-    throw error;
-  } finally {
-    result.value.dispose();
-    output?.dispose();
-    summary?.dispose();
   }
 }
 

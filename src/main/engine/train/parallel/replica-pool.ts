@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../../../shared/types';
 import { type LayersModel, tf } from '../../tf';
 import type { OutputKind } from '../loss';
-import { partition } from './partition';
+import { partition, type Slice } from './partition';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { type SliceGradients, sliceGradients } from './slice-gradients';
 
@@ -189,29 +189,52 @@ export class ReplicaPool {
   }
 
   /**
-   * One step's gradient sums over the whole batch (rank 0's slice plus every replica's), in
-   * `variables` order. The caller owns the returned tensors.
+   * Writes the weights and each replica's slice of `x` (and of `labels`) to shared memory and
+   * sends each replica `request(sliceSize, id)`. `settled` resolves to the replicas' replies in
+   * rank order once all have answered, or rejects with the first failure — awaited only after
+   * rank 0 has done its own slice, but observed from the start so no failure goes unhandled.
    */
-  async step(batch: BatchTensors, microBatch: number): Promise<SliceGradients> {
-    const size = batch.x.shape[0];
-    const slices = partition(size, this.replicas);
+  private scatter(
+    x: tf.Tensor4D,
+    labels: Int32Array | undefined,
+    request: (size: number, id: number) => ToReplica,
+  ): { slices: Slice[]; settled: Promise<FromReplica[]> } {
+    const slices = partition(x.shape[0], this.replicas);
     this.writeWeights();
-    const [h, w, c] = this.options.sampleShape;
-    const sampleFloats = h * w * c;
-    const pixels = slices.length > 1 ? (batch.x.dataSync() as Float32Array) : undefined;
+    const sampleFloats = sizeOf(this.options.sampleShape);
+    const pixels = slices.length > 1 ? (x.dataSync() as Float32Array) : undefined;
     const id = this.nextId++;
-    const remoteResults: Promise<FromReplica>[] = [];
+    const replies: Promise<FromReplica>[] = [];
     for (let rank = 1; rank < slices.length; rank++) {
       const slice = slices[rank]!;
       const remote = this.remotes[rank - 1]!;
       remote.input.set(
         pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
       );
-      remote.labels.set(batch.labelValues.subarray(slice.start, slice.start + slice.size));
-      remoteResults.push(ReplicaPool.request(remote, { type: 'step', id, size: slice.size, microBatch }));
+      if (labels) remote.labels.set(labels.subarray(slice.start, slice.start + slice.size));
+      replies.push(ReplicaPool.request(remote, request(slice.size, id)));
     }
-    // Rank 0 works on its own slice meanwhile; a replica's failure must not go unobserved.
-    const settled = Promise.allSettled(remoteResults);
+    const settled = Promise.allSettled(replies).then((outcomes) => {
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+      return outcomes.map((o) => (o as PromiseFulfilledResult<FromReplica>).value);
+    });
+    // Observed now: a rejection before rank 0 finishes must not count as unhandled.
+    settled.catch(() => undefined);
+    return { slices, settled };
+  }
+
+  /**
+   * One step's gradient sums over the whole batch (rank 0's slice plus every replica's), in
+   * `variables` order. The caller owns the returned tensors.
+   */
+  async step(batch: BatchTensors, microBatch: number): Promise<SliceGradients> {
+    const { slices, settled } = this.scatter(batch.x, batch.labelValues, (size, id) => ({
+      type: 'step',
+      id,
+      size,
+      microBatch,
+    }));
     const own = await sliceGradients(
       this.model,
       this.variables,
@@ -220,16 +243,17 @@ export class ReplicaPool {
       slices[0]!,
       microBatch,
     );
-    const outcomes = await settled;
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) {
+    let outcomes: FromReplica[];
+    try {
+      outcomes = await settled;
+    } catch (error) {
       tf.dispose(own.sums);
-      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+      throw error;
     }
     let { lossSum, correct, finite } = own;
     let sums = own.sums;
     for (let rank = 1; rank < slices.length; rank++) {
-      const done = (outcomes[rank - 1] as PromiseFulfilledResult<FromReplica>).value;
+      const done = outcomes[rank - 1]!;
       if (done.type !== 'step-done') continue;
       lossSum += done.lossSum;
       correct += done.correct;
@@ -262,22 +286,11 @@ export class ReplicaPool {
     const size = x.shape[0];
     if (size > this.capacity) throw new RangeError(`predict: ${size} samples, at most ${this.capacity}`);
     const classes = this.options.classes;
-    const slices = partition(size, this.replicas);
-    this.writeWeights();
-    const sampleFloats = sizeOf(this.options.sampleShape);
-    const pixels = slices.length > 1 ? (x.dataSync() as Float32Array) : undefined;
-    const id = this.nextId++;
-    const remoteResults: Promise<FromReplica>[] = [];
-    for (let rank = 1; rank < slices.length; rank++) {
-      const slice = slices[rank]!;
-      this.remotes[rank - 1]!.input.set(
-        pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
-      );
-      remoteResults.push(
-        ReplicaPool.request(this.remotes[rank - 1]!, { type: 'predict', id, size: slice.size }),
-      );
-    }
-    const settled = Promise.allSettled(remoteResults);
+    const { slices, settled } = this.scatter(x, undefined, (part, id) => ({
+      type: 'predict',
+      id,
+      size: part,
+    }));
     const first = slices[0]!;
     const own = tf.tidy(() => {
       const part = first.size === size ? x : tf.slice(x, 0, first.size);
@@ -289,9 +302,7 @@ export class ReplicaPool {
     } finally {
       own.dispose();
     }
-    const outcomes = await settled;
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    await settled;
     for (let rank = 1; rank < slices.length; rank++) {
       const slice = slices[rank]!;
       out.set(this.remotes[rank - 1]!.outputs.subarray(0, slice.size * classes), slice.start * classes);
