@@ -11,6 +11,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { channelAffine, channelSums } from './channel-loops';
 import { asWasm, heapF32 } from './wasm-heap';
 
 export const BATCH_NORM_FORWARD_KERNEL = 'PollardBatchNormForward';
@@ -36,13 +37,7 @@ const batchNormForward: KernelFunc = ({ inputs, backend, attrs }) => {
 
   const sum = new Float64Array(channels);
   const sumSquares = new Float64Array(channels);
-  for (let i = 0; i < size; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const v = xs[i + c] as number;
-      sum[c] = (sum[c] as number) + v;
-      sumSquares[c] = (sumSquares[c] as number) + v * v;
-    }
-  }
+  channelSums(xs, xs, size, channels, sum, sumSquares);
   const k = new Float64Array(channels);
   const b = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -53,11 +48,7 @@ const batchNormForward: KernelFunc = ({ inputs, backend, attrs }) => {
     k[c] = (gammas[c] as number) / Math.sqrt(variance + epsilon);
     b[c] = (betas[c] as number) - mean * (k[c] as number);
   }
-  for (let i = 0; i < size; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      ys[i + c] = (xs[i + c] as number) * (k[c] as number) + (b[c] as number);
-    }
-  }
+  channelAffine(ys, size, channels, xs, k, b);
   return [yInfo, meanInfo, varianceInfo];
 };
 

@@ -11,6 +11,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { channelAffine, channelSums } from './channel-loops';
 import { asWasm, heapF32 } from './wasm-heap';
 
 export const BATCH_NORM_GRAD_KERNEL = 'PollardBatchNormGrad';
@@ -42,16 +43,10 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   // JS numbers are doubles: Σ dy·x − μ·Σ dy loses nothing that matters at float32.
   const sumDy = new Float64Array(channels);
   const sumDyX = new Float64Array(channels);
-  for (let i = 0; i < size; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const d = dys[i + c] as number;
-      sumDy[c] = (sumDy[c] as number) + d;
-      sumDyX[c] = (sumDyX[c] as number) + d * (xs[i + c] as number);
-    }
-  }
-  // dx = a·dy − b·x + (b·μ − a·S/N), with a = γ/σ and b = (γ/σ³)·T/N.
+  channelSums(dys, xs, size, channels, sumDy, sumDyX);
+  // dx = a·dy + nb·x + (−nb·μ − a·S/N), with a = γ/σ and nb = −(γ/σ³)·T/N.
   const a = new Float64Array(channels);
-  const b = new Float64Array(channels);
+  const nb = new Float64Array(channels);
   const shift = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const invStd = 1 / Math.sqrt((vars[c] as number) + epsilon);
@@ -62,17 +57,11 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     dOffset[c] = sum;
     dScale[c] = centred * invStd;
     a[c] = k;
-    b[c] = (k * invStd * invStd * centred) / count;
-    shift[c] = (b[c] as number) * m - (k * sum) / count;
+    const bc = (k * invStd * invStd * centred) / count;
+    nb[c] = -bc;
+    shift[c] = bc * m - (k * sum) / count;
   }
-  for (let i = 0; i < size; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      dxs[i + c] =
-        (a[c] as number) * (dys[i + c] as number) -
-        (b[c] as number) * (xs[i + c] as number) +
-        (shift[c] as number);
-    }
-  }
+  channelAffine(dxs, size, channels, dys, a, shift, { values: xs, k: nb });
   return [dxInfo, dScaleInfo, dOffsetInfo];
 };
 
