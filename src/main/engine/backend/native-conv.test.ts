@@ -69,6 +69,32 @@ const CASES: Case[] = [
     ],
   },
   { x: [4, 12, 12, 16], filter: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  // Stride 1: dx as the flipped-filter Conv (asymmetric 'same' padding of an even filter,
+  // a 5×5, explicit pads), and explicit pads beyond k − 1, which stay on ConvTranspose.
+  { x: [2, 7, 6, 5], filter: [2, 4, 5, 3], strides: 1, pad: 'same' },
+  { x: [2, 9, 9, 4], filter: [5, 5, 4, 6], strides: 1, pad: 'same' },
+  {
+    x: [2, 8, 9, 3],
+    filter: [3, 2, 3, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 6, 6, 4],
+    filter: [3, 3, 4, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 8, 8], filter: [3, 3, 8, 8], strides: 1, pad: 'same', fused: true },
   { x: [2, 9, 9, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'valid', fused: true },
 ];
