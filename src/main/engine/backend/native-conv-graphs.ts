@@ -244,11 +244,15 @@ function transposedInputGradientGraph(g: ConvGeometry): OnnxGraph {
  * tap sees, as [N·Ho·Wo, ci]; the kh·kw results [ci, co] are concatenated along the first axis,
  * which is HWIO order. Concatenating the taps first into one im2col matrix and running one Gemm
  * computes the same sums but writes and reads the whole im2col once more: measured here, same
- * process, 64×32×32×16 → 16 3×3: 13.0 ms → 5.4 ms; 64×28×28×32 → 32: 17.4 → 12.8 ms.
+ * process, 64×32×32×16 → 16 3×3: 12.9 ms → 5.1 ms; 64×28×28×32 → 32: 17.4 → 12.8 ms; from
+ * 3 input channels up it is faster (64×32×32×3 → 16: 2.4 → 1.7 ms). With a single input
+ * channel each tap's Gemm has one row, and the im2col Gemm wins (64×28×28×1 → 6 5×5: 3.2
+ * against 2.0 ms), so there the taps are concatenated first.
  */
 export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
   const s = shapes(g);
   const rows = g.batch * g.outHeight * g.outWidth;
+  const perTap = g.inChannels > 1;
   const nodes: OnnxNode[] = [
     { op: 'Pad', inputs: ['x', 'pads'], outputs: ['xp'] },
     { op: 'Reshape', inputs: ['dy', 'dyShape'], outputs: ['dy2'] },
@@ -258,10 +262,11 @@ export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
     axes: [1, 2],
     steps: [g.strideHeight, g.strideWidth],
     tapShape: [rows, g.inChannels],
+    colsShape: [rows, g.filterHeight * g.filterWidth * g.inChannels],
     dyShape: [rows, g.outChannels],
     dwShape: s.w,
   };
-  const products: string[] = [];
+  const taps: string[] = [];
   for (let i = 0; i < g.filterHeight; i++) {
     for (let j = 0; j < g.filterWidth; j++) {
       const tap = `tap${i}_${j}`;
@@ -272,20 +277,34 @@ export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
         y0 + (g.outHeight - 1) * g.strideHeight + 1,
         x0 + (g.outWidth - 1) * g.strideWidth + 1,
       ];
-      nodes.push(
-        { op: 'Slice', inputs: ['xp', `${tap}_start`, `${tap}_end`, 'axes', 'steps'], outputs: [tap] },
-        { op: 'Reshape', inputs: [tap, 'tapShape'], outputs: [`${tap}_cols`] },
-        { op: 'Gemm', inputs: [`${tap}_cols`, 'dy2'], outputs: [`${tap}_dw`], attributes: { transA: 1 } },
-      );
-      products.push(`${tap}_dw`);
+      nodes.push({
+        op: 'Slice',
+        inputs: ['xp', `${tap}_start`, `${tap}_end`, 'axes', 'steps'],
+        outputs: [tap],
+      });
+      if (perTap) {
+        nodes.push(
+          { op: 'Reshape', inputs: [tap, 'tapShape'], outputs: [`${tap}_cols`] },
+          { op: 'Gemm', inputs: [`${tap}_cols`, 'dy2'], outputs: [`${tap}_dw`], attributes: { transA: 1 } },
+        );
+      }
+      taps.push(perTap ? `${tap}_dw` : tap);
     }
   }
-  nodes.push(
-    products.length === 1
-      ? { op: 'Identity', inputs: products, outputs: ['dw2'] }
-      : { op: 'Concat', inputs: products, outputs: ['dw2'], attributes: { axis: 0 } },
-    { op: 'Reshape', inputs: ['dw2', 'dwShape'], outputs: ['dw'] },
-  );
+  const join = (axis: number, output: string): OnnxNode =>
+    taps.length === 1
+      ? { op: 'Identity', inputs: taps, outputs: [output] }
+      : { op: 'Concat', inputs: taps, outputs: [output], attributes: { axis } };
+  if (perTap) {
+    nodes.push(join(0, 'dw2'));
+  } else {
+    nodes.push(
+      join(3, 'patches'),
+      { op: 'Reshape', inputs: ['patches', 'colsShape'], outputs: ['cols'] },
+      { op: 'Gemm', inputs: ['cols', 'dy2'], outputs: ['dw2'], attributes: { transA: 1 } },
+    );
+  }
+  nodes.push({ op: 'Reshape', inputs: ['dw2', 'dwShape'], outputs: ['dw'] });
   return {
     inputs: [
       { name: 'x', shape: s.x },

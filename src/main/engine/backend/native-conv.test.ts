@@ -69,6 +69,9 @@ const CASES: Case[] = [
     ],
   },
   { x: [4, 12, 12, 16], filter: [3, 3, 16, 32], strides: 2, pad: 'same' },
+  // One input channel: dW through one im2col Gemm instead of a Gemm per tap.
+  { x: [2, 10, 10, 1], filter: [5, 5, 1, 4], strides: 1, pad: 'same' },
+  { x: [2, 11, 9, 1], filter: [3, 3, 1, 5], strides: 2, pad: 'valid' },
   // Stride 1: dx as the flipped-filter Conv (asymmetric 'same' padding of an even filter,
   // a 5×5, explicit pads), and explicit pads beyond k − 1, which stay on ConvTranspose.
   { x: [2, 7, 6, 5], filter: [2, 4, 5, 3], strides: 1, pad: 'same' },
