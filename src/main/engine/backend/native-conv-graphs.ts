@@ -261,8 +261,10 @@ export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
     pads: [0, g.top, g.left, 0, 0, g.bottom, g.right, 0],
     axes: [1, 2],
     steps: [g.strideHeight, g.strideWidth],
-    tapShape: [rows, g.inChannels],
-    colsShape: [rows, g.filterHeight * g.filterWidth * g.inChannels],
+    // ORT warns about unused initializers: only the one this variant reshapes with.
+    ...(perTap
+      ? { tapShape: [rows, g.inChannels] }
+      : { colsShape: [rows, g.filterHeight * g.filterWidth * g.inChannels] }),
     dyShape: [rows, g.outChannels],
     dwShape: s.w,
   };
