@@ -1,6 +1,7 @@
 /** Optimizers and learning-rate schedules for the training loop. */
 import type { LrSchedule, TrainingOptions } from '../../../shared/jobs';
 import { tf } from '../tf';
+import { FusedAdamOptimizer } from './fused-adam';
 
 export type Optimizer = tf.Optimizer;
 
@@ -9,7 +10,7 @@ export function createOptimizer(
 ): Optimizer {
   return options.optimizer === 'sgd'
     ? tf.train.momentum(options.learningRate, options.momentum)
-    : tf.train.adam(options.learningRate);
+    : new FusedAdamOptimizer(options.learningRate);
 }
 
 /**

@@ -1,0 +1,131 @@
+/**
+ * The fused Adam on wasm against tfjs's own AdamOptimizer on cpu: the same variables, moments,
+ * slot names and β powers after several steps, checkpoints (getWeights/setWeights) that carry
+ * over in both directions, and one kernel per variable instead of tfjs's fourteen.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmBackend } from '../backend/wasm-backend';
+import { randomArray, relativeError } from '../testing/numeric';
+import { tf } from '../tf';
+import { FusedAdamOptimizer } from './fused-adam';
+
+const SHAPES: number[][] = [[3, 3, 4, 5], [5], [7, 2], [1]];
+const STEPS = 5;
+
+interface Run {
+  values: Float32Array[];
+  weights: { name: string; data: Float32Array }[];
+}
+
+/** STEPS Adam steps on fresh variables with seeded gradients; the optimizer made by `make`. */
+async function run(backend: 'cpu' | 'wasm', make: () => tf.Optimizer, restoreAfter?: number): Promise<Run> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  const variables = SHAPES.map((shape, i) =>
+    tf.variable(
+      tf.tensor(
+        randomArray(
+          shape.reduce((a, b) => a * b, 1),
+          10 + i,
+        ),
+        shape,
+      ),
+      true,
+      `fa${i}`,
+    ),
+  );
+  let optimizer = make();
+  for (let step = 0; step < STEPS; step++) {
+    if (step === restoreAfter) {
+      // A checkpoint round trip mid-run: a fresh optimizer given the saved weights.
+      const saved = await optimizer.getWeights();
+      const copies = saved.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+      optimizer.dispose();
+      optimizer = make();
+      await optimizer.setWeights(copies);
+    }
+    const grads = Object.fromEntries(
+      variables.map((v, i) => [v.name, tf.tensor(randomArray(v.size, 100 * step + i), v.shape)]),
+    );
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+  }
+  const weights = await Promise.all(
+    (await optimizer.getWeights()).map(async (w) => ({
+      name: w.name,
+      data: (await w.tensor.data()) as Float32Array,
+    })),
+  );
+  const values = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  optimizer.dispose();
+  tf.dispose(variables);
+  return { values, weights };
+}
+
+function expectSame(actual: Run, expected: Run): void {
+  expect(actual.weights.map((w) => w.name)).toEqual(expected.weights.map((w) => w.name));
+  for (let i = 0; i < expected.values.length; i++) {
+    expect(relativeError(actual.values[i] as Float32Array, expected.values[i] as Float32Array)).toBeLessThan(
+      1e-6,
+    );
+  }
+  for (let i = 0; i < expected.weights.length; i++) {
+    const a = actual.weights[i]?.data as Float32Array;
+    expect(relativeError(a, expected.weights[i]?.data as Float32Array)).toBeLessThan(1e-6);
+  }
+}
+
+describe('FusedAdamOptimizer', () => {
+  beforeAll(async () => {
+    await registerWasmBackend();
+  });
+
+  it('on wasm takes the same steps as tfjs Adam on cpu', async () => {
+    const reference = await run('cpu', () => tf.train.adam(0.01));
+    const fused = await run('wasm', () => new FusedAdamOptimizer(0.01));
+    expect(reference.weights.map((w) => w.name)).toEqual([
+      'iter',
+      'fa0/m',
+      'fa1/m',
+      'fa2/m',
+      'fa3/m',
+      'fa0/v',
+      'fa1/v',
+      'fa2/v',
+      'fa3/v',
+    ]);
+    expect(Array.from(fused.weights[0]?.data ?? [])).toEqual([STEPS]);
+    expectSame(fused, reference);
+  });
+
+  it('resumes from a checkpoint as tfjs Adam does', async () => {
+    // setWeights recomputes β·ᵗ as a power rather than the running product, so the reference
+    // is tfjs Adam resumed the same way.
+    for (const restoreAfter of [2, 3]) {
+      const reference = await run('cpu', () => tf.train.adam(0.01), restoreAfter);
+      expectSame(await run('wasm', () => new FusedAdamOptimizer(0.01), restoreAfter), reference);
+    }
+  });
+
+  it('is tfjs Adam itself on cpu (bit for bit)', async () => {
+    const reference = await run('cpu', () => tf.train.adam(0.01));
+    const fused = await run('cpu', () => new FusedAdamOptimizer(0.01));
+    expect(fused.values).toEqual(reference.values);
+  });
+
+  it('runs one kernel per variable on wasm, and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const variables = SHAPES.map((shape) => tf.variable(tf.ones(shape)));
+    const optimizer = new FusedAdamOptimizer(0.01);
+    const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
+    optimizer.applyGradients(grads); // creates the slots
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => optimizer.applyGradients(grads));
+    expect(tf.memory().numTensors).toBe(before);
+    const names = profile.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === 'PollardAdamUpdate')).toHaveLength(SHAPES.length);
+    // The rest: the two β-power updates.
+    expect(names.filter((n) => n !== 'PollardAdamUpdate')).toEqual(['Multiply', 'Multiply']);
+    tf.dispose([...variables, ...Object.values(grads)]);
+    optimizer.dispose();
+  });
+});
