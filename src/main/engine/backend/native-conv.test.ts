@@ -72,13 +72,15 @@ const CASES: Case[] = [
   // One input channel: dW through one im2col Gemm instead of a Gemm per tap.
   { x: [2, 10, 10, 1], filter: [5, 5, 1, 4], strides: 1, pad: 'same' },
   { x: [2, 11, 9, 1], filter: [3, 3, 1, 5], strides: 2, pad: 'valid' },
-  // Stride 1: dx as the flipped-filter Conv (asymmetric 'same' padding of an even filter,
-  // a 5×5, explicit pads), and explicit pads beyond k − 1, which stay on ConvTranspose.
-  { x: [2, 7, 6, 5], filter: [2, 4, 5, 3], strides: 1, pad: 'same' },
+  // Stride 1 into at least 16 channels: dx as the flipped-filter Conv (asymmetric 'same'
+  // padding of an even filter, a 5×5, explicit pads); explicit pads beyond k − 1, and fewer
+  // channels, stay on ConvTranspose.
+  { x: [2, 7, 6, 16], filter: [2, 4, 16, 3], strides: 1, pad: 'same' },
+  { x: [2, 9, 9, 16], filter: [5, 5, 16, 6], strides: 1, pad: 'valid' },
   { x: [2, 9, 9, 4], filter: [5, 5, 4, 6], strides: 1, pad: 'same' },
   {
-    x: [2, 8, 9, 3],
-    filter: [3, 2, 3, 4],
+    x: [2, 8, 9, 17],
+    filter: [3, 2, 17, 4],
     strides: 1,
     pad: [
       [0, 0],
@@ -88,8 +90,8 @@ const CASES: Case[] = [
     ],
   },
   {
-    x: [2, 6, 6, 4],
-    filter: [3, 3, 4, 4],
+    x: [2, 6, 6, 16],
+    filter: [3, 3, 16, 4],
     strides: 1,
     pad: [
       [0, 0],
