@@ -108,8 +108,10 @@ function macs(g: ConvGeometry): number {
  * 1×1 convolutions stay on wasm forward and for dx (XNNPACK runs them as one GEMM, with the
  * stride as a subsampled read; measured 0.8 ms wasm against 1.1 ms ORT for 64×32×32×16 → 32
  * stride 2, whose NCHW transposes touch the whole input), but not for dW (10.5 → 0.4 ms).
- * A forward pass over fewer than 4 input channels (a network's first layer) stays on wasm too:
- * 64×28×28×1 → 32, 3×3 measured 2.1 ms on wasm against 5.3–13 ms in ORT, and 3 channels tie.
+ * A forward pass over fewer than 8 input channels (a network's first layer, LeNet's second)
+ * stays on wasm too: 64×28×28×1 → 32, 3×3 measured 2.1 ms on wasm against 5.3–13 ms in ORT;
+ * 64×14×14×6 → 16 5×5, fastest of 8 alternating runs: wasm 1.45 ms, ORT 2.88 ms; from 8
+ * channels ORT wins (64×32×32×8 → 16 3×3: 2.95 against 4.90 ms).
  */
 function nativeGeometry(
   info: backend_util.Conv2DInfo,
@@ -120,7 +122,7 @@ function nativeGeometry(
   const g = geometry(info);
   if (macs(g) < minMacs || !forwardExpressible(g)) return undefined;
   if (kind !== 'dw' && g.filterHeight === 1 && g.filterWidth === 1 && minMacs > 0) return undefined;
-  if (kind === 'forward' && g.inChannels < 4 && minMacs > 0) return undefined;
+  if (kind === 'forward' && g.inChannels < 8 && minMacs > 0) return undefined;
   return g;
 }
 
