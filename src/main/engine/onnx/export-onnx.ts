@@ -12,12 +12,13 @@ import { encodeOnnxModel } from '../backend/onnx-model';
 import { ONNX_OPSET } from '../backend/onnx-model';
 import type { LatencyMs } from '../compress/latency';
 import { DEFAULT_NORMALIZATION, openDataset } from '../data';
-import type { Dataset, DatasetSplit, Normalization } from '../data';
+import type { Dataset } from '../data';
 import type { JobContext } from '../job/context';
 import type { LoadedModel } from '../model/types';
 import { tf } from '../tf';
 import { calibrateRanges } from './calibrate';
-import type { CalibrationBatch, CalibrationMethod } from './calibrate';
+import { calibrationBatches, onnxAccuracy, samplesAsFloat } from './onnx-data';
+import type { CalibrationMethod } from './calibrate';
 import { layersToOnnx } from './layers-to-onnx';
 import type { OnnxLayout } from './layers-to-onnx';
 import { measureOnnxLatency } from './onnx-latency';
@@ -28,7 +29,6 @@ import { verifyExport } from './verify-export';
 
 export const ONNX_RUNTIME_LABEL = 'deployed on ONNX Runtime (CPU)';
 const VERIFY_SAMPLES = 16;
-const EVAL_BATCH = 64;
 
 export interface OnnxInt8Summary {
   runtime: typeof ONNX_RUNTIME_LABEL;
@@ -51,60 +51,6 @@ export interface OnnxExportSummary {
   /** float32 graph in ONNX Runtime vs TensorFlow.js on the same inputs. */
   verification: ExportVerification & { inputs: 'dataset' | 'synthetic' };
   int8?: OnnxInt8Summary;
-}
-
-/** Samples of a split as float32 (x = pixel / 255 · scale + offset), NCHW or NHWC. */
-function samplesAsFloat(
-  split: DatasetSplit,
-  shape: [number, number, number],
-  indices: readonly number[],
-  normalization: Normalization,
-  layout: OnnxLayout,
-): Float32Array {
-  const [h, w, c] = shape;
-  const size = h * w * c;
-  const out = new Float32Array(indices.length * size);
-  const table = Float32Array.from(
-    { length: 256 },
-    (_, v) => (v / 255) * normalization.scale + normalization.offset,
-  );
-  indices.forEach((sample, n) => {
-    const src = sample * size;
-    const dst = n * size;
-    if (layout === 'nhwc') {
-      for (let i = 0; i < size; i++) out[dst + i] = table[split.images[src + i]!]!;
-      return;
-    }
-    for (let p = 0; p < h * w; p++) {
-      for (let ch = 0; ch < c; ch++) out[dst + ch * h * w + p] = table[split.images[src + p * c + ch]!]!;
-    }
-  });
-  return out;
-}
-
-function argmaxAgreement(
-  a: Float32Array,
-  b: Float32Array,
-  classes: number,
-  labels: ArrayLike<number>,
-  offset: number,
-): { a: number; b: number; same: number } {
-  let hitsA = 0;
-  let hitsB = 0;
-  let same = 0;
-  for (let n = 0; n < a.length / classes; n++) {
-    let ia = 0;
-    let ib = 0;
-    for (let k = 1; k < classes; k++) {
-      if (a[n * classes + k]! > a[n * classes + ia]!) ia = k;
-      if (b[n * classes + k]! > b[n * classes + ib]!) ib = k;
-    }
-    const label = labels[offset + n];
-    if (ia === label) hitsA++;
-    if (ib === label) hitsB++;
-    if (ia === ib) same++;
-  }
-  return { a: hitsA, b: hitsB, same };
 }
 
 async function openCalibrationData(dataPath: string, loaded: LoadedModel, limit?: number): Promise<Dataset> {
@@ -213,16 +159,14 @@ export async function exportOnnx(
   const method = spec.calibrationMethod;
   const count = Math.min(spec.calibration, dataset.train.count);
   ctx.emit({ type: 'stage', stage: 'calibrate int8', detail: `${count} training samples, ${method}` });
-  // Evenly spaced over the training split, so every part of it (and every class) is seen.
-  const indices = Array.from({ length: count }, (_, i) => Math.floor((i * dataset.train.count) / count));
-  const batches: CalibrationBatch[] = [];
-  for (let start = 0; start < count; start += EVAL_BATCH) {
-    const slice = indices.slice(start, start + EVAL_BATCH);
-    batches.push({
-      data: samplesAsFloat(dataset.train, dataset.shape, slice, normalization, layout),
-      dims: [slice.length, ...float.inputShape],
-    });
-  }
+  const batches = calibrationBatches(
+    dataset.train,
+    dataset.shape,
+    count,
+    normalization,
+    layout,
+    float.inputShape,
+  );
   const targets = quantizedActivations(float.graph);
   const ranges = await calibrateRanges(float.graph, targets, batches, method);
   const quantized = quantizeGraph(float.graph, ranges);
@@ -232,20 +176,15 @@ export async function exportOnnx(
   const floatSession = await OnnxSession.create(floatBytes);
   const int8Session = await OnnxSession.create(int8Bytes);
   try {
-    const classes = dataset.classNames.length;
-    const hits = { float32: 0, int8: 0, agreement: 0 };
-    for (let start = 0; start < evaluation.count; start += EVAL_BATCH) {
-      const size = Math.min(EVAL_BATCH, evaluation.count - start);
-      const slice = Array.from({ length: size }, (_, i) => start + i);
-      const data = samplesAsFloat(evaluation, dataset.shape, slice, normalization, layout);
-      const dims = [size, ...float.inputShape];
-      const [a] = await floatSession.run(data, dims);
-      const [b] = await int8Session.run(data, dims);
-      const agree = argmaxAgreement(a!, b!, classes, evaluation.labels, start);
-      hits.float32 += agree.a;
-      hits.int8 += agree.b;
-      hits.agreement += agree.same;
-    }
+    const scored = await onnxAccuracy(
+      [floatSession, int8Session],
+      evaluation,
+      dataset.shape,
+      normalization,
+      layout,
+      float.inputShape,
+      dataset.classNames.length,
+    );
     ctx.emit({ type: 'stage', stage: 'measure latency', detail: 'ONNX Runtime, float32 vs int8' });
     const [floatLatency, int8Latency] = await measureOnnxLatency(
       [floatSession, int8Session],
@@ -259,9 +198,9 @@ export async function exportOnnx(
       accuracy: {
         split: evaluation === dataset.test ? 'test' : 'train',
         samples: evaluation.count,
-        float32: hits.float32 / evaluation.count,
-        int8: hits.int8 / evaluation.count,
-        agreement: hits.agreement / evaluation.count,
+        float32: scored.accuracy[0]!,
+        int8: scored.accuracy[1]!,
+        agreement: scored.agreement,
       },
       latencyMs: { float32: floatLatency!, int8: int8Latency! },
       speedup: {
