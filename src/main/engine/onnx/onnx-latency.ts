@@ -18,12 +18,25 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Latency (ms) of each session, in the order given; all take inputs of `inputShape` per sample. */
-export async function measureOnnxLatency(
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = q * (sorted.length - 1);
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+}
+
+interface LatencySamples {
+  batch1: number[];
+  batch32: number[];
+}
+
+/** The timed runs (ms) of each session, in the order given; all take inputs of `inputShape` per sample. */
+async function latencySamples(
   sessions: readonly OnnxSession[],
   inputShape: readonly number[],
-  options: OnnxLatencyOptions = {},
-): Promise<LatencyMs[]> {
+  options: OnnxLatencyOptions,
+): Promise<LatencySamples[]> {
   const results = sessions.map(() => ({ batch1: [] as number[], batch32: [] as number[] }));
   const perSample = inputShape.reduce((a, b) => a * b, 1);
   for (const [key, batch] of [
@@ -43,5 +56,35 @@ export async function measureOnnxLatency(
       }
     }
   }
-  return results.map((r) => ({ batch1: median(r.batch1), batch32: median(r.batch32) }));
+  return results;
+}
+
+/** Latency (ms) of each session, in the order given; all take inputs of `inputShape` per sample. */
+export async function measureOnnxLatency(
+  sessions: readonly OnnxSession[],
+  inputShape: readonly number[],
+  options: OnnxLatencyOptions = {},
+): Promise<LatencyMs[]> {
+  const samples = await latencySamples(sessions, inputShape, options);
+  return samples.map((r) => ({ batch1: median(r.batch1), batch32: median(r.batch32) }));
+}
+
+export interface LatencySpread {
+  median: LatencyMs;
+  /** [p25, p75] of the timed runs. */
+  spread: { batch1: [number, number]; batch32: [number, number] };
+}
+
+/** As measureOnnxLatency, with each session's interquartile range beside its medians. */
+export async function measureOnnxLatencySpread(
+  sessions: readonly OnnxSession[],
+  inputShape: readonly number[],
+  options: OnnxLatencyOptions = {},
+): Promise<LatencySpread[]> {
+  const samples = await latencySamples(sessions, inputShape, options);
+  const range = (v: number[]): [number, number] => [quantile(v, 0.25), quantile(v, 0.75)];
+  return samples.map((r) => ({
+    median: { batch1: median(r.batch1), batch32: median(r.batch32) },
+    spread: { batch1: range(r.batch1), batch32: range(r.batch32) },
+  }));
 }
