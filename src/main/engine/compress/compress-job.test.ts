@@ -118,6 +118,14 @@ describe('runCompress', () => {
     expect(exported.model.countParams()).toBe(result.after.params);
     exported.model.dispose();
     expect(result.layers.find((l) => l.name === 'conv2')!.outChannelsAfter).toBeLessThan(8);
+    // Both models on ONNX Runtime as float32 score what they score on TensorFlow.js.
+    const onnx = result.onnxRuntime!;
+    expect([onnx.before.format, onnx.after.format]).toEqual(['float32', 'float32']);
+    expect(onnx.evaluation).toEqual(result.evaluation);
+    expect(onnx.before.accuracy).toBeCloseTo(result.before.accuracy, 6);
+    expect(onnx.after.accuracy).toBeCloseTo(result.after.accuracy, 6);
+    expect(onnx.after.sizeBytes).toBeLessThan(onnx.before.sizeBytes);
+    expect(result.realised.at(-1)).toMatch(/^Deployed on ONNX Runtime \(CPU\), both as float32: batch 32 /);
     expect(await readJson(path.join(s.out, 'compression.json'))).toEqual(JSON.parse(JSON.stringify(result)));
   });
 
@@ -166,6 +174,13 @@ describe('runCompress', () => {
       weights: { quantization?: { dtype: string } }[];
     }[];
     expect(manifest[0]!.weights.every((w) => w.quantization?.dtype === 'uint8')).toBe(true);
+    // On ONNX Runtime the 8-bit run is deployed as int8 QDQ, calibrated on training samples.
+    const onnx = result.onnxRuntime!;
+    expect([onnx.before.format, onnx.after.format]).toEqual(['float32', 'int8']);
+    expect(onnx.calibration?.method).toBe('minmax');
+    // (QDQ's scales and zero points are a large part of so small a model.)
+    expect(onnx.after.sizeBytes).toBeLessThan(onnx.before.sizeBytes);
+    expect(result.realised.at(-1)).toContain('the compressed model as int8');
   });
 
   it('qat: fine-tunes on fake-quantized weights and reports post-training quantization beside it', async () => {
@@ -195,7 +210,9 @@ describe('runCompress', () => {
     const csv = await fs.readFile(path.join(s.out, 'sensitivity.csv'), 'utf8');
     expect(csv.trimEnd().split('\n')).toHaveLength(1 + 3 * 9);
     expect(result.after.weightDtype).toBe('uint8');
-    expect(result.realised).toHaveLength(2);
+    // Structured, quantized, and deployed on ONNX Runtime as int8.
+    expect(result.realised).toHaveLength(3);
+    expect(result.onnxRuntime?.after.format).toBe('int8');
   });
 
   it('refuses a structured run without a target, and automatic mode with a params target', async () => {

@@ -47,6 +47,8 @@ import type { LayerSparsity, SparsitySchedule } from './magnitude';
 import { defaultSchedule, MagnitudePruner, overallSparsity } from './magnitude';
 import type { PrunePlan } from './pruner';
 import { QuantizationAwareTraining } from './qat';
+import { measureOnnxDeployment } from '../onnx/deployment';
+import type { OnnxDeployment } from '../onnx/deployment';
 import { buildPrunedModel } from './surgery';
 
 export type ModelRecord = {
@@ -116,6 +118,12 @@ export type CompressResult = {
     schedule?: SparsitySchedule;
     layers: LayerSparsity[];
   };
+  /**
+   * Both models deployed on ONNX Runtime (CPU): float32, or int8 for a run with 8-bit weights;
+   * absent where ONNX Runtime does not load or a layer has no ONNX form (`onnxRuntimeUnavailable`).
+   */
+  onnxRuntime?: OnnxDeployment;
+  onnxRuntimeUnavailable?: string;
   quantization?: {
     dtype: WeightQuantization;
     granularity?: 'tensor' | 'channel';
@@ -383,6 +391,7 @@ export async function runCompress(
       [original, reloaded],
       options.latency ?? DEFAULT_LATENCY,
     );
+    const deployment = await deployOnOnnxRuntime(original, reloaded, quantize === 'uint8', data, ctx);
     const sizeBefore = await exportedSize(original);
     const sizeAfter = await exportedSize(compressed, quantize);
     const countsBefore = countModel(original);
@@ -426,7 +435,10 @@ export async function runCompress(
         ...(sparsity ? { sparsity } : {}),
         ...(quantize ? { dtype: quantize } : {}),
       }),
-      realised: realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
+      realised: [
+        ...realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
+        ...(deployment.onnxRuntime ? [deploymentNote(deployment.onnxRuntime)] : []),
+      ],
       notes,
       latency: { before: latencyBefore!, after: latencyAfter! },
       energy: {
@@ -449,6 +461,7 @@ export async function runCompress(
       fineTune: fineTunes,
       ...(structured ? { structured } : {}),
       ...(magnitude ? { magnitude } : {}),
+      ...deployment,
       ...(quantization ? { quantization } : {}),
     };
     await writeJsonAtomic(path.join(spec.out, COMPRESSION_FILE), result);
@@ -460,6 +473,45 @@ export async function runCompress(
     if (compressed && compressed !== original) compressed.dispose();
     original.dispose();
   }
+}
+
+/** The ONNX Runtime figures, or why there are none (a refused layer, ONNX Runtime not loading). */
+async function deployOnOnnxRuntime(
+  original: LayersModel,
+  compressed: LayersModel,
+  int8: boolean,
+  data: CompressionData,
+  ctx: JobContext,
+): Promise<Pick<CompressResult, 'onnxRuntime' | 'onnxRuntimeUnavailable'>> {
+  stage(ctx, 'onnx-runtime', `both models on ONNX Runtime (CPU), ${int8 ? 'int8' : 'float32'}`);
+  const [h, w, c] = original.inputs[0]!.shape.slice(1) as [number, number, number];
+  try {
+    const onnxRuntime = await measureOnnxDeployment({
+      original,
+      compressed,
+      int8,
+      train: data.train,
+      evaluation: data.evaluation,
+      evaluationSplit: data.evaluationSplit,
+      shape: [h, w, c],
+      classes: original.outputs[0]!.shape.at(-1) as number,
+      normalization: data.normalization,
+    });
+    return { onnxRuntime };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.log('warn', `ONNX Runtime figures skipped: ${reason}`);
+    return { onnxRuntimeUnavailable: reason };
+  }
+}
+
+function deploymentNote(d: OnnxDeployment): string {
+  const pct = (a: number) => `${(a * 100).toFixed(2)}%`;
+  return (
+    `${d.runtime[0]!.toUpperCase()}${d.runtime.slice(1)}, ${d.after.format === 'int8' ? 'the compressed model as int8' : 'both as float32'}: ` +
+    `batch 32 ${d.verdict.batch32}, batch 1 ${d.verdict.batch1} (${d.before.latencyMs.batch32.toFixed(2)} → ${d.after.latencyMs.batch32.toFixed(2)} ms at batch 32); ` +
+    `accuracy ${pct(d.before.accuracy)} → ${pct(d.after.accuracy)} on ${d.evaluation.samples} ${d.evaluation.split} samples.`
+  );
 }
 
 /** Op-count energy per 1,000 samples at batch 32, before and after (see CompressResult.energy). */
