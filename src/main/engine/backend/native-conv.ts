@@ -35,6 +35,7 @@ import {
   inputGradientExpressible,
   inputGradientGraph,
 } from './native-conv-graphs';
+import { tuneMallocForNativeKernels } from './malloc-tuning';
 import { loadOrt } from './ort-binding';
 import { clearSessions, sessionFor, sessionThreads, setSessionThreads } from './ort-session-cache';
 import { onKernelThreads } from './threads';
@@ -249,6 +250,7 @@ const registered = new Map<string, { native: KernelConfig; replaced: KernelConfi
 export function registerNativeConvKernels(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
   const status = nativeKernelsStatus(env);
   if (!status.available) return status;
+  tuneMallocForNativeKernels();
   // ORT's intra-op pool follows the process's kernel thread count (all cores, or what each
   // data-parallel replica is given while training).
   unsubscribeThreads ??= onKernelThreads(setNativeKernelThreads);
