@@ -13,6 +13,7 @@ import { POLLARD_VERSION } from '../../util/version';
 import { epochEnergyFigures } from './energy-measurements';
 import { compressionEnergySection, trainingEnergySection } from './energy-section';
 import { literatureFor } from './literature';
+import type { OnnxDeployment } from '../onnx/deployment';
 import type {
   ComparisonRow,
   EnergySection,
@@ -425,6 +426,55 @@ function hasQuantizedOrSparseWeights(result: { method: string; after: { weightDt
   return dtype !== undefined && dtype !== 'float32';
 }
 
+/**
+ * Both models deployed on ONNX Runtime (CPU): accuracy and latency there, with the latency
+ * change only where the interquartile ranges of the timed runs do not overlap.
+ */
+function onnxRuntimeRows(d: OnnxDeployment | undefined): ComparisonRow[] {
+  if (d === undefined) return [];
+  const formats =
+    d.before.format === d.after.format ? d.after.format : `${d.before.format} → ${d.after.format}`;
+  const where = `${d.runtime}, ${formats}`;
+  const latency = (key: 'batch1' | 'batch32', n: number): ComparisonRow => {
+    const row = ratioRow(
+      `onnxLatency${key === 'batch1' ? 'Batch1' : 'Batch32'}`,
+      `latency, batch ${n} (median, ${where})`,
+      'ms',
+      'measured',
+      d.before.latencyMs[key],
+      d.after.latencyMs[key],
+    );
+    if (d.speedup[key] === null) {
+      row.change = null;
+      row.verdict = 'no measurable difference';
+      row.reason = 'the interquartile ranges of the timed runs overlap';
+    }
+    return row;
+  };
+  return [
+    {
+      id: 'onnxAccuracy',
+      metric: `accuracy (top-1, ${d.evaluation.samples} ${d.evaluation.split} samples, ${where})`,
+      unit: '%',
+      label: 'measured',
+      before: percent(d.before.accuracy),
+      after: percent(d.after.accuracy),
+      change: percent(d.after.accuracy) - percent(d.before.accuracy),
+      changeUnit: 'points',
+    },
+    latency('batch1', 1),
+    latency('batch32', 32),
+    ratioRow(
+      'onnxSize',
+      `model file size (${where})`,
+      'bytes',
+      'measured',
+      d.before.sizeBytes,
+      d.after.sizeBytes,
+    ),
+  ];
+}
+
 async function compressionDocument(
   folder: RunFolder,
   options: CollectOptions,
@@ -477,6 +527,7 @@ async function compressionDocument(
       before.latencyMs.batch32,
       after.latencyMs.batch32,
     ),
+    ...onnxRuntimeRows(result.onnxRuntime),
     ...energyComparisonRows(energy),
   ];
   const byId = (id: string): ComparisonRow => comparison.find((row) => row.id === id)!;
