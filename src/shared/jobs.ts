@@ -91,6 +91,8 @@ export const pruneWhileTrainingSchema = z
     pruneAtEpoch: z.number().int().min(1).optional(),
     /** Shrink in this many steps, each removing an equal share of the target (a progressive schedule). */
     pruneSteps: z.number().int().min(1).max(3).default(1),
+    /** Keep every pruned layer's channel count a multiple of this (8 or 16 suit the CPU's SIMD kernels). */
+    roundTo: z.number().int().min(1).max(256).default(1),
     /** Also train the dense model (same data, epochs, batch size, seed, backend) and compare. */
     compareDense: z.boolean().default(false),
     /** A finished dense train run with the same settings, compared with instead of training one (implies compareDense). */

@@ -138,6 +138,7 @@ const FLAG_OF: Record<string, string> = {
   'pruneWhileTraining.stableEpochs': '--stable-epochs',
   'pruneWhileTraining.pruneAtEpoch': '--prune-at-epoch',
   'pruneWhileTraining.pruneSteps': '--prune-steps',
+  'pruneWhileTraining.roundTo': '--round-to',
 };
 
 function describeZodError(error: ZodError): string {
@@ -288,6 +289,11 @@ export function buildProgram(
       .option('--stable-epochs <n>', 'prune while training: stable epochs that trigger the prune', integer(1))
       .option('--prune-at-epoch <n>', 'prune while training: prune after this epoch', integer(1))
       .option('--prune-steps <n>', 'prune while training: shrink in 1–3 steps (default 1)', integer(1))
+      .option(
+        '--round-to <n>',
+        'prune while training: keep channel counts multiples of N (default 1)',
+        integer(1),
+      )
       .option('--compare-dense', 'prune while training: also train the dense model and compare')
       .option(
         '--dense-run <dir>',
@@ -604,6 +610,7 @@ interface TrainFlags {
   compareDense?: boolean;
   denseRun?: string;
   pruneSteps?: number;
+  roundTo?: number;
 }
 
 /** The prune-while-training options; any of them without --prune-while-training is a usage error. */
@@ -616,6 +623,7 @@ function pruneWhileTrainingFlags(flags: TrainFlags): Record<string, unknown> {
     ...(flags.stableEpochs !== undefined ? { stableEpochs: flags.stableEpochs } : {}),
     ...(flags.pruneAtEpoch !== undefined ? { pruneAtEpoch: flags.pruneAtEpoch } : {}),
     ...(flags.pruneSteps !== undefined ? { pruneSteps: flags.pruneSteps } : {}),
+    ...(flags.roundTo !== undefined ? { roundTo: flags.roundTo } : {}),
     ...(flags.compareDense ? { compareDense: true } : {}),
     ...(flags.denseRun !== undefined ? { denseRun: flags.denseRun } : {}),
   };

@@ -166,6 +166,25 @@ describe('train --prune-while-training', () => {
     expect(stages).toContain('train dense');
   }, 240_000);
 
+  it('keeps every pruned layer a multiple of --round-to channels', async () => {
+    const result = await runTrainJob(
+      spec('rounded', { pruneWhileTraining: { targetMacs: 0.5, pruneAtEpoch: 1, roundTo: 4 } }),
+      createMemoryContext(BACKEND),
+    );
+    expect(result.pruneWhileTraining!.prunedAtEpoch).toBe(1);
+    const saved = await openModel(path.join(root, 'rounded', 'model'));
+    const widths = saved.model.layers
+      .filter((layer) => layer.getClassName() === 'Conv2D')
+      .map((layer) => (layer.getConfig() as { filters: number }).filters);
+    saved.model.dispose();
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.filter((w) => w % 4 !== 0)).toEqual([]);
+    // Widths are rounded up, so the cut never exceeds the target by more than the planner's step.
+    expect(
+      1 - result.pruneWhileTraining!.macsAfter / result.pruneWhileTraining!.macsBefore,
+    ).toBeLessThanOrEqual(0.6);
+  }, 240_000);
+
   it('compares with a finished dense run named by --dense-run, and refuses one with other settings', async () => {
     const denseSpec = spec('dense-ref', { pruneWhileTraining: undefined });
     const dense = await runTrainJob(denseSpec, createMemoryContext(BACKEND));
@@ -257,7 +276,7 @@ describe('the BN-scale penalty', () => {
       [kernel.name]: tf.zerosLike(kernel),
     };
     const pruner = new PruneWhileTraining(
-      { targetMacs: 0.5, bnL1: 0.01, maskThreshold: 0.1, pruneSteps: 1, compareDense: false },
+      { targetMacs: 0.5, bnL1: 0.01, maskThreshold: 0.1, pruneSteps: 1, roundTo: 1, compareDense: false },
       4,
       undefined,
       createMemoryContext(BACKEND),

@@ -205,6 +205,7 @@ export class PruneWhileTraining {
       criterion: 'bn',
       scope: 'global',
       target: { metric, fraction },
+      roundTo: this.options.roundTo,
     });
     const masks = masksOf(plan);
     const distance = this.state.masks ? maskDistance(this.state.masks, masks) : null;
