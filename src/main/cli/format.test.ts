@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exportModelSpecSchema, trainSpecSchema } from '../../shared/jobs';
+import {
+  compressSpecSchema,
+  exportModelSpecSchema,
+  infoSpecSchema,
+  trainSpecSchema,
+} from '../../shared/jobs';
 import { formatResult, table } from './format';
 
 describe('table', () => {
@@ -104,5 +109,57 @@ describe('formatResult of an ONNX export', () => {
       '  latency batch 1: float32 0.34 ms, int8 0.14 ms (speedup 2.43×)',
       '  latency batch 32: float32 8.89 ms, int8 3.20 ms (speedup 2.78×)',
     ]);
+  });
+});
+
+describe('formatResult of a compress run', () => {
+  const spec = compressSpecSchema.parse({
+    kind: 'compress',
+    model: '/m',
+    data: '/d',
+    out: '/r',
+    method: 'structured',
+    target: { macs: 0.5 },
+  });
+  const side = (accuracy: number): Record<string, unknown> => ({
+    accuracy,
+    params: 100,
+    macs: 200,
+    sizeBytes: 400,
+    sizeGzipBytes: 300,
+    latencyMs: { batch1: 0.4, batch32: 4 },
+  });
+
+  it('signs the accuracy change and says which split and how many samples', () => {
+    const text = formatResult(spec, {
+      evaluation: { split: 'test', samples: 10000 },
+      before: side(0.855),
+      after: side(0.843),
+    });
+    expect(text.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', '85.50%', '84.30%', '−1.20', 'pts']);
+    expect(text).toContain('accuracy on 10,000 test samples\n');
+    const better = formatResult(spec, { before: side(0.9), after: side(0.904) });
+    expect(better.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', '90.00%', '90.40%', '+0.40', 'pts']);
+  });
+
+  it('shows n/a, not 0.00%, for an accuracy on 0 samples', () => {
+    const text = formatResult(spec, {
+      evaluation: { split: 'validation', samples: 0 },
+      before: side(0),
+      after: side(0),
+    });
+    expect(text.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', 'n/a', 'n/a', 'n/a']);
+    expect(text).toContain('accuracy on 0 validation samples: none, so there is no accuracy to compare');
+  });
+});
+
+describe('formatResult of info', () => {
+  it('says "unavailable" once for an unavailable energy source', () => {
+    const spec = infoSpecSchema.parse({ kind: 'info' });
+    const text = formatResult(spec, {
+      energySources: [{ id: 'rapl', label: 'unavailable', status: 'unavailable', reason: 'no powercap' }],
+    });
+    expect(text).toContain('rapl  unavailable  no powercap');
+    expect(text).not.toContain('unavailable unavailable');
   });
 });

@@ -12,6 +12,12 @@ const bytes = (n: unknown): string => {
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 };
 const ms = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)} ms` : '—');
+/** A change of two 0..1 accuracies in percentage points, always signed: "+0.40 pts", "−1.20 pts". */
+const points = (before: unknown, after: unknown): string => {
+  if (typeof before !== 'number' || typeof after !== 'number') return '—';
+  const change = (after - before) * 100;
+  return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(2)} pts`;
+};
 const ratio = (before: unknown, after: unknown): string =>
   typeof before === 'number' && typeof after === 'number' && after > 0
     ? `${(before / after).toFixed(2)}×`
@@ -50,15 +56,15 @@ function formatCompression(result: Result): string {
   const after = record(result.after);
   const latencyBefore = record(before.latencyMs);
   const latencyAfter = record(after.latencyMs);
+  const evaluation = record(result.evaluation);
+  const measured = evaluation.samples !== 0;
   const rows = [
     ['', 'before', 'after', 'change'],
     [
       'accuracy',
-      pct(before.accuracy),
-      pct(after.accuracy),
-      typeof before.accuracy === 'number' && typeof after.accuracy === 'number'
-        ? `${((after.accuracy - before.accuracy) * 100).toFixed(2)} pts`
-        : '—',
+      measured ? pct(before.accuracy) : 'n/a',
+      measured ? pct(after.accuracy) : 'n/a',
+      measured ? points(before.accuracy, after.accuracy) : 'n/a',
     ],
     ['parameters', int(before.params), int(after.params), ratio(before.params, after.params)],
     ['MACs', int(before.macs), int(after.macs), ratio(before.macs, after.macs)],
@@ -82,7 +88,11 @@ function formatCompression(result: Result): string {
       ratio(latencyBefore.batch32, latencyAfter.batch32),
     ],
   ];
-  return table(rows);
+  const where =
+    typeof evaluation.samples === 'number'
+      ? `accuracy on ${int(evaluation.samples)} ${String(evaluation.split)} samples${measured ? '' : ': none, so there is no accuracy to compare'}\n`
+      : '';
+  return table(rows) + where;
 }
 
 /** When and why a train run pruned, and the dense comparison where there is one. */
@@ -125,10 +135,11 @@ export function formatResult(spec: JobSpec, result: Result): string {
         lines.push('', 'Energy sources');
         lines.push(
           table(
+            // An unavailable source's label is "unavailable" too: say it once.
             sources.map((s) => [
               String(s.id),
               String(s.status),
-              String(s.label ?? ''),
+              ...(s.label === s.status ? [] : [String(s.label ?? '')]),
               String(s.detail ?? s.reason ?? ''),
             ]),
             'text',
