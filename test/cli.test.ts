@@ -109,6 +109,63 @@ describe('pollard CLI', () => {
     );
   });
 
+  it('writes no run folder for a missing model, and says so in one line', async () => {
+    const missing = path.join(tmp, 'no-such-model.h5');
+    const out = path.join(tmp, 'never-created');
+    const run = await pollard([
+      'compress',
+      '--model',
+      missing,
+      '--data',
+      SAMPLE,
+      '--method',
+      'quantize',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(`pollard: ${missing}: no such file or folder`);
+    await expect(fs.stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('points --dtype int8 at uint8, refuses flags the method ignores, and shows defaults in --help', async () => {
+    const int8 = await pollard(['compress', '--dtype', 'int8']);
+    expect(int8.code).toBe(2);
+    expect(int8.stderr).toContain(
+      "error: option '--dtype <dtype>' argument 'int8' is invalid. Allowed choices are float16, uint16, uint8. TensorFlow.js stores 8-bit weights as uint8: use --dtype uint8",
+    );
+    const out = path.join(tmp, 'quantize-with-target');
+    const target = await pollard([
+      'compress',
+      '--model',
+      SAMPLE,
+      '--data',
+      SAMPLE,
+      '--method',
+      'quantize',
+      '--target-macs',
+      '0.5',
+      '--out',
+      out,
+    ]);
+    expect(target.code).toBe(2);
+    expect(target.stderr.trim().split('\n').at(-1)).toBe(
+      'pollard: compress --method quantize does not use --target-macs: it applies to --method structured or structured+quantize',
+    );
+    await expect(fs.stat(out)).rejects.toThrow(/ENOENT/);
+    const help = await pollard(['compress', '--help']);
+    expect(help.code).toBe(0);
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    for (const shown of [
+      '--dtype <dtype> quantization dtype: float16, uint16, uint8 (default: uint8)',
+      '--finetune-epochs <n> fine-tuning epochs (default: 2)',
+      '--lr <rate> fine-tuning learning rate (default: 0.001)',
+      '--seed <n> random seed (default: 42)',
+      '--batch-size <n> batch size (default: 64)',
+    ])
+      expect(flat).toContain(shown);
+  });
+
   it('trains, writes the run folder, and reports the --json contract keys', async () => {
     const out = path.join(tmp, 'train');
     const run = await pollard([

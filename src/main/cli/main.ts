@@ -6,10 +6,11 @@
  * Errors: one line naming the file and the problem, exit code 1 (2 for usage errors,
  * 130 when cancelled); the stack trace only with `--verbose`.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ZodError } from 'zod';
-import { PollardError, type SerializedError } from '../../shared/errors';
+import { ioError, PollardError, type SerializedError } from '../../shared/errors';
 import {
   ARCHITECTURES,
   COMPRESSION_METHODS,
@@ -20,6 +21,8 @@ import {
   ONNX_LAYOUTS,
   EXPORT_QUANT_DTYPES,
   CALIBRATION_METHODS,
+  commonOptionsSchema,
+  compressSpecSchema,
   type JobSpecInput,
   QUANT_DTYPES,
   REPORT_FORMATS,
@@ -90,13 +93,53 @@ function reportFormats(value: string, previous: string[] | undefined): string[] 
   return [...new Set([...(previous ?? []), ...formats])];
 }
 
+/** The spec defaults, shown in `--help`. */
+const COMMON_DEFAULTS = commonOptionsSchema.parse({});
+const COMPRESS_DEFAULTS = compressSpecSchema.parse({
+  kind: 'compress',
+  model: '-',
+  data: '-',
+  out: '-',
+  method: 'quantize',
+});
+
+/** A TensorFlow.js weight dtype; int8 (a common guess) is pointed at uint8 and at the ONNX export. */
+function quantDtype(value: string): string {
+  if ((QUANT_DTYPES as readonly string[]).includes(value)) return value;
+  const hint =
+    value === 'int8'
+      ? ' TensorFlow.js stores 8-bit weights as uint8: use --dtype uint8 (or export --format onnx --quantize int8 for int8 compute).'
+      : '';
+  throw new InvalidArgumentError(`Allowed choices are ${QUANT_DTYPES.join(', ')}.${hint}`);
+}
+
+/** The compress flags each method reads; a flag given to a method that ignores it is an error. */
+const FLAG_METHODS: [keyof CompressFlags, string, readonly string[]][] = [
+  ['targetMacs', '--target-macs', ['structured', 'structured+quantize']],
+  ['targetParams', '--target-params', ['structured', 'structured+quantize']],
+  ['accuracyBudget', '--accuracy-budget', ['structured', 'structured+quantize']],
+  ['sparsity', '--sparsity', ['magnitude']],
+  ['dtype', '--dtype', ['quantize', 'qat', 'structured+quantize']],
+];
+
+function refuseUnusedFlags(method: string, flags: CompressFlags): void {
+  for (const [key, flag, methods] of FLAG_METHODS) {
+    if (flags[key] !== undefined && !methods.includes(method)) {
+      throw new PollardError(
+        'usage',
+        `compress --method ${method} does not use ${flag}: it applies to --method ${methods.join(' or ')}`,
+      );
+    }
+  }
+}
+
 function withCommon(command: Command): Command {
   return command
     .addOption(
       new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'),
     )
-    .option('--seed <n>', 'random seed', integer(0))
-    .option('--batch-size <n>', 'batch size', integer(1))
+    .option('--seed <n>', `random seed (default: ${COMMON_DEFAULTS.seed})`, integer(0))
+    .option('--batch-size <n>', `batch size (default: ${COMMON_DEFAULTS.batchSize})`, integer(1))
     .option('--threads <n>', 'CPU threads for the wasm and cpu backends (default: every core)', integer(1))
     .option('--limit <n>', 'use only the first N samples of each split', integer(1))
     .option(
@@ -158,7 +201,19 @@ function parseSpec(input: JobSpecInput): JobSpec {
 
 // ---- running a job ------------------------------------------------------------------------
 
+/** A model path that does not exist fails here, before a job process or a run folder exists. */
+async function checkModelExists(spec: JobSpec): Promise<void> {
+  if (!('model' in spec) || typeof spec.model !== 'string') return;
+  try {
+    await fs.stat(spec.model);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw ioError(spec.model, 'no such file or folder');
+  }
+}
+
 async function execute(spec: JobSpec, flags: CommonFlags): Promise<number> {
+  await checkModelExists(spec);
   const printer = new ProgressPrinter(process.stderr, flags.verbose ?? false);
   const controller = new AbortController();
   let interrupts = 0;
@@ -342,21 +397,60 @@ export function buildProgram(
       .option('--target-macs <f>', 'structured: fraction of MACs to remove', fraction)
       .option('--target-params <f>', 'structured: fraction of parameters to remove', fraction)
       .option('--sparsity <f>', 'magnitude: fraction of weights set to zero', fraction)
-      .addOption(new Option('--dtype <dtype>', 'quantization dtype').choices([...QUANT_DTYPES]))
-      .addOption(new Option('--criterion <name>', 'channel importance').choices([...CRITERIA]))
-      .addOption(new Option('--scope <scope>', 'rank per layer or globally').choices(['layer', 'global']))
-      .option('--round-to <n>', 'round channel counts to a multiple of N', integer(1))
-      .option('--min-channels <n>', 'keep at least N channels per layer', integer(1))
+      .option(
+        '--dtype <dtype>',
+        `quantization dtype: ${QUANT_DTYPES.join(', ')} (default: ${COMPRESS_DEFAULTS.dtype})`,
+        quantDtype,
+      )
+      .addOption(
+        new Option(
+          '--criterion <name>',
+          `channel importance (default: ${COMPRESS_DEFAULTS.criterion})`,
+        ).choices([...CRITERIA]),
+      )
+      .addOption(
+        new Option(
+          '--scope <scope>',
+          `rank per layer or globally (default: ${COMPRESS_DEFAULTS.scope})`,
+        ).choices(['layer', 'global']),
+      )
+      .option(
+        '--round-to <n>',
+        `round channel counts to a multiple of N (default: ${COMPRESS_DEFAULTS.roundTo})`,
+        integer(1),
+      )
+      .option(
+        '--min-channels <n>',
+        `keep at least N channels per layer (default: ${COMPRESS_DEFAULTS.minChannels})`,
+        integer(1),
+      )
       .option('--ignore <layers>', 'comma-separated layer names never to prune')
-      .option('--steps <n>', 'iterative pruning: N prune + fine-tune steps', integer(1))
+      .option(
+        '--steps <n>',
+        `iterative pruning: N prune + fine-tune steps (default: ${COMPRESS_DEFAULTS.steps})`,
+        integer(1),
+      )
       .option(
         '--accuracy-budget <points>',
         'automatic mode: at most this many accuracy points lost',
         nonNegative,
       )
-      .addOption(new Option('--granularity <g>', 'QAT fake-quant granularity').choices(['tensor', 'channel']))
-      .option('--finetune-epochs <n>', 'fine-tuning epochs', integer(0))
-      .option('--lr <rate>', 'fine-tuning learning rate', positive)
+      .addOption(
+        new Option(
+          '--granularity <g>',
+          `QAT fake-quant granularity (default: ${COMPRESS_DEFAULTS.granularity})`,
+        ).choices(['tensor', 'channel']),
+      )
+      .option(
+        '--finetune-epochs <n>',
+        `fine-tuning epochs (default: ${COMPRESS_DEFAULTS.finetuneEpochs})`,
+        integer(0),
+      )
+      .option(
+        '--lr <rate>',
+        `fine-tuning learning rate (default: ${COMPRESS_DEFAULTS.training.learningRate})`,
+        positive,
+      )
       .option('--out <dir>', 'run folder to write', absolute)
       .addOption(
         new Option(
@@ -372,6 +466,7 @@ export function buildProgram(
         if (!flags[required])
           throw new PollardError('usage', `compress: --${required} is required (or --resume <dir>)`);
       }
+      refuseUnusedFlags(flags.method!, flags);
       return parseSpec({
         kind: 'compress',
         model: flags.model,
