@@ -271,7 +271,8 @@ export const reportSpecSchema = commonOptionsSchema.extend({
 });
 
 export const MODEL_FORMATS_OUT = ['tfjs', 'keras-h5', 'onnx'] as const;
-export const EXPORT_QUANT_DTYPES = [...QUANT_DTYPES, 'int8'] as const;
+/** float32: undo a quantized model's stored type (tfjs export otherwise keeps the model's own). */
+export const EXPORT_QUANT_DTYPES = [...QUANT_DTYPES, 'float32', 'int8'] as const;
 export const ONNX_LAYOUTS = ['nchw', 'nhwc'] as const;
 export const CALIBRATION_METHODS = ['minmax', 'percentile'] as const;
 

@@ -550,9 +550,10 @@ export function buildProgram(
         absolute,
       )
       .addOption(
-        new Option('--quantize <dtype>', 'tfjs: store weights as; onnx: int8 (static QDQ)').choices([
-          ...EXPORT_QUANT_DTYPES,
-        ]),
+        new Option(
+          '--quantize <dtype>',
+          "tfjs: store weights as (default: the model's own stored type); onnx: int8 (static QDQ)",
+        ).choices([...EXPORT_QUANT_DTYPES]),
       )
       .addOption(
         new Option('--layout <layout>', 'onnx: input layout (default nchw)').choices([...ONNX_LAYOUTS]),

@@ -6,13 +6,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../../../shared/errors';
-import type { SpecOf } from '../../../shared/jobs';
+import { QUANT_DTYPES, type SpecOf } from '../../../shared/jobs';
 import type { JobContext } from '../job/context';
 import { checkExportOptions, exportOnnx } from '../onnx/export-onnx';
 import type { OnnxExportSummary } from '../onnx/export-onnx';
 import { saveKerasH5 } from './keras/export-h5';
 import { openModel } from './registry';
 import { saveModel } from './tfjs-layers-writer';
+import type { WeightQuantization } from './weight-quantization';
 
 export interface ExportModelResult {
   kind: 'export-model';
@@ -25,6 +26,18 @@ export interface ExportModelResult {
 
 async function isDirectory(target: string): Promise<boolean> {
   return (await fs.stat(target).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** tfjs weights: as asked, or else the model's own stored type (a uint8 run stays uint8); float32 undoes it. */
+export function tfjsQuantization(
+  spec: SpecOf<'export-model'>,
+  stored: string[],
+): { quantize?: WeightQuantization } {
+  const own = stored.find((dtype): dtype is WeightQuantization =>
+    (QUANT_DTYPES as readonly string[]).includes(dtype),
+  );
+  const asked = spec.quantize ?? own;
+  return asked === undefined || asked === 'int8' || asked === 'float32' ? {} : { quantize: asked };
 }
 
 export async function runExportModelJob(
@@ -60,7 +73,7 @@ export async function runExportModelJob(
       }
       const saved = await saveModel(loaded.model, spec.to, {
         metadata: loaded.metadata,
-        ...(spec.quantize && spec.quantize !== 'int8' ? { quantize: spec.quantize } : {}),
+        ...tfjsQuantization(spec, loaded.weightDtypes),
       });
       written = saved.files;
     }
