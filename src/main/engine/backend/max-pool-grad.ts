@@ -31,6 +31,19 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dx = heapF32(wasm, out);
   dx.fill(0);
   const rowStride = inWidth * channels;
+  const fullPairs =
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth;
+  if (fullPairs) {
+    maxPoolGrad2x2(xs, dys, dx, { batchSize, inHeight, channels, outHeight, outWidth, rowStride });
+    return out;
+  }
   let dyOffset = 0;
   for (let n = 0; n < batchSize; n++) {
     const batchOffset = n * inHeight * rowStride;
@@ -61,6 +74,57 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   return out;
 };
+
+/**
+ * The common 2×2, stride-2 pool whose windows all lie inside the input: four candidates at
+ * fixed offsets per output, channels innermost (contiguous reads), no window bounds to compute.
+ * Ties go to the first of (0,0), (0,1), (1,0), (1,1), as in the general loop. Measured against
+ * the general loop, medians of 10 alternating calls on a busy machine: 64×28×28×32 21.1 → 11.2
+ * ms, 64×32×32×16 15.7 → 5.9 ms, 64×14×14×64 5.8 → 4.2 ms.
+ */
+function maxPoolGrad2x2(
+  xs: Float32Array,
+  dys: Float32Array,
+  dx: Float32Array,
+  g: {
+    batchSize: number;
+    inHeight: number;
+    channels: number;
+    outHeight: number;
+    outWidth: number;
+    rowStride: number;
+  },
+): void {
+  const { channels, rowStride } = g;
+  let dyOffset = 0;
+  for (let n = 0; n < g.batchSize; n++) {
+    for (let oy = 0; oy < g.outHeight; oy++) {
+      const rowBase = (n * g.inHeight + 2 * oy) * rowStride;
+      for (let ox = 0; ox < g.outWidth; ox++) {
+        const a = rowBase + 2 * ox * channels;
+        const b = a + channels;
+        const c = a + rowStride;
+        const d = c + channels;
+        for (let ch = 0; ch < channels; ch++, dyOffset++) {
+          let where = a + ch;
+          let best = xs[where] as number;
+          const vb = xs[b + ch] as number;
+          if (vb > best) {
+            best = vb;
+            where = b + ch;
+          }
+          const vc = xs[c + ch] as number;
+          if (vc > best) {
+            best = vc;
+            where = c + ch;
+          }
+          if ((xs[d + ch] as number) > best) where = d + ch;
+          dx[where]! += dys[dyOffset] as number;
+        }
+      }
+    }
+  }
+}
 
 export const maxPoolGradConfig: KernelConfig = {
   kernelName: tf.MaxPoolGrad,

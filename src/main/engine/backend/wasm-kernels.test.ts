@@ -411,6 +411,8 @@ describe('layer coverage on wasm', () => {
 describe('replaced wasm kernels', () => {
   it.each([
     { pool: 2, stride: 2, pad: 'valid' as const, size: 8 },
+    { pool: 2, stride: 2, pad: 'valid' as const, size: 7 },
+    { pool: 2, stride: 2, pad: 'same' as const, size: 7 },
     { pool: 3, stride: 2, pad: 'same' as const, size: 7 },
     { pool: 3, stride: 1, pad: 'valid' as const, size: 6 },
   ])('MaxPoolGrad matches cpu, ties included: $pool×$pool stride $stride $pad on $size×$size', async (c) => {
