@@ -12,7 +12,10 @@ let loaded: H5wasm | undefined;
 
 export function loadH5wasm(): Promise<H5wasm> {
   loading ??= import('h5wasm/node').then(async (module) => {
-    await module.default.ready;
+    const h5Module = await module.default.ready;
+    // HDF5 prints its error stack (HDF5-DIAG lines) to stderr by default; thrown instead, it
+    // becomes part of the one-line error that names the file (hdf5.ts).
+    h5Module.activate_throwing_error_handler();
     loaded = module.default;
     return module.default;
   });

@@ -25,6 +25,9 @@ export interface StoredWeight {
 /** A weight tensor larger than this many elements (2 GiB of float32) is refused unread. */
 export const MAX_WEIGHT_ELEMENTS = 2 ** 29;
 
+/** Bytes of the smallest HDF5 superblock (version 2 or 3 with 4-byte addresses). */
+const SMALLEST_SUPERBLOCK = 32;
+
 /** Opens `file` read-only after checking that it is a complete HDF5 file; closes it after `use`. */
 export async function withHdf5File<T>(
   path: string,
@@ -36,7 +39,11 @@ export async function withHdf5File<T>(
   const sniffed = sniffBytes(head);
   const wrong = wrongContentError(file, sniffed, 'hdf5');
   if (wrong) throw wrong;
-  const declaredEnd = hdf5DeclaredEnd(head, sniffed.hdf5Offset ?? 0);
+  const superblockAt = sniffed.hdf5Offset ?? 0;
+  const declaredEnd = hdf5DeclaredEnd(head, superblockAt);
+  if (declaredEnd === undefined && size < superblockAt + SMALLEST_SUPERBLOCK) {
+    throw badInput(file, `is truncated: its ${size} bytes end inside the HDF5 superblock`);
+  }
   if (declaredEnd !== undefined && size < declaredEnd) {
     throw badInput(
       file,
@@ -60,8 +67,16 @@ export async function withHdf5File<T>(
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * An h5wasm error as one line. HDF5's error stack (thrown, not printed: h5wasm-loader.ts) is
+ * reduced to its innermost entry, e.g. "incorrect metadata checksum after all read attempts".
+ */
+export function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.startsWith('HDF5-DIAG')) return message;
+  const entries = [...message.matchAll(/#\d+: .* in (\w+)\(\): (.+)$/gm)];
+  const innermost = entries.at(-1);
+  return innermost ? `${innermost[2]!.trim()} (${innermost[1]!})` : message.split('\n')[0]!;
 }
 
 function isGroup(entity: unknown): entity is Group {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PollardError } from '../../../../shared/errors';
 import { tf } from '../../tf';
 import { openModel } from '../registry';
@@ -336,6 +336,44 @@ describe('openKerasH5: files that are not Keras models', () => {
       openKerasH5(file),
       `${file}: is truncated: its HDF5 header declares ${bytes.length} bytes but the file has ${Math.floor(bytes.length / 2)}`,
     );
+  });
+
+  it('says a file cut inside its superblock is truncated, and a corrupt one in one line without HDF5-DIAG', async () => {
+    const whole = path.join(dir, 'whole-2.h5');
+    await writeKeras2H5(whole, denseBnAddConfig(), layersWith(denseWeights(), bnWeights()));
+    const bytes = await fs.readFile(whole);
+    for (const size of [10, 30]) {
+      const file = path.join(dir, `cut-${size}.h5`);
+      await fs.writeFile(file, bytes.subarray(0, size));
+      await expectRefusal(
+        openKerasH5(file),
+        `${file}: is truncated: its ${size} bytes end inside the HDF5 superblock`,
+      );
+    }
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    const error = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      printed.push(args.map(String).join(' '));
+    });
+    try {
+      const corrupt = path.join(dir, 'corrupt-superblock.h5');
+      const copy = Buffer.from(bytes);
+      copy.fill(0xff, 12, 40);
+      await fs.writeFile(corrupt, copy);
+      const refusal = await openKerasH5(corrupt).catch((e: unknown) => e as PollardError);
+      expect(refusal).toBeInstanceOf(PollardError);
+      const message = (refusal as PollardError).message;
+      expect(message.startsWith(`${corrupt}: `)).toBe(true);
+      expect(message).not.toContain('\n');
+      expect(message).not.toContain('HDF5-DIAG');
+    } finally {
+      write.mockRestore();
+      error.mockRestore();
+    }
+    expect(printed.filter((line) => line.includes('HDF5-DIAG'))).toEqual([]);
   });
 
   it('refuses random bytes', async () => {
