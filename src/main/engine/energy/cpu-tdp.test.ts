@@ -27,12 +27,46 @@ describe('TDP table', () => {
     expect(tdp('Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz')).toBe(270);
     expect(tdp('12th Gen Intel(R) Core(TM) i5-12400F')).toBe(65);
     expect(tdp('13th Gen Intel(R) Core(TM) i9-13900K')).toBe(125);
-    expect(tdp('13th Gen Intel(R) Core(TM) i9-13900KS')).toBeNull(); // 150 W part, not in the table
-    expect(tdp('AMD Ryzen 9 7950X3D 16-Core Processor')).toBeNull(); // 120 W part
-    expect(tdp('AMD EPYC')).toBeNull(); // what a VM here reports
-    for (const entry of BUNDLED_CPU_TDP_TABLE.entries) {
+    expect(tdp('13th Gen Intel(R) Core(TM) i9-13900KS')).toBe(150); // not the 13900K's 125 W
+    expect(tdp('AMD Ryzen 9 7950X3D 16-Core Processor')).toBe(120); // not the 7950X's 170 W
+    expect(tdp('Intel(R) Xeon(R) CPU E5-2690 v4 @ 2.60GHz')).toBe(135);
+    expect(tdp('Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz')).toBe(15);
+    expect(tdp('Apple M1')).toBe(10);
+    expect(tdp('Apple M1 Pro')).toBeNull();
+    expect(tdp('AMD Ryzen Threadripper PRO 5995WX 64-Cores')).toBe(280);
+    for (const entry of [...BUNDLED_CPU_TDP_TABLE.entries, ...BUNDLED_CPU_TDP_TABLE.families]) {
       expect(BUNDLED_CPU_TDP_TABLE.sources[entry.source]).toBeDefined();
     }
+    expect(BUNDLED_CPU_TDP_TABLE.sources.codecarbon).toContain('MIT licence');
+    expect(BUNDLED_CPU_TDP_TABLE.entries.length).toBeGreaterThanOrEqual(250);
+  });
+
+  it('every exact entry matches its own model name, and only its own entry', () => {
+    for (const entry of BUNDLED_CPU_TDP_TABLE.entries) {
+      expect(rateCpu(entry.model, entry.threads).entry).toBe(entry);
+    }
+  });
+
+  it('rates cloud and VM model strings by family, with the core count the name states', () => {
+    const milan = rateCpu('AMD EPYC 7B13 64-Core Processor', 2);
+    expect(milan.watts).toBe((225 * 2) / 128);
+    expect(milan.brief).toBe(
+      'AMD EPYC 7B13 64-Core Processor (no exact entry: AMD EPYC (3rd gen, Milan), 64-core part AMD EPYC 7713) 225 W TDP × 2/128 logical CPUs',
+    );
+    const genoa = rateCpu('AMD EPYC 9R14 96-Core Processor', 4);
+    expect(genoa.watts).toBe(7.5); // 9654: 360 W × 4/192
+    const iceLake = rateCpu('Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz', 8);
+    expect(iceLake.watts).toBe(27); // 8380: 270 W × 8/80
+    expect(iceLake.brief).toBe(
+      'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz (no exact entry: Intel Xeon Scalable 3rd gen (Ice Lake), as Intel Xeon Platinum 8380) 270 W TDP × 8/80 logical CPUs',
+    );
+    expect(rateCpu('Intel Xeon Processor (Cascadelake)', 4).watts).toBe((205 * 4) / 56);
+    expect(rateCpu('Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz', 4).watts).toBe((120 * 4) / 28);
+    const epyc = rateCpu('AMD EPYC', 2); // what a VM here reports
+    expect(epyc.watts).toBe(3.515625); // 7742: 225 W × 2/128
+    expect(epyc.brief).toBe(
+      'AMD EPYC (no exact entry: AMD EPYC (model number not reported), as AMD EPYC 7742) 225 W TDP × 2/128 logical CPUs',
+    );
   });
 
   it('attributes a share of the package to the CPUs this OS sees, or states the fallback', () => {
@@ -42,11 +76,11 @@ describe('TDP table', () => {
         "TDP table: AMD EPYC 7763 64-Core Processor 280 W × 2/128 logical CPUs = 4.4 W (AMD product specification pages (amd.com, 'Default TDP'))",
     });
     expect(rateCpu('AMD EPYC 7763 64-Core Processor', 256).watts).toBe(560); // two sockets
-    const fallback = rateCpu('AMD EPYC', 2);
+    const fallback = rateCpu('Some Future CPU', 2);
     expect(fallback.watts).toBe(8);
-    expect(fallback.brief).toBe('"AMD EPYC" not in the TDP table: assumed 4 W × 2 logical CPUs');
+    expect(fallback.brief).toBe('"Some Future CPU" not in the TDP table: assumed 4 W × 2 logical CPUs');
     expect(fallback.detail).toBe(
-      `no TDP entry for "AMD EPYC": 4 W × 2 logical CPUs = 8 W (${BUNDLED_CPU_TDP_TABLE.fallback.note})`,
+      `no TDP entry for "Some Future CPU": 4 W × 2 logical CPUs = 8 W (${BUNDLED_CPU_TDP_TABLE.fallback.note})`,
     );
   });
 });

@@ -4,7 +4,10 @@
  * report made on a machine without RAPL or a GPU (like CI) is still complete, and it is labelled
  * modelled wherever it is shown.
  *
- * - TDP: `resources/energy/cpu-tdp.json` (vendor spec sheets), matched on `os.cpus()[0].model`.
+ * - TDP: `resources/energy/cpu-tdp.json` (vendor spec sheets and CodeCarbon's MIT-licensed TDP
+ *   table, each entry naming its source), matched on `os.cpus()[0].model` with (R), (TM),
+ *   "CPU @ … GHz" and "N-Core Processor" removed. No exact entry: a family rule (EPYC generation,
+ *   Xeon Scalable generation), which takes the family's part with the core count the name states.
  *   A match is scaled by the logical CPUs this OS sees over the part's threads, so a 2-vCPU VM
  *   on a 128-thread EPYC is attributed 2/128 of the package. No match: the table's stated
  *   per-logical-CPU fallback.
@@ -28,22 +31,23 @@ import {
   type ReaderMark,
 } from './types';
 
+const partSchema = {
+  pattern: z.string(),
+  tdpWatts: z.number().positive(),
+  cores: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  source: z.string(),
+};
 const tdpTableSchema = z.object({
   description: z.string(),
   sources: z.record(z.string(), z.string()),
   fallback: z.object({ wattsPerLogicalCpu: z.number().positive(), note: z.string() }),
-  entries: z.array(
-    z.object({
-      pattern: z.string(),
-      tdpWatts: z.number().positive(),
-      cores: z.number().int().positive(),
-      threads: z.number().int().positive(),
-      source: z.string(),
-    }),
-  ),
+  entries: z.array(z.object({ model: z.string(), ...partSchema })),
+  families: z.array(z.object({ family: z.string(), representative: z.string(), ...partSchema })).default([]),
 });
 export type CpuTdpTable = z.infer<typeof tdpTableSchema>;
-export type CpuTdpEntry = CpuTdpTable['entries'][number];
+export type CpuTdpEntry = Pick<CpuTdpTable['entries'][number], 'tdpWatts' | 'cores' | 'threads' | 'source'>;
+type FamilyRule = CpuTdpTable['families'][number];
 
 export const BUNDLED_CPU_TDP_TABLE: CpuTdpTable = tdpTableSchema.parse(tdpTableJson);
 
@@ -66,22 +70,59 @@ export interface CpuPowerRating {
   brief: string;
 }
 
-/** TDP attributed to the CPUs this OS sees, from the table or its fallback. */
+/** The model name without the decorations /proc/cpuinfo and os.cpus() add. */
+export function normaliseCpuModel(model: string): string {
+  return model
+    .replace(/\((?:R|TM)\)/gi, '')
+    .replace(/\bCPU\b/g, '')
+    .replace(/@\s*[\d.]+\s*GHz/gi, '')
+    .replace(/\b\d+-Core Processor\b|\bProcessor\b(?!\s*\()/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function matches(pattern: string, name: string): boolean {
+  return new RegExp(pattern, 'i').test(name);
+}
+
+/** A family rule's part: the family's exact entries with the stated core count (median TDP), else its representative. */
+function familyPart(rule: FamilyRule, model: string, table: CpuTdpTable): { part: CpuTdpEntry; why: string } {
+  const cores = Number(/(\d+)-Core/i.exec(model)?.[1] ?? NaN);
+  const sameCores = table.entries
+    .filter((entry) => entry.cores === cores && matches(rule.pattern, entry.model))
+    .sort((a, b) => a.tdpWatts - b.tdpWatts);
+  const median = sameCores[Math.floor((sameCores.length - 1) / 2)];
+  if (median) return { part: median, why: `${rule.family}, ${cores}-core part ${median.model}` };
+  return { part: rule, why: `${rule.family}, as ${rule.representative}` };
+}
+
+function tablePart(model: string, table: CpuTdpTable): { part: CpuTdpEntry; label: string } | null {
+  const name = normaliseCpuModel(model);
+  const entry = table.entries.find((candidate) => matches(candidate.pattern, name));
+  if (entry) return { part: entry, label: '' };
+  const rule = table.families.find((candidate) => matches(candidate.pattern, name));
+  if (!rule) return null;
+  const { part, why } = familyPart(rule, model, table);
+  return { part, label: ` (no exact entry: ${why})` };
+}
+
+/** TDP attributed to the CPUs this OS sees, from the table, a family rule, or the fallback. */
 export function rateCpu(
   model: string,
   logicalCpus: number,
   table: CpuTdpTable = BUNDLED_CPU_TDP_TABLE,
 ): CpuPowerRating {
   const name = model.replace(/\s+/g, ' ').trim();
-  const entry = table.entries.find((candidate) => new RegExp(candidate.pattern, 'i').test(name)) ?? null;
-  if (entry) {
-    const watts = (entry.tdpWatts * logicalCpus) / entry.threads;
-    const share = logicalCpus === entry.threads ? '' : ` × ${logicalCpus}/${entry.threads} logical CPUs`;
+  const found = tablePart(name, table);
+  if (found) {
+    const { part, label } = found;
+    const watts = (part.tdpWatts * logicalCpus) / part.threads;
+    const share = logicalCpus === part.threads ? '' : ` × ${logicalCpus}/${part.threads} logical CPUs`;
     return {
       watts,
-      entry,
-      detail: `TDP table: ${name} ${entry.tdpWatts} W${share} = ${round(watts)} W (${table.sources[entry.source] ?? entry.source})`,
-      brief: `${name} ${entry.tdpWatts} W TDP${share}`,
+      entry: part,
+      detail: `TDP table: ${name}${label} ${part.tdpWatts} W${share} = ${round(watts)} W (${table.sources[part.source] ?? part.source})`,
+      brief: `${name}${label} ${part.tdpWatts} W TDP${share}`,
     };
   }
   const watts = table.fallback.wattsPerLogicalCpu * logicalCpus;

@@ -45,7 +45,9 @@ describe('energy sources on a machine with neither RAPL nor a GPU (like CI)', ()
       },
       { id: 'cpu-tdp', status: 'working', label: 'modelled:tdp-load', reason: undefined },
     ]);
-    expect(info[4]!.detail).toMatch(/^no TDP entry for "AMD EPYC": 4 W × 2 logical CPUs = 8 W/);
+    expect(info[4]!.detail).toMatch(
+      /^TDP table: AMD EPYC \(no exact entry: AMD EPYC \(model number not reported\), as AMD EPYC 7742\) 225 W × 2\/128 logical CPUs = 3\.5 W/,
+    );
     // The CPU model charges this job's own CPU time, not the machine's load.
     expect(info[4]!.detail).toContain("this process's CPU time, idle share not attributed");
   });
