@@ -357,7 +357,13 @@ export class DependencyGraph {
           // channels are fixed anyway, so it is not worth a warning.
           const isOutput = model.outputs.some((output) => output.sourceLayer === layer);
           const isSoftmax = className === 'Softmax' || couplesChannels(config.activation);
-          if (!(isOutput && isSoftmax)) {
+          // Nor is a layer that reads only channels that are fixed anyway (a Reshape of the input).
+          const readsFixedOnly = inputMaps.every((m) =>
+            m.every(
+              (element) => !sources.find((s) => element >= s.offset && element < s.offset + s.size)!.prunable,
+            ),
+          );
+          if (!(isOutput && isSoftmax) && !readsFixedOnly) {
             this.unsupported.push({ name: layer.name, className, reason: reason ?? 'not understood' });
           }
           break;

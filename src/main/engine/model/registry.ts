@@ -4,6 +4,7 @@
  * Pollard refuses (pickles: code execution) or does not read yet get a precise message with
  * what to do instead.
  */
+import { withChannelAxis } from './channel-axis';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ModelFormat } from '../../../shared/types';
@@ -120,7 +121,7 @@ export async function openModel(modelPath: string): Promise<LoadedModel> {
   const importer = modelImporters.find((candidate) => candidate.match(entry));
   if (importer !== undefined) {
     const loaded = await importer.open(entry);
-    return { ...loaded, source: modelPath };
+    return { ...loaded, model: await withChannelAxis(loaded.model), source: modelPath };
   }
   // A .json (or a folder's model.json) nobody claimed: let the tfjs reader say what is wrong with it.
   const unclaimedJson = entry.isDirectory
@@ -128,7 +129,7 @@ export async function openModel(modelPath: string): Promise<LoadedModel> {
     : path.extname(entry.path).toLowerCase() === '.json';
   if (unclaimedJson) {
     const loaded = await tfjsLayersImporter.open(entry);
-    return { ...loaded, source: modelPath };
+    return { ...loaded, model: await withChannelAxis(loaded.model), source: modelPath };
   }
   const what = entry.isDirectory
     ? 'this folder holds no model Pollard can open'
