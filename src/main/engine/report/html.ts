@@ -5,6 +5,7 @@
  * is escaped; an unavailable figure reads "unavailable: <reason>".
  */
 import { plainEnergyLabel } from '../../../shared/energy-words';
+import { energyHeadline, energyHeadlineHtml } from './energy-headline';
 import { escapeHtml } from './escape';
 import {
   formatFactor,
@@ -438,7 +439,7 @@ function energyHtml(doc: ReportDocument): string {
       ? `<ul class="statements warnings">${energy.notes.map((line) => `<li>${e(line)}</li>`).join('')}</ul>`
       : '';
   return (
-    `<section id="energy"><h2>Energy</h2>${status}` +
+    `<section id="energy"><h2>Energy</h2>${energyHeadlineHtml(energyHeadline(doc.kind, energy))}${status}` +
     `<p class="note">Every figure says how it was obtained: <b>measured by a hardware energy counter</b> (the GPU's or the CPU's; <code>measured:counter</code>), <b>measured: power sampled over time</b> (<code>measured:sampled</code>), <b>estimated: CPU power × CPU time or load</b> (the CPU's rated power; <code>modelled:tdp-load</code>), <b>estimated from operation counts</b> (MACs and bytes moved × energy per operation; <code>modelled:op-count</code>). A saving is computed only between figures obtained the same way, and only where the repeated figures do not overlap; otherwise the result is “no measurable difference”.</p>` +
     notes +
     energyChart(energy.rows, energy.idleSubtraction?.reliable === false) +
