@@ -288,6 +288,11 @@ export function planFromImportance(
 /** Build the pruned model a plan describes. The plan must come from this model. */
 export async function applyPrunePlan(model: LayersModel, plan: PrunePlan): Promise<LayersModel> {
   const graph = buildDependencyGraph(model, { ignoredLayers: plan.ignoredLayers });
+  return buildPrunedModel(graph, planRemovedUnits(graph, plan));
+}
+
+/** The graph's units a plan removes. The plan must come from the graph's model. */
+export function planRemovedUnits(graph: DependencyGraph, plan: PrunePlan): Set<number> {
   const removed = new Set<number>();
   for (const groupPlan of plan.groups) {
     const group = graph.groups.find((g) => g.id === groupPlan.id);
@@ -296,7 +301,7 @@ export async function applyPrunePlan(model: LayersModel, plan: PrunePlan): Promi
     }
     for (const index of groupPlan.removed) removed.add(group.units[index]!);
   }
-  return buildPrunedModel(graph, removed);
+  return removed;
 }
 
 /** Torch-Pruning's shape: configure once, `plan()` for the dry run, `step()` for a smaller model. */

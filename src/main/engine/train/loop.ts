@@ -23,6 +23,7 @@ import { evaluateModel } from './evaluate';
 import { outputKind } from './loss';
 import { estimateTrainingMemory, isWasmAbort, wasmAbortError } from './memory-estimate';
 import { createOptimizer, learningRateAt, setLearningRate, type Optimizer } from './optimizer';
+import { carryOptimizerState, type WeightSelections } from './optimizer-carry';
 import { type Parallelism, planParallelism, startParallelism } from './parallel/parallelism';
 import { type ReplicaPool, ReplicaError } from './parallel/replica-pool';
 import { sliceGradients } from './parallel/slice-gradients';
@@ -41,10 +42,12 @@ export interface TrainHooks {
   afterStep?(model: LayersModel, step: number, totalSteps: number): void | Promise<void>;
   /**
    * After each epoch's metrics, before its checkpoint. Returning a model replaces the one being
-   * trained (e.g. pruned while training): the loop continues with it, a fresh optimizer and
+   * trained (e.g. pruned while training): the loop continues with it, the optimizer (slots sliced per `weightSelections`, else fresh) and
    * restarted replicas, and its checkpoints hold the new model's weights. The caller owns both models.
    */
   afterEpoch?(model: LayersModel, metrics: EpochMetrics): Promise<LayersModel | void>;
+  /** After `afterEpoch` replaced the model: what it kept of each old weight, so the optimizer's slots are sliced alike. */
+  weightSelections?(): WeightSelections | undefined;
   /** The hooks' own state, kept in every checkpoint and handed back on resume (JSON). */
   saveState?(): unknown;
   restoreState?(state: unknown): void;
@@ -452,15 +455,21 @@ export async function trainModel(
       }
       const replacement = await options.hooks?.afterEpoch?.(model, metrics);
       if (replacement && replacement !== model) {
-        // A new architecture: the replicas rebuild from topology, so they restart with it; Adam's
-        // slots belong to the old variables, so the optimizer starts fresh (the schedule continues).
+        // A new architecture: the replicas rebuild from topology, so they restart with it; the
+        // optimizer's slots are sliced like the weights where the hook says how, else it starts fresh.
         await pool?.close();
         pool = undefined;
-        optimizer.dispose();
         model = replacement;
         checkModelFitsData(model, data);
         variables = trainableVariables(model);
-        optimizer = createOptimizer(training);
+        const next = createOptimizer(training);
+        const selections = options.hooks?.weightSelections?.();
+        try {
+          if (selections) await carryOptimizerState(optimizer, next, selections, model);
+        } finally {
+          optimizer.dispose();
+          optimizer = next;
+        }
         memory = estimateTrainingMemory(model);
         parallelism = planParallelism(
           model,

@@ -21,6 +21,7 @@ import { saveModel } from '../model/tfjs-layers-writer';
 import { type LayersModel, tf } from '../tf';
 import { applyPrunePlan, planPruning, type PrunePlan } from '../compress/pruner';
 import type { EpochMetrics, TrainHooks } from './loop';
+import { type WeightSelections, weightSelections } from './optimizer-carry';
 
 /** Per channel group: its channel count and the indices the plan removes. */
 export type ChannelMasks = Record<string, { channels: number; removed: number[] }>;
@@ -53,8 +54,8 @@ export interface PruneWhileTrainingRecord {
   /** Shrink steps asked for, and each one taken. */
   pruneSteps: number;
   steps: PruneStep[];
-  /** Adam's (or SGD's) slots belong to the dense variables: the pruned model starts a fresh optimizer. */
-  optimizerState: 'fresh after the prune';
+  /** Adam's (or SGD's) slots are sliced like the weights they belong to and training goes on with them. */
+  optimizerState: 'carried over the prune';
   macsBefore: number;
   macsAfter: number;
   paramsBefore: number;
@@ -137,6 +138,8 @@ export class PruneWhileTraining {
   readonly pruneSteps: number;
   /** The last model this object built; the one before it is disposed when a later step replaces it. */
   private latest: LayersModel | undefined;
+  /** What the last prune kept of each weight, for the loop to slice the optimizer's slots alike. */
+  private selections: WeightSelections | undefined;
   readonly target: { metric: 'macs' | 'params'; fraction: number };
   readonly stableEpochs: number;
 
@@ -169,6 +172,7 @@ export class PruneWhileTraining {
       afterEpoch: (model, metrics) => this.afterEpoch(model, metrics),
       saveState: () => structuredClone(this.state),
       restoreState: (saved) => this.restore(saved),
+      weightSelections: () => this.selections,
     };
   }
 
@@ -235,6 +239,7 @@ export class PruneWhileTraining {
     // Pruning after the last epoch saves nothing.
     if (!reason) return;
 
+    this.selections = weightSelections(model, plan);
     const pruned = await applyPrunePlan(model, plan);
     // An earlier step's model is ours to dispose (its weights are copied); the caller's is not.
     if (this.latest === model) model.dispose();
@@ -290,7 +295,7 @@ export class PruneWhileTraining {
       stableEpochs: this.stableEpochs,
       pruneSteps: this.pruneSteps,
       steps: this.state.steps,
-      optimizerState: 'fresh after the prune',
+      optimizerState: 'carried over the prune',
       macsBefore: t?.macsBefore ?? totals.macs,
       macsAfter: t?.macsAfter ?? totals.macs,
       paramsBefore: t?.paramsBefore ?? totals.params,
