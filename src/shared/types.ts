@@ -58,6 +58,9 @@ export interface ModelSummary {
   name: string;
   inputShape: (number | null)[];
   outputShape: (number | null)[];
+  /** Every input and output shape (a GAN generator or a multi-head model has several). */
+  inputs?: (number | null)[][];
+  outputs?: (number | null)[][];
   /** Output units of the classifier (last dimension of the output). */
   classes: number;
   layers: LayerSummary[];

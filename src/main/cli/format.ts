@@ -118,6 +118,15 @@ function formatPruneWhileTraining(result: Result): string[] {
   return lines;
 }
 
+/** Every input and output of an inspected model, one line each. */
+function ioLines(result: Result): string[] {
+  const shapes = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  return [
+    ...shapes(result.inputs).map((shape, i) => `input ${i + 1}: ${JSON.stringify(shape)}`),
+    ...shapes(result.outputs).map((shape, i) => `output ${i + 1}: ${JSON.stringify(shape)}`),
+  ];
+}
+
 export function formatResult(spec: JobSpec, result: Result): string {
   const lines: string[] = [];
   switch (spec.kind) {
@@ -161,6 +170,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
     case 'inspect': {
       const layers = Array.isArray(result.layers) ? (result.layers as Result[]) : [];
       lines.push(`${String(result.source)} (${String(result.format)})`);
+      lines.push(...ioLines(result));
       lines.push(
         table([
           ['layer', 'type', 'output shape', 'params', 'MACs'],

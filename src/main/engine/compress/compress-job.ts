@@ -15,6 +15,7 @@
  * After-accuracy is always measured on the model read back from the export, i.e. on the real
  * dequantized weights.
  */
+import { requireSingleInputOutput } from '../model/single-io';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,6 +212,7 @@ export async function runCompress(
   let compressed: LayersModel | undefined;
   let reloaded: LayersModel | undefined;
   try {
+    requireSingleInputOutput(original, spec.model);
     const data = await prepareCompressionData(spec.data, original, {
       ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
       validationSplit: spec.training.validationSplit,

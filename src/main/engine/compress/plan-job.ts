@@ -1,4 +1,5 @@
 /** The `plan` job: structured-pruning dry runs over a sweep of targets (no data, nothing written). */
+import { requireSingleInputOutput } from '../model/single-io';
 import type { SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
 import type { JobContext } from '../job/context';
@@ -38,6 +39,7 @@ export async function runPlan(spec: SpecOf<'plan'>, ctx: JobContext): Promise<Pl
   stage(ctx, 'load', spec.model);
   const loaded = await openModel(spec.model);
   try {
+    requireSingleInputOutput(loaded.model, spec.model);
     const graph = buildDependencyGraph(loaded.model, { ignoredLayers: spec.ignoredLayers });
     const importance = await computeImportance(graph, { criterion: spec.criterion, seed: spec.seed });
     const options = {

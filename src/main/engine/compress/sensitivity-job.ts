@@ -1,4 +1,5 @@
 /** The `sensitivity` job: per-group accuracy at each ratio, without fine-tuning, as JSON and CSV. */
+import { requireSingleInputOutput } from '../model/single-io';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SpecOf } from '../../../shared/jobs';
@@ -28,6 +29,7 @@ export async function runSensitivity(
   const loaded = await openModel(spec.model);
   const calibrationHolder: { batch?: Calibration } = {};
   try {
+    requireSingleInputOutput(loaded.model, spec.model);
     const data = await prepareCompressionData(spec.data, loaded.model, {
       ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
       validationSplit: 0.1,

@@ -41,7 +41,7 @@ describe('an [H, W] input', () => {
 
     const loaded = await openModel(dir);
     expect(loaded.model.inputs[0]!.shape).toEqual([null, 28, 28, 1]);
-    const actual = (loaded.model.predict(x.reshape([3, 28, 28, 1])) as tf.Tensor).dataSync();
+    const actual = (loaded.model.predict(tf.reshape(x, [3, 28, 28, 1])) as tf.Tensor).dataSync();
     let maxDiff = 0;
     for (let i = 0; i < expected.length; i++)
       maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));

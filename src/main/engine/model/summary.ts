@@ -3,6 +3,7 @@
  * inbound layers) and totals, plus what the stored model costs on disk. `inspectModel` is
  * `pollard inspect`: open, summarise, dispose.
  */
+import { ioShapes } from './single-io';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
 import type { LayerSummary, ModelSummary } from '../../../shared/types';
@@ -149,6 +150,7 @@ export function summarizeModel(
     name: model.name,
     inputShape,
     outputShape,
+    ...ioShapes(model),
     classes: classes ?? 0,
     layers,
     params: model.countParams(),

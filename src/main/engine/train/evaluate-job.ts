@@ -1,4 +1,5 @@
 /** `evaluate` job: a model on a dataset's test split (or its training split when there is none). */
+import { requireSingleInputOutput } from '../model/single-io';
 import type { SpecOf } from '../../../shared/jobs';
 import type { EvaluationResult } from '../../../shared/types';
 import { badInput } from '../../../shared/errors';
@@ -27,6 +28,7 @@ export async function runEvaluateJob(spec: SpecOf<'evaluate'>, ctx: JobContext):
   ctx.emit({ type: 'stage', stage: 'open model', detail: spec.model });
   const loaded = await openModel(spec.model);
   try {
+    requireSingleInputOutput(loaded.model, spec.model);
     ctx.emit({ type: 'stage', stage: 'open dataset', detail: spec.data });
     const dataset = await openDataset(spec.data, spec.limit !== undefined ? { limit: spec.limit } : {});
     const input = loaded.model.inputs[0]?.shape.slice(1) ?? [];
