@@ -423,6 +423,12 @@ describe('a compress run without a baseline run', () => {
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.at(-1)).toMatchObject({ stage: 'energy: inference', etaSeconds: 0 });
       expect(progress.every((event) => 'etaSeconds' in event && event.etaSeconds! >= 0)).toBe(true);
+      // From the first event on, with an ETA, and ending full: never stuck on a run-sized step.
+      expect(progress[0]).toMatchObject({ done: 0 });
+      const last = progress.at(-1)!;
+      expect('done' in last && last.done === last.total).toBe(true);
+      // Quick reuses the latency stage's warm-up: no warm-up runs of its own.
+      expect(measured.inference.status === 'measured' && measured.inference.result.warmupRuns).toBe(0);
     } finally {
       original.dispose();
       compressed.dispose();

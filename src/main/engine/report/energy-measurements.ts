@@ -36,6 +36,7 @@ import type { JobContext } from '../job/context';
 import { tf, type LayersModel, type Tensor } from '../tf';
 import type { EpochMetrics, TrainHooks } from '../train/loop';
 import { trainModel } from '../train/loop';
+import { InferenceProgress } from './energy-progress';
 
 /** Inference energy is measured (and modelled) at this batch size. */
 export const INFERENCE_BATCH = 32;
@@ -320,6 +321,10 @@ export interface InferenceMeasureOptions {
   /** Wraps each measured workload (tests advance a fake clock here). */
   wrapWorkload?: (role: ModelRole, run: () => Promise<void>) => () => Promise<void>;
   onProgress?: (done: number, total: number, stage: string) => void;
+  /** Called once the batches per run are known, before anything runs. */
+  onPlan?: (batchesPerRun: number) => void;
+  /** Called after every batch of every run (progress within a run). */
+  onBatch?: () => void;
 }
 
 /** Inference energy per 1,000 samples at batch 32, original against compressed (the protocol). */
@@ -330,6 +335,7 @@ export async function measureInference(
 ): Promise<InferenceEnergyResult> {
   const batchMs = Math.max(options.originalBatchMs, 1e-3);
   const batches = Math.min(100_000, Math.max(1, Math.round((options.runSeconds * 1000) / batchMs)));
+  options.onPlan?.(batches);
   const inputs = {
     original: fixedBatch(original, INFERENCE_BATCH),
     compressed: fixedBatch(compressed, INFERENCE_BATCH),
@@ -341,6 +347,7 @@ export async function measureInference(
       // The device must be done before the window closes.
       await output.data();
       output.dispose();
+      options.onBatch?.();
     }
   };
   const wrap = options.wrapWorkload ?? ((_role: ModelRole, run: () => Promise<void>) => run);
@@ -605,29 +612,31 @@ export async function measureCompressEnergy(
     detail: `idle ${options.idleSeconds} s, ${options.repetitions} alternating runs of each model at batch ${INFERENCE_BATCH}`,
   });
   let inference: InferenceEnergyMeasurement;
-  const inferenceStart = Date.now();
+  // Quick: the latency stage ran both models warm just before; no warm-up runs of its own.
+  const warmupRuns = options.mode === 'quick' ? 0 : options.warmupRuns;
+  let progress: InferenceProgress | undefined;
   try {
     const result = await measureInference(input.original, input.compressed, {
       repetitions: options.repetitions,
-      warmupRuns: options.warmupRuns,
+      warmupRuns,
       idleSeconds: options.idleSeconds,
       runSeconds: options.runSeconds,
       originalBatchMs: input.originalBatchMs,
       ...(testOptions.sources ? { sources: testOptions.sources } : {}),
       ...(testOptions.clock ? { clock: testOptions.clock } : {}),
       ...(testOptions.sleep ? { sleep: testOptions.sleep } : {}),
-      onProgress: (done, total) => {
+      onPlan: (batchesPerRun) => {
+        const plan = { batchesPerRun, runs: 2 * (warmupRuns + options.repetitions) };
+        progress = new InferenceProgress(
+          { ...plan, idleSeconds: options.idleSeconds, batchMs: input.originalBatchMs },
+          (event) => ctx.emit(event),
+        );
+        progress.start();
+      },
+      onBatch: () => progress?.batch(),
+      onProgress: (_done, _total, stage) => {
         ctx.throwIfCancelled();
-        // Every step is a run of about the same length: the rest at the pace so far.
-        const elapsed = (Date.now() - inferenceStart) / 1000;
-        const etaSeconds = done > 0 ? (elapsed / done) * (total - done) : undefined;
-        ctx.emit({
-          type: 'progress',
-          stage: 'energy: inference',
-          done,
-          total,
-          ...(etaSeconds !== undefined ? { etaSeconds } : {}),
-        });
+        if (stage === 'idle') progress?.idleDone();
       },
     });
     inference = { status: 'measured', batchSize: INFERENCE_BATCH, result };
