@@ -161,6 +161,12 @@ function checkSpec(spec: SpecOf<'compress'>): void {
   }
 }
 
+/** The adaptive-BN note, with the samples really used: RECALIBRATION_SAMPLES, or fewer when the training split is smaller. */
+export function recalibrationNote(trainCount: number, after: string, originalAccuracy: number): string {
+  const samples = Math.min(RECALIBRATION_SAMPLES, trainCount);
+  return `BatchNormalization statistics of the compressed model were re-estimated on ${samples} training samples after ${after} (adaptive BN); the original model is evaluated as given, and scores ${(originalAccuracy * 100).toFixed(2)}% with its statistics re-estimated the same way`;
+}
+
 /** What TensorFlow.js realises of a compression, with before/after ratios (latencies below 1 ms included). */
 export function realisedNotes(
   method: CompressionMethod,
@@ -364,9 +370,7 @@ export async function runCompress(
       ]
         .filter(Boolean)
         .join(' and after ');
-      notes.push(
-        `BatchNormalization statistics of the compressed model were re-estimated on ${RECALIBRATION_SAMPLES} training samples after ${after} (adaptive BN); the original model is evaluated as given, and scores ${(originalBnRecalibratedAccuracy * 100).toFixed(2)}% with its statistics re-estimated the same way`,
-      );
+      notes.push(recalibrationNote(data.train.count, after, originalBnRecalibratedAccuracy));
     }
 
     stage(ctx, 'export', path.join(spec.out, 'model'));

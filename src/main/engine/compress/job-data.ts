@@ -53,6 +53,13 @@ export async function prepareCompressionData(
   }
   const fraction = options.validationSplit > 0 ? options.validationSplit : 0.1;
   const { train, validation } = splitValidation(dataset.train, fraction, options.seed);
+  const hasTest = dataset.test !== undefined && dataset.test.count > 0;
+  if (!hasTest && validation.count === 0) {
+    throw badInput(
+      dataPath,
+      `has no test samples and too few training samples (${dataset.train.count}) to hold out for validation: accuracy cannot be measured on 0 samples`,
+    );
+  }
   return {
     source: dataPath,
     shape: dataset.shape,
