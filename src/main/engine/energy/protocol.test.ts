@@ -308,6 +308,36 @@ describe('synthetic power traces with known answers', () => {
     expect(contains).toBeGreaterThanOrEqual(9);
   });
 
+  it('a noisy machine: a 10% difference inside ±40% noise is "no measurable difference", never a saving', async () => {
+    const verdicts: string[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      // Other work on the machine: each run's power and time vary by up to ±40%.
+      const result = await syntheticRun({
+        seed,
+        idleWatts: 10,
+        watts: { original: 60, compressed: 60 },
+        ms: { original: 110, compressed: 100 },
+        noise: 0.4,
+      });
+      const total = result.savings.find((saving) => saving.id === 'total')!;
+      verdicts.push(total.verdict ?? 'none');
+      if (total.verdict !== 'saving') expect(total.saving).toBeNull();
+      expect(negativeEnergies(result)).toEqual([]);
+    }
+    expect(
+      verdicts.filter((verdict) => verdict === 'no measurable difference').length,
+    ).toBeGreaterThanOrEqual(9);
+    // The same noise does not hide a real 3× saving.
+    const real = await syntheticRun({
+      seed: 1,
+      idleWatts: 10,
+      watts: { original: 60, compressed: 60 },
+      ms: { original: 300, compressed: 100 },
+      noise: 0.4,
+    });
+    expect(real.savings.find((saving) => saving.id === 'total')!.verdict).toBe('saving');
+  });
+
   it('an energy saving whose runs got slower beyond the noise is not shown as a saving', async () => {
     // The compressed model draws less power but takes 1.5× as long: less energy, more time.
     const result = await syntheticRun({

@@ -497,3 +497,56 @@ describe('where the files go', () => {
     );
   });
 });
+
+/** Every numeric energy, power or carbon field below zero, with its path. */
+function negativeFigures(value: unknown, at = ''): string[] {
+  if (typeof value === 'number') {
+    return /joules|watts|median|min|max|q1|q3|values|grams|kwh|before|after/i.test(at) && value < 0
+      ? [`${at}: ${value}`]
+      : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => negativeFigures(item, `${at}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => negativeFigures(item, at ? `${at}.${key}` : key));
+  }
+  return [];
+}
+
+async function runFolders(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.filter((entry) => entry.isDirectory()).map((entry) => runFolders(path.join(dir, entry.name))),
+  );
+  const here = entries.some(
+    (entry) => entry.isDirectory() && ['compress-run', 'train-run'].includes(entry.name),
+  )
+    ? entries
+        .filter((entry) => entry.isDirectory() && ['compress-run', 'train-run'].includes(entry.name))
+        .map((entry) => path.join(dir, entry.name))
+    : [];
+  return [...here, ...nested.flat()];
+}
+
+describe('no negative energy or power, in any report of this suite', () => {
+  // Last in the file: every run folder the tests above wrote lies under `root`.
+  it('scans report.json, the HTML page and the CSV of every run folder written above', async () => {
+    const folders = [...new Set(await runFolders(root))];
+    expect(folders.length).toBeGreaterThanOrEqual(10);
+    const energyText = /(?:^|[\s>(])[-−]\s?\d[\d.,]*\s?(?:pJ|nJ|µJ|mJ|J|kJ|mW|W|kW|kWh|g)\b/;
+    for (const folder of folders) {
+      for (const grid of [{}, { intensity: 400, pue: 1.5 }]) {
+        const doc = await collectReport(folder, { now: NOW, grid });
+        expect({ folder, negative: negativeFigures(doc.energy) }).toEqual({ folder, negative: [] });
+        expect({ folder, negative: negativeFigures(doc.training) }).toEqual({ folder, negative: [] });
+        expect({ folder, html: energyText.exec(renderReportHtml(doc))?.[0] ?? null }).toEqual({
+          folder,
+          html: null,
+        });
+        expect({ folder, csv: energyText.exec(renderReportCsv(doc))?.[0] ?? null }).toEqual({
+          folder,
+          csv: null,
+        });
+      }
+    }
+  });
+});
