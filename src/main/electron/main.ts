@@ -47,7 +47,16 @@ async function start(): Promise<void> {
     minHeight: 600,
     show: false,
     title: 'Pollard',
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: locations.preload, devTools: dev },
+    webPreferences: {
+      ...SECURE_WEB_PREFERENCES,
+      // Spelled out as well (same values) where a scanner such as Electronegativity can see them.
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      disableBlinkFeatures: 'Auxclick',
+      preload: locations.preload,
+      devTools: dev,
+    },
   });
   window.once('ready-to-show', () => window.show());
 

@@ -17,6 +17,8 @@ export const SECURE_WEB_PREFERENCES = {
   webviewTag: false,
   navigateOnDragDrop: false,
   spellcheck: false,
+  // A middle click must not open a link in a new window (Electronegativity's AUXCLICK check).
+  disableBlinkFeatures: 'Auxclick',
 } as const satisfies WebPreferences;
 
 /** Only Pollard's own pages; never a dropped file, a link, or a remote site. */
