@@ -2,6 +2,7 @@
  * Run folder → ReportDocument: everything the report shows, as data. Nothing here formats
  * text for a page; every figure keeps its unit and label, and a missing one its reason.
  */
+import { collectTrainingSection } from './training-section';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -195,6 +196,11 @@ function epochPoints(history: readonly EpochMetrics[]): EpochPoint[] {
       ...(energy.reason !== undefined ? { energyReason: energy.reason } : {}),
     };
   });
+}
+
+function trainingEnergyOf(result: StoredTraining): Pick<ReportDocument, 'trainingEnergy'> {
+  const section = collectTrainingSection(result);
+  return section ? { trainingEnergy: section } : {};
 }
 
 function architectureOf(folder: RunFolder, name: string | undefined): string | null {
@@ -708,6 +714,7 @@ async function trainingDocument(
     settings: settingsOf(folder, undefined),
     layers: layerRows(folder, sensitivity),
     training: { curves: [{ stage: 'training', model: 'original', epochs: epochPoints(result.history) }] },
+    ...trainingEnergyOf(result),
     sensitivity,
     energy,
     environment: environmentOf(result.backend, result.device, folder.run, undefined),

@@ -4,6 +4,7 @@
  * page. Print CSS fits A4 and Letter. Every text from a run (names from model files included)
  * is escaped; an unavailable figure reads "unavailable: <reason>".
  */
+import { trainingSectionHtml } from './training-section';
 import { plainEnergyLabel } from '../../../shared/energy-words';
 import { energyHeadline, energyHeadlineHtml } from './energy-headline';
 import { escapeHtml } from './escape';
@@ -537,6 +538,7 @@ export function renderReportHtml(doc: ReportDocument, options: HtmlOptions = {})
     settingsHtml(doc) +
     layersHtml(doc) +
     trainingHtml(doc) +
+    trainingSectionHtml(doc.trainingEnergy) +
     sensitivityHtml(doc) +
     energyHtml(doc) +
     environmentHtml(doc) +

@@ -3,6 +3,7 @@
  * docs/report-schema.md) and what the HTML, CSV and PDF are rendered from. A figure that could
  * not be obtained has `null` and a reason, never 0.
  */
+import type { TrainingEnergySection } from './training-section';
 import type { CarbonFigure, EnergyLabel } from '../../../shared/types';
 import type { EnergyVerdict } from '../energy/protocol';
 
@@ -264,6 +265,8 @@ export interface ReportDocument {
   settings: Setting[];
   layers: { rows: LayerReportRow[]; sensitivityRatio: number | null; sensitivityReason?: string };
   training: { curves: TrainingCurve[]; reason?: string };
+  /** A run pruned while training: its training energy against the dense run (training-section.ts). */
+  trainingEnergy?: TrainingEnergySection;
   sensitivity: SensitivitySection;
   energy: EnergySection;
   environment: EnvironmentSection;

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../../../shared/errors';
-import type { SpecOf } from '../../../shared/jobs';
+import type { EpochMetrics, SpecOf } from '../../../shared/jobs';
 import type { EnergyFigure, EnergyLabel } from '../../../shared/types';
 import { sha256OfPath } from '../util/hash';
 import { countModel } from '../compress/compare';
@@ -29,6 +29,8 @@ export interface DenseComparison {
     epochs: number;
     macs: number;
     params: number;
+    /** Its epochs (accuracy, time, cumulative energy of its own meter), for the report's curves. */
+    history?: EpochMetrics[];
   };
   /** Dense ÷ pruned-while-training: above 1 means the pruned run was cheaper. */
   savings: {
@@ -130,6 +132,7 @@ export async function compareWithDense(
         epochs: run.outcome.epochsCompleted,
         macs: counts.macs,
         params: counts.params,
+        history: run.outcome.history,
         resumed: run.outcome.resumedFrom !== undefined,
       },
       pruned,
@@ -193,6 +196,7 @@ export async function denseRunFigures(
     epochs: training.epochs as number,
     macs: training.macs as number,
     params: training.params as number,
+    ...(Array.isArray(training.history) ? { history: training.history as EpochMetrics[] } : {}),
     resumed: typeof run.resumes === 'number' && run.resumes > 0,
   };
 }
