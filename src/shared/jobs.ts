@@ -115,10 +115,16 @@ export const trainSpecSchema = commonOptionsSchema.extend({
   pruneWhileTraining: pruneWhileTrainingSchema.optional(),
 });
 
+/** How a model's input pixels are scaled: [0, 1], [−1, 1], ImageNet mean/std, or caffe (BGR, 0–255 minus mean). */
+export const INPUT_SCALINGS = ['unit', 'symmetric', 'imagenet', 'caffe'] as const;
+export type InputScaling = (typeof INPUT_SCALINGS)[number];
+
 export const evaluateSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('evaluate'),
   model: z.string().min(1),
   data: z.string().min(1),
+  /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
+  inputScaling: z.enum(INPUT_SCALINGS).optional(),
 });
 
 export const inspectSpecSchema = commonOptionsSchema.extend({
@@ -193,6 +199,8 @@ export const compressSpecSchema = commonOptionsSchema.extend({
   /** Fraction of weights set to zero (magnitude). */
   sparsity: z.number().gt(0).lt(1).optional(),
   dtype: z.enum(QUANT_DTYPES).default('uint8'),
+  /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
+  inputScaling: z.enum(INPUT_SCALINGS).optional(),
   criterion: z.enum(CRITERIA).default('l1'),
   /** Per-layer or global ranking of channels (structured) / weights (magnitude). */
   scope: z.enum(['global', 'layer']).default('layer'),
@@ -334,6 +342,19 @@ export interface EpochMetrics {
   energy?: LiveEnergy;
 }
 
+/** Pruned while training: the structure was found after `epoch` and the network shrank (step of steps). */
+export interface PrunedEvent {
+  type: 'pruned';
+  epoch: number;
+  step: number;
+  steps: number;
+  /** The last mask distance before the prune; null where there was none (a fixed epoch 1). */
+  maskDistance: number | null;
+  detail: string;
+  macsBefore: number;
+  macsAfter: number;
+}
+
 export type JobEventBody =
   | {
       type: 'started';
@@ -360,6 +381,7 @@ export type JobEventBody =
     }
   | ({ type: 'epoch'; epochs: number } & EpochMetrics)
   | { type: 'checkpoint'; epoch: number; path: string }
+  | PrunedEvent
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'result'; result: Record<string, unknown> }
   | { type: 'error'; error: SerializedError }

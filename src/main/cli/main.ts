@@ -20,6 +20,7 @@ import {
   MODEL_FORMATS_OUT,
   ONNX_LAYOUTS,
   EXPORT_QUANT_DTYPES,
+  INPUT_SCALINGS,
   CALIBRATION_METHODS,
   commonOptionsSchema,
   compressSpecSchema,
@@ -111,6 +112,14 @@ function quantDtype(value: string): string {
       ? ' TensorFlow.js stores 8-bit weights as uint8: use --dtype uint8 (or export --format onnx --quantize int8 for int8 compute).'
       : '';
   throw new InvalidArgumentError(`Allowed choices are ${QUANT_DTYPES.join(', ')}.${hint}`);
+}
+
+/** How the model's input pixels are scaled (the model file's own, else unit, when absent). */
+function inputScalingOption(): Option {
+  return new Option(
+    '--input-scaling <mode>',
+    "pixels as the model was trained on: unit [0,1], symmetric [-1,1], imagenet (mean/std), caffe (BGR, 0-255 minus mean) (default: the model file's, else unit)",
+  ).choices([...INPUT_SCALINGS]);
 }
 
 /** The compress flags each method reads; a flag given to a method that ignores it is an error. */
@@ -380,10 +389,17 @@ export function buildProgram(
       .command('evaluate')
       .description('loss, top-1/top-5 accuracy, per-class accuracy and the confusion matrix')
       .requiredOption('--model <path>', 'model folder or file, or a run folder', absolute)
-      .requiredOption('--data <path>', 'dataset folder or file', absolute),
+      .requiredOption('--data <path>', 'dataset folder or file', absolute)
+      .addOption(inputScalingOption()),
   ).action(
-    action(async (flags: CommonFlags & { model: string; data: string }) =>
-      parseSpec({ kind: 'evaluate', model: flags.model, data: flags.data, ...common(flags) } as JobSpecInput),
+    action(async (flags: CommonFlags & { model: string; data: string; inputScaling?: string }) =>
+      parseSpec({
+        kind: 'evaluate',
+        model: flags.model,
+        data: flags.data,
+        ...(flags.inputScaling ? { inputScaling: flags.inputScaling } : {}),
+        ...common(flags),
+      } as JobSpecInput),
     ),
   );
 
@@ -397,6 +413,7 @@ export function buildProgram(
       .option('--target-macs <f>', 'structured: fraction of MACs to remove', fraction)
       .option('--target-params <f>', 'structured: fraction of parameters to remove', fraction)
       .option('--sparsity <f>', 'magnitude: fraction of weights set to zero', fraction)
+      .addOption(inputScalingOption())
       .option(
         '--dtype <dtype>',
         `quantization dtype: ${QUANT_DTYPES.join(', ')} (default: ${COMPRESS_DEFAULTS.dtype})`,
@@ -477,6 +494,7 @@ export function buildProgram(
         ...(flags.targetParams !== undefined ? { targetParams: flags.targetParams } : {}),
         ...(flags.sparsity !== undefined ? { sparsity: flags.sparsity } : {}),
         ...(flags.dtype ? { dtype: flags.dtype } : {}),
+        ...(flags.inputScaling ? { inputScaling: flags.inputScaling } : {}),
         ...(flags.criterion ? { criterion: flags.criterion } : {}),
         ...(flags.scope ? { scope: flags.scope } : {}),
         ...(flags.roundTo !== undefined ? { roundTo: flags.roundTo } : {}),
@@ -743,6 +761,7 @@ interface CompressFlags {
   targetParams?: number;
   sparsity?: number;
   dtype?: string;
+  inputScaling?: string;
   criterion?: string;
   scope?: string;
   roundTo?: number;

@@ -15,11 +15,12 @@
  * After-accuracy is always measured on the model read back from the export, i.e. on the real
  * dequantized weights.
  */
+import { modelNormalization } from '../data/input-scaling';
 import { requireSingleInputOutput } from '../model/single-io';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CompressionMethod, SpecOf } from '../../../shared/jobs';
+import { compressEnergyOptionsSchema, type CompressionMethod, type SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
 import type { BackendName, EnergyFigure } from '../../../shared/types';
 import { opCountEnergy } from '../energy/op-count';
@@ -27,6 +28,8 @@ import type { Bits } from '../energy/op-count';
 import { summarizeLayers } from '../model/summary';
 import type { CompressEnergyMeasurements } from '../report/energy-measurements';
 import { measureCompressEnergy } from '../report/energy-measurements';
+import { measureLatencyWithEnergy } from '../report/energy-latency';
+import type { InferenceEnergyResult } from '../energy/protocol';
 import { writeJsonAtomic } from '../../util/atomic';
 import type { JobContext } from '../job/context';
 import { openModel } from '../model/registry';
@@ -223,7 +226,7 @@ export async function runCompress(
       ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
       validationSplit: spec.training.validationSplit,
       seed: spec.seed,
-      ...(loaded.metadata.normalization ? { normalization: loaded.metadata.normalization } : {}),
+      ...modelNormalization(spec.inputScaling, loaded.metadata.normalization),
     });
     stage(ctx, 'evaluate-before', `${data.evaluation.count} ${data.evaluationSplit} samples`);
     const accuracyBefore = await accuracyOn(
@@ -379,6 +382,7 @@ export async function runCompress(
       ...(quantize ? { quantize } : {}),
       metadata: {
         ...loaded.metadata,
+        normalization: data.normalization,
         producedBy: { tool: 'pollard compress', method: spec.method, source: spec.model, runDir: spec.out },
       },
     });
@@ -393,11 +397,19 @@ export async function runCompress(
       'evaluate-after',
     );
 
-    stage(ctx, 'latency', `warm median, batch 1 and 32, on ${ctx.backend.used}`);
-    const [latencyBefore, latencyAfter] = await measureLatency(
-      [original, reloaded],
-      options.latency ?? DEFAULT_LATENCY,
+    // --energy quick: the batch-32 latency runs are the inference-energy runs (no second pass).
+    const quickEnergy =
+      measuresEnergy(spec) && compressEnergyOptionsSchema.parse(spec.energy ?? {}).mode === 'quick';
+    stage(
+      ctx,
+      'latency',
+      `warm median, batch 1 and 32, on ${ctx.backend.used}${quickEnergy ? ', batch 32 under the energy meter' : ''}`,
     );
+    const quick = quickEnergy
+      ? await latencyWithEnergy(original, reloaded, spec, options.latency ?? DEFAULT_LATENCY, ctx)
+      : undefined;
+    const [latencyBefore, latencyAfter] =
+      quick?.latency ?? (await measureLatency([original, reloaded], options.latency ?? DEFAULT_LATENCY));
     const deployment = await deployOnOnnxRuntime(original, reloaded, quantize === 'uint8', data, ctx);
     const sizeBefore = await exportedSize(original);
     const sizeAfter = await exportedSize(compressed, quantize);
@@ -450,7 +462,7 @@ export async function runCompress(
       latency: { before: latencyBefore!, after: latencyAfter! },
       energy: {
         ...modelledEnergy(original, reloaded, quantize, sparsity),
-        ...(spec.energy?.measure === false || spec.energy?.mode === 'off'
+        ...(!measuresEnergy(spec)
           ? {}
           : {
               measured: await measureCompressEnergy({
@@ -462,6 +474,7 @@ export async function runCompress(
                 data,
                 fineTunes,
                 originalBatchMs: before.latencyMs.batch32,
+                ...(quick ? { inference: quick.inference } : {}),
               }),
             }),
       },
@@ -519,6 +532,32 @@ function deploymentNote(d: OnnxDeployment): string {
     `batch 32 ${d.verdict.batch32}, batch 1 ${d.verdict.batch1} (${d.before.latencyMs.batch32.toFixed(2)} → ${d.after.latencyMs.batch32.toFixed(2)} ms at batch 32); ` +
     `accuracy ${pct(d.before.accuracy)} → ${pct(d.after.accuracy)} on ${d.evaluation.samples} ${d.evaluation.split} samples.`
   );
+}
+
+function measuresEnergy(spec: SpecOf<'compress'>): boolean {
+  return !(spec.energy?.measure === false || spec.energy?.mode === 'off');
+}
+
+/** Latency with the batch-32 runs metered (energy-latency.ts), with progress and an ETA. */
+async function latencyWithEnergy(
+  original: LayersModel,
+  compressed: LayersModel,
+  spec: SpecOf<'compress'>,
+  latency: LatencyOptions,
+  ctx: JobContext,
+): Promise<{ latency: [LatencyDetail, LatencyDetail]; inference: InferenceEnergyResult }> {
+  const energy = compressEnergyOptionsSchema.parse(spec.energy ?? {});
+  const started = Date.now();
+  return measureLatencyWithEnergy(original, compressed, {
+    latency,
+    repetitions: energy.repetitions,
+    idleSeconds: energy.idleSeconds,
+    onProgress: (done, total) => {
+      ctx.throwIfCancelled();
+      const etaSeconds = ((Date.now() - started) / 1000 / done) * (total - done);
+      ctx.emit({ type: 'progress', stage: 'latency', done, total, etaSeconds });
+    },
+  });
 }
 
 /** Op-count energy per 1,000 samples at batch 32, before and after (see CompressResult.energy). */

@@ -6,12 +6,20 @@
  */
 import { tf } from '../tf';
 import { Rng } from '../util/rng';
+import type { InputScaling } from '../../../shared/jobs';
+import { normalizationTables, sourceChannel } from './input-scaling';
 import type { DatasetSplit } from './types';
 
-/** x = pixel / 255 * scale + offset. */
+/** x = pixel / 255 * scale + offset (per channel where `channels` is set; input-scaling.ts). */
 export interface Normalization {
   scale: number;
   offset: number;
+  /** Per-channel scale and offset, in the model's channel order (ImageNet mean/std, caffe). */
+  channels?: { scale: number[]; offset: number[] };
+  /** The model reads the image's channels in reverse order (caffe's BGR). */
+  reverseChannels?: boolean;
+  /** The named input scaling this came from, for records and exports. */
+  scaling?: InputScaling;
 }
 
 export const DEFAULT_NORMALIZATION: Normalization = { scale: 1, offset: 0 };
@@ -120,13 +128,6 @@ function classRng(seed: number, label: number): Rng {
   return new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(label + 1, 0x85ebca6b)) >>> 0);
 }
 
-/** 256-entry table: pixel value → normalised float. */
-function normalizationTable({ scale, offset }: Normalization): Float32Array {
-  const table = new Float32Array(256);
-  for (let v = 0; v < 256; v++) table[v] = (v / 255) * scale + offset;
-  return table;
-}
-
 /**
  * Gather the samples at `indices` into one batch. With `augment`, every sample draws, in this
  * order, a crop offset x ∈ [0, 2p], a crop offset y ∈ [0, 2p], and (if `flip`) a coin from
@@ -150,7 +151,9 @@ export function makeBatch(
     );
   }
   const size = indices.length;
-  const table = normalizationTable(options.normalization ?? DEFAULT_NORMALIZATION);
+  const normalization = options.normalization ?? DEFAULT_NORMALIZATION;
+  const tables = normalizationTables(normalization, channels);
+  const from = Array.from({ length: channels }, (_, c) => sourceChannel(normalization, c, channels));
   const pixels = new Float32Array(size * sampleBytes);
   const oneHot = new Float32Array(size * classes);
   const labels = new Int32Array(size);
@@ -177,18 +180,20 @@ export function makeBatch(
     const source = index * sampleBytes;
     const target = i * sampleBytes;
     if (augment === undefined) {
-      for (let k = 0; k < sampleBytes; k++) pixels[target + k] = table[images[source + k]!]!;
+      for (let p = 0; p < sampleBytes; p += channels)
+        for (let ch = 0; ch < channels; ch++)
+          pixels[target + p + ch] = tables[ch]![images[source + p + from[ch]!]!]!;
       continue;
     }
     const shiftX = augment.rng.nextInt(2 * padding + 1) - padding;
     const shiftY = augment.rng.nextInt(2 * padding + 1) - padding;
     const flip = augment.flip && augment.rng.next() < 0.5;
-    const zero = table[0]!;
+
     for (let row = 0; row < height; row++) {
       const sourceRow = row + shiftY;
       const targetRow = target + row * rowBytes;
       if (sourceRow < 0 || sourceRow >= height) {
-        pixels.fill(zero, targetRow, targetRow + rowBytes);
+        for (let k = 0; k < rowBytes; k++) pixels[targetRow + k] = tables[k % channels]![0]!;
         continue;
       }
       const sourceRowStart = source + sourceRow * rowBytes;
@@ -196,10 +201,10 @@ export function makeBatch(
         const sourceCol = (flip ? width - 1 - col : col) + shiftX;
         const out = targetRow + col * channels;
         if (sourceCol < 0 || sourceCol >= width) {
-          for (let ch = 0; ch < channels; ch++) pixels[out + ch] = zero;
+          for (let ch = 0; ch < channels; ch++) pixels[out + ch] = tables[ch]![0]!;
         } else {
-          const from = sourceRowStart + sourceCol * channels;
-          for (let ch = 0; ch < channels; ch++) pixels[out + ch] = table[images[from + ch]!]!;
+          const at = sourceRowStart + sourceCol * channels;
+          for (let ch = 0; ch < channels; ch++) pixels[out + ch] = tables[ch]![images[at + from[ch]!]!]!;
         }
       }
     }

@@ -2,6 +2,7 @@
  * Pollard's metadata travels inside model.json as `userDefinedMetadata.pollard` (a slot the
  * tfjs format reserves for applications; stock tfjs keeps it and ignores it).
  */
+import { INPUT_SCALINGS, type InputScaling, normalizationOf } from '../data/input-scaling';
 import { badInput } from '../../../shared/errors';
 import { isRecord } from './safe-json';
 import type { ModelMetadata } from './types';
@@ -33,7 +34,11 @@ export function readPollardMetadata(userDefinedMetadata: unknown, file: string):
     }
     metadata.classNames = names as string[];
   }
-  if (raw.normalization !== undefined) {
+  const named = isRecord(raw.normalization) ? raw.normalization.scaling : undefined;
+  if (typeof named === 'string' && (INPUT_SCALINGS as readonly string[]).includes(named)) {
+    // A named input scaling (imagenet, caffe: per channel) is rebuilt from its name.
+    metadata.normalization = normalizationOf(named as InputScaling);
+  } else if (raw.normalization !== undefined) {
     const n = raw.normalization;
     if (
       !isRecord(n) ||

@@ -1,4 +1,5 @@
 import type { ModelFormat } from '../../../shared/types';
+import type { Normalization } from '../data/pipeline';
 import type { LayersModel } from '../tf';
 
 /** Where a loaded model came from, and how it was stored. */
@@ -17,8 +18,8 @@ export interface LoadedModel {
 
 export interface ModelMetadata {
   classNames?: string[];
-  /** How pixels are normalised before they reach the model: x / 255 * scale + offset. */
-  normalization?: { scale: number; offset: number };
+  /** How pixels are normalised before they reach the model: x / 255 * scale + offset (per channel for imagenet, caffe). */
+  normalization?: Normalization;
   /** Free-form provenance: the run that produced the model, the method. */
   producedBy?: Record<string, unknown>;
 }

@@ -2,6 +2,7 @@
  * Dataset samples for ONNX models: pixels as float32 in the model's layout, the calibration
  * batches for int8, and top-1 accuracy of several ONNX sessions on one split, batch by batch.
  */
+import { normalizationTables, sourceChannel } from '../data/input-scaling';
 import type { DatasetSplit, Normalization } from '../data';
 import type { CalibrationBatch } from './calibrate';
 import type { OnnxLayout } from './layers-to-onnx';
@@ -20,19 +21,16 @@ export function samplesAsFloat(
   const [h, w, c] = shape;
   const size = h * w * c;
   const out = new Float32Array(indices.length * size);
-  const table = Float32Array.from(
-    { length: 256 },
-    (_, v) => (v / 255) * normalization.scale + normalization.offset,
-  );
+  const tables = normalizationTables(normalization, c);
+  const from = Array.from({ length: c }, (_, ch) => sourceChannel(normalization, ch, c));
   indices.forEach((sample, n) => {
     const src = sample * size;
     const dst = n * size;
-    if (layout === 'nhwc') {
-      for (let i = 0; i < size; i++) out[dst + i] = table[split.images[src + i]!]!;
-      return;
-    }
     for (let p = 0; p < h * w; p++) {
-      for (let ch = 0; ch < c; ch++) out[dst + ch * h * w + p] = table[split.images[src + p * c + ch]!]!;
+      for (let ch = 0; ch < c; ch++) {
+        const value = tables[ch]![split.images[src + p * c + from[ch]!]!]!;
+        out[layout === 'nhwc' ? dst + p * c + ch : dst + ch * h * w + p] = value;
+      }
     }
   });
   return out;

@@ -1,4 +1,5 @@
 /** `evaluate` job: a model on a dataset's test split (or its training split when there is none). */
+import { modelNormalization } from '../data/input-scaling';
 import { requireSingleInputOutput } from '../model/single-io';
 import type { SpecOf } from '../../../shared/jobs';
 import type { EvaluationResult } from '../../../shared/types';
@@ -57,7 +58,9 @@ export async function runEvaluateJob(spec: SpecOf<'evaluate'>, ctx: JobContext):
       classes,
       {
         batchSize: spec.batchSize,
-        normalization: loaded.metadata.normalization ?? DEFAULT_NORMALIZATION,
+        normalization:
+          modelNormalization(spec.inputScaling, loaded.metadata.normalization).normalization ??
+          DEFAULT_NORMALIZATION,
         classNames: loaded.metadata.classNames ?? dataset.classNames,
         stage: 'evaluate',
       },
