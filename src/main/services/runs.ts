@@ -87,6 +87,29 @@ export function isInterrupted(run: RunRecord): boolean {
   return run.status === 'running' && !processAlive(run.pid) && !processAlive(run.hostPid);
 }
 
+/**
+ * A crash can leave events.jsonl ending in half a line; appending to it would glue the next
+ * event onto that fragment and lose both. Ends such a fragment with a newline (readers skip the
+ * fragment as a line that does not parse).
+ */
+export async function endTornLine(file: string): Promise<void> {
+  let handle;
+  try {
+    handle = await fs.open(file, 'r+');
+  } catch {
+    return; // no events yet
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) await handle.write('\n', size);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Records one job into its run folder. */
 export class RunRecorder {
   private record: RunRecord;
@@ -133,6 +156,7 @@ export class RunRecorder {
           ? { command: previous.command }
           : {}),
     };
+    await endTornLine(path.join(runDir, EVENTS_FILE));
     const recorder = new RunRecorder(runDir, record);
     await recorder.save();
     return recorder;
