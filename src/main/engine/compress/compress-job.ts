@@ -545,19 +545,26 @@ async function latencyWithEnergy(
   spec: SpecOf<'compress'>,
   latency: LatencyOptions,
   ctx: JobContext,
-): Promise<{ latency: [LatencyDetail, LatencyDetail]; inference: InferenceEnergyResult }> {
+): Promise<{ latency: [LatencyDetail, LatencyDetail]; inference: InferenceEnergyResult } | undefined> {
   const energy = compressEnergyOptionsSchema.parse(spec.energy ?? {});
   const started = Date.now();
-  return measureLatencyWithEnergy(original, compressed, {
-    latency,
-    repetitions: energy.repetitions,
-    idleSeconds: energy.idleSeconds,
-    onProgress: (done, total) => {
-      ctx.throwIfCancelled();
-      const etaSeconds = ((Date.now() - started) / 1000 / done) * (total - done);
-      ctx.emit({ type: 'progress', stage: 'latency', done, total, etaSeconds });
-    },
-  });
+  try {
+    return await measureLatencyWithEnergy(original, compressed, {
+      latency,
+      repetitions: energy.repetitions,
+      idleSeconds: energy.idleSeconds,
+      onProgress: (done, total) => {
+        ctx.throwIfCancelled();
+        const etaSeconds = ((Date.now() - started) / 1000 / done) * (total - done);
+        ctx.emit({ type: 'progress', stage: 'latency', done, total, etaSeconds });
+      },
+    });
+  } catch (error) {
+    // A failed energy measurement costs the figure, never the run: latency and energy apart.
+    if ((error as { code?: unknown } | null)?.code === 'cancelled') throw error;
+    ctx.log('warn', `latency under the energy meter failed (${String(error)}); measuring them apart`);
+    return undefined;
+  }
 }
 
 /** Op-count energy per 1,000 samples at batch 32, before and after (see CompressResult.energy). */

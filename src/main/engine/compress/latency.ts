@@ -33,6 +33,8 @@ export interface LatencyOptions {
   maxRuns?: number;
   /** Stop adding runs once this many seconds were spent on a batch size (at least 3 runs are kept). */
   maxSeconds?: number;
+  /** Batch sizes to measure; default both. One left out gets no runs (its figures are NaN). */
+  batchSizes?: readonly (1 | 32)[];
 }
 
 function median(values: number[]): number {
@@ -70,6 +72,7 @@ export async function measureLatency(
     ['batch1', 1],
     ['batch32', 32],
   ] as const) {
+    if (options.batchSizes && !options.batchSizes.includes(batch)) continue;
     const runs = Math.max(1, options.runs ?? (batch === 1 ? 21 : 15));
     const maxRuns = Math.max(runs, options.maxRuns ?? 200);
     const inputs = models.map((model) => inputFor(model, batch));

@@ -468,6 +468,8 @@ export interface CompressEnergyInput {
   /** Fine-tuning histories of the compressed model (their epochs carry cumulative energy). */
   fineTunes: { stage: string; history: EpochMetrics[] }[];
   originalBatchMs: number;
+  /** Quick: the inference energy measured with the latency runs (energy-latency.ts); not measured again. */
+  inference?: InferenceEnergyResult;
 }
 
 export interface CompressEnergyTestOptions {
@@ -484,6 +486,52 @@ function isCancelled(error: unknown): boolean {
 
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
+}
+
+/** The inference protocol's own runs, with per-batch progress and an ETA. */
+async function measureInferencePhase(
+  input: CompressEnergyInput,
+  options: CompressEnergyOptions,
+  testOptions: CompressEnergyTestOptions,
+): Promise<InferenceEnergyMeasurement> {
+  const { ctx } = input;
+  ctx.emit({
+    type: 'stage',
+    stage: 'energy: inference',
+    detail: `idle ${options.idleSeconds} s, ${options.repetitions} alternating runs of each model at batch ${INFERENCE_BATCH}`,
+  });
+  // Quick: the latency stage ran both models warm just before; no warm-up runs of its own.
+  const warmupRuns = options.mode === 'quick' ? 0 : options.warmupRuns;
+  let progress: InferenceProgress | undefined;
+  try {
+    const result = await measureInference(input.original, input.compressed, {
+      repetitions: options.repetitions,
+      warmupRuns,
+      idleSeconds: options.idleSeconds,
+      runSeconds: options.runSeconds,
+      originalBatchMs: input.originalBatchMs,
+      ...(testOptions.sources ? { sources: testOptions.sources } : {}),
+      ...(testOptions.clock ? { clock: testOptions.clock } : {}),
+      ...(testOptions.sleep ? { sleep: testOptions.sleep } : {}),
+      onPlan: (batchesPerRun) => {
+        const plan = { batchesPerRun, runs: 2 * (warmupRuns + options.repetitions) };
+        progress = new InferenceProgress(
+          { ...plan, idleSeconds: options.idleSeconds, batchMs: input.originalBatchMs },
+          (event) => ctx.emit(event),
+        );
+        progress.start();
+      },
+      onBatch: () => progress?.batch(),
+      onProgress: (_done, _total, stage) => {
+        ctx.throwIfCancelled();
+        if (stage === 'idle') progress?.idleDone();
+      },
+    });
+    return { status: 'measured', batchSize: INFERENCE_BATCH, result };
+  } catch (error) {
+    if (isCancelled(error)) throw error;
+    return { status: 'unavailable', reason: errorText(error) };
+  }
 }
 
 /** The measured energy block of a compress run (see the module comment). */
@@ -605,45 +653,10 @@ export async function measureCompressEnergy(
     comparison: compareTrainingEpochs(original, compressed),
   };
 
-  // Inference: the protocol, original against compressed.
-  ctx.emit({
-    type: 'stage',
-    stage: 'energy: inference',
-    detail: `idle ${options.idleSeconds} s, ${options.repetitions} alternating runs of each model at batch ${INFERENCE_BATCH}`,
-  });
-  let inference: InferenceEnergyMeasurement;
-  // Quick: the latency stage ran both models warm just before; no warm-up runs of its own.
-  const warmupRuns = options.mode === 'quick' ? 0 : options.warmupRuns;
-  let progress: InferenceProgress | undefined;
-  try {
-    const result = await measureInference(input.original, input.compressed, {
-      repetitions: options.repetitions,
-      warmupRuns,
-      idleSeconds: options.idleSeconds,
-      runSeconds: options.runSeconds,
-      originalBatchMs: input.originalBatchMs,
-      ...(testOptions.sources ? { sources: testOptions.sources } : {}),
-      ...(testOptions.clock ? { clock: testOptions.clock } : {}),
-      ...(testOptions.sleep ? { sleep: testOptions.sleep } : {}),
-      onPlan: (batchesPerRun) => {
-        const plan = { batchesPerRun, runs: 2 * (warmupRuns + options.repetitions) };
-        progress = new InferenceProgress(
-          { ...plan, idleSeconds: options.idleSeconds, batchMs: input.originalBatchMs },
-          (event) => ctx.emit(event),
-        );
-        progress.start();
-      },
-      onBatch: () => progress?.batch(),
-      onProgress: (_done, _total, stage) => {
-        ctx.throwIfCancelled();
-        if (stage === 'idle') progress?.idleDone();
-      },
-    });
-    inference = { status: 'measured', batchSize: INFERENCE_BATCH, result };
-  } catch (error) {
-    if (isCancelled(error)) throw error;
-    inference = { status: 'unavailable', reason: errorText(error) };
-  }
+  // Inference: measured with the latency runs (quick), else the protocol, original against compressed.
+  const inference: InferenceEnergyMeasurement = input.inference
+    ? { status: 'measured', batchSize: INFERENCE_BATCH, result: input.inference }
+    : await measureInferencePhase(input, options, testOptions);
   const sources = inference.status === 'measured' ? inference.result.meterSources : [];
   const grid = testOptions.grid ?? gridSettingsFromEnv();
   const median = (statistic: EnergyStatistic): EnergyFigure =>
