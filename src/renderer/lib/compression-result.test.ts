@@ -136,3 +136,13 @@ describe('parseCompressionResult', () => {
     expect(isCompressionResult({ accuracy: 0.9 })).toBe(false);
   });
 });
+
+describe('parseCompressionResult on 0 evaluation samples', () => {
+  it('keeps no accuracy figure (the Results table shows n/a), and the split and count', () => {
+    const view = parseCompressionResult({ ...result, evaluation: { split: 'validation', samples: 0 } });
+    expect(view.evaluation).toEqual({ split: 'validation', samples: 0 });
+    expect(view.before.accuracy).toBeUndefined();
+    expect(view.after.accuracy).toBeUndefined();
+    expect(view.before.params).toBe(61706);
+  });
+});

@@ -190,14 +190,16 @@ export function parseCompressionResult(input: Json): CompressionView {
   const evaluation = record(result.evaluation);
   const split = str(evaluation?.split);
   const samples = num(evaluation?.samples);
+  // An accuracy measured on no samples is no figure (shown as n/a), never 0.00%.
+  const unmeasured = samples === 0 ? { accuracy: undefined } : {};
   return {
     ...(split && samples !== undefined ? { evaluation: { split, samples } } : {}),
     ...(method ? { method } : {}),
     ...(backend ? { backend } : {}),
     ...(runDir ? { runDir } : {}),
     ...(modelPath ? { modelPath } : {}),
-    before: figuresOf(result.before, energy, 'before'),
-    after: figuresOf(result.after, energy, 'after'),
+    before: { ...figuresOf(result.before, energy, 'before'), ...unmeasured },
+    after: { ...figuresOf(result.after, energy, 'after'), ...unmeasured },
     layerColumns: columns,
     layers: rows,
     notes,
