@@ -34,7 +34,7 @@ interface QueuedJob {
   resolveDone: () => void;
 }
 
-const PINNED_EVENTS = new Set<JobEvent['type']>(['started', 'stage', 'epoch', 'checkpoint']);
+const PINNED_EVENTS = new Set<JobEvent['type']>(['started', 'stage', 'epoch', 'checkpoint', 'pruned']);
 const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
 function runDirOf(spec: JobSpec): string | undefined {

@@ -140,13 +140,25 @@ export function trainSpec(options: {
   arch: ArchitectureName;
   epochs: number;
   limit?: number | null;
+  /** Train a smaller network: prune once the structure is found (or after `pruneAtEpoch`). */
+  prune?: { targetMacs: number; compareDense: boolean; pruneAtEpoch?: number } | null;
 }): Spec<'train'> {
+  const prune = options.prune;
   return hostRunFolder<'train'>({
     kind: 'train',
     data: options.data,
     arch: options.arch,
     training: { epochs: options.epochs },
     ...limitOf(options.limit),
+    ...(prune
+      ? {
+          pruneWhileTraining: {
+            targetMacs: prune.targetMacs,
+            compareDense: prune.compareDense,
+            ...(prune.pruneAtEpoch !== undefined ? { pruneAtEpoch: prune.pruneAtEpoch } : {}),
+          },
+        }
+      : {}),
   });
 }
 

@@ -268,6 +268,16 @@ export class PruneWhileTraining {
     this.state.sinceIndex = this.state.maskDistances.length;
     const label = this.pruneSteps > 1 ? `prune ${step}/${this.pruneSteps}` : 'prune';
     this.ctx.emit({
+      type: 'pruned',
+      epoch: metrics.epoch,
+      step,
+      steps: this.pruneSteps,
+      maskDistance: distance,
+      detail,
+      macsBefore: totals.macsBefore,
+      macsAfter: totals.macsAfter,
+    });
+    this.ctx.emit({
       type: 'stage',
       stage: label,
       detail: `after epoch ${metrics.epoch} (${detail}): ${(100 * (1 - totals.macsAfter / Math.max(totals.macsBefore, 1))).toFixed(1)}% fewer MACs`,

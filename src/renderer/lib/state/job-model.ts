@@ -7,7 +7,7 @@
  * long run cannot make the renderer slow.
  */
 import type { SerializedError } from '../../../shared/errors';
-import type { JobEvent, JobKind, LiveEnergy } from '../../../shared/jobs';
+import type { JobEvent, JobKind, LiveEnergy, PrunedEvent } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import { SeqWindow } from './seq-window';
 
@@ -58,6 +58,8 @@ export interface JobModel {
   result: Record<string, unknown> | null;
   error: SerializedError | null;
   startedAt: number | null;
+  /** Pruned while training: each shrink step, in order. */
+  prunes: Omit<PrunedEvent, 'type'>[];
 }
 
 export const MAX_HISTORY_POINTS = 2000;
@@ -86,6 +88,7 @@ export function emptyJobModel(jobId: string, kind: JobKind | null = null): JobMo
     result: null,
     error: null,
     startedAt: null,
+    prunes: [],
   };
 }
 
@@ -140,6 +143,11 @@ export function applyJobEvent(model: JobModel, event: JobEvent): boolean {
         message: event.detail ? `${event.stage}: ${event.detail}` : event.stage,
       });
       break;
+    case 'pruned': {
+      const { type: _type, seq: _seq, time: _time, ...prune } = event;
+      model.prunes = [...model.prunes, prune];
+      break;
+    }
     case 'progress':
       model.stage = event.stage;
       model.fraction = event.total > 0 ? Math.min(1, event.done / event.total) : null;

@@ -40,6 +40,7 @@ export class JobState implements JobModel {
   result = $state.raw<Record<string, unknown> | null>(null);
   error = $state.raw<SerializedError | null>(null);
   startedAt = $state<number | null>(null);
+  prunes = $state.raw<JobModel['prunes']>([]);
   /** What the job was asked to do, once the host's status said. */
   spec = $state.raw<JobSpec | null>(null);
 

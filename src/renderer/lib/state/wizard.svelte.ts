@@ -65,6 +65,9 @@ export function exportFolderOf(runDir: string): string {
   return `${runDir.replace(/[\\/]+$/, '')}${separator}export`;
 }
 
+/** The fewest epochs in which the app waits for the channel masks to settle before pruning. */
+export const SHORTEST_WATCHED_RUN = 4;
+
 export class WizardState {
   view = $state<View>('wizard');
   step = $state<Step>('dataset');
@@ -93,6 +96,10 @@ export class WizardState {
   modelBusy = $state<string | null>(null);
   arch = $state<ArchitectureName>('lenet');
   epochs = $state(1);
+  /** "Train a smaller network": prune while training to this MACs fraction removed, optionally against a dense run. */
+  pruneWhileTraining = $state(false);
+  pruneTarget = $state(0.5);
+  compareDense = $state(false);
   trainJob = $state.raw<JobState | null>(null);
   evaluateJob = $state.raw<JobState | null>(null);
   baselineAccuracy = $state<number | null>(null);
@@ -231,7 +238,20 @@ export class WizardState {
     this.modelError = null;
     try {
       const job = await this.hub.start(
-        trainSpec({ data: this.datasetPath, arch: this.arch, epochs: this.epochs, limit: this.limit }),
+        trainSpec({
+          data: this.datasetPath,
+          arch: this.arch,
+          epochs: this.epochs,
+          limit: this.limit,
+          prune: this.pruneWhileTraining
+            ? {
+                targetMacs: this.pruneTarget,
+                compareDense: this.compareDense,
+                // Early-Bird needs a first epoch and two stable ones before the last: shorter runs prune after epoch 1.
+                ...(this.epochs < SHORTEST_WATCHED_RUN ? { pruneAtEpoch: 1 } : {}),
+              }
+            : null,
+        }),
       );
       await this.followTraining(job);
     } catch (error) {
