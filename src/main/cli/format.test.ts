@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compressSpecSchema,
+  evaluateSpecSchema,
   exportModelSpecSchema,
   infoSpecSchema,
   trainSpecSchema,
@@ -161,5 +162,19 @@ describe('formatResult of info', () => {
     });
     expect(text).toContain('rapl  unavailable  no powercap');
     expect(text).not.toContain('unavailable unavailable');
+  });
+});
+
+describe('formatResult of an evaluation', () => {
+  const spec = evaluateSpecSchema.parse({ kind: 'evaluate', model: '/m', data: '/d' });
+  const classNames = Array.from({ length: 10 }, (_, i) => `class ${i}`);
+
+  it('says how many samples, and flags a chance-level accuracy', () => {
+    expect(formatResult(spec, { accuracy: 0.091, count: 2000, classNames }).split('\n')[0]).toBe(
+      'accuracy 9.10% on 2,000 samples: chance level for 10 classes (10.00%); check --input-scaling and the class order',
+    );
+    expect(formatResult(spec, { accuracy: 0.855, count: 2000, classNames }).split('\n')[0]).toBe(
+      'accuracy 85.50% on 2,000 samples',
+    );
   });
 });

@@ -118,6 +118,18 @@ function formatPruneWhileTraining(result: Result): string[] {
   return lines;
 }
 
+/**
+ * " on N samples", and a hint when the accuracy is within 2 points of guessing (1 in N classes):
+ * a model at chance level usually gets its input scaled or its classes ordered differently.
+ */
+export function evaluatedOn(result: Result): string {
+  const count = typeof result.count === 'number' ? ` on ${int(result.count)} samples` : '';
+  const classes = Array.isArray(result.classNames) ? result.classNames.length : 0;
+  const accuracy = typeof result.accuracy === 'number' ? result.accuracy : undefined;
+  if (accuracy === undefined || classes < 2 || accuracy > 1 / classes + 0.02) return count;
+  return `${count}: chance level for ${classes} classes (${pct(1 / classes)}); check --input-scaling and the class order`;
+}
+
 /** Every input and output of an inspected model, one line each. */
 function ioLines(result: Result): string[] {
   const shapes = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -206,7 +218,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
       break;
     }
     default: {
-      if (result.accuracy !== undefined) lines.push(`accuracy ${pct(result.accuracy)}`);
+      if (result.accuracy !== undefined) lines.push(`accuracy ${pct(result.accuracy)}${evaluatedOn(result)}`);
       if (result.top5 !== undefined) lines.push(`top-5 ${pct(result.top5)}`);
       if (result.params !== undefined)
         lines.push(
