@@ -61,6 +61,10 @@ export interface Settings {
   energyMode: 'off' | 'quick' | 'full';
   pue: number;
   theme: Theme;
+  /** `pollard serve` uploads: remove batches older than this many days (null: keep). Never one a kept run uses. */
+  uploadMaxAgeDays: number | null;
+  /** `pollard serve` uploads: remove the oldest batches while the folder holds more than this (GiB; null: no limit). */
+  uploadMaxTotalGiB: number | null;
 }
 
 export const settingsPatchSchema = z
@@ -74,6 +78,8 @@ export const settingsPatchSchema = z
     energyMode: z.enum(['off', 'quick', 'full']),
     pue: z.number().min(1).max(5),
     theme: z.enum(['system', 'light', 'dark']),
+    uploadMaxAgeDays: z.number().gt(0).max(36_500).nullable(),
+    uploadMaxTotalGiB: z.number().gt(0).max(1_000_000).nullable(),
   })
   .partial()
   .strict();

@@ -23,7 +23,11 @@ import { cacheControlOf, contentTypeOf, findStaticFile } from '../services/stati
 import { createToken, hostAllowed, isAuthorized, originAllowed, tokenCookie, tokensEqual } from './auth';
 import { attachEventSocket } from './event-socket';
 import { sanitizeUploadPath } from './upload-path';
+import { listRuns } from '../services/runs';
+import { retainUploads } from './upload-retention';
 import { DEFAULT_UPLOAD_LIMITS, UploadError, type UploadLimits, UploadStore } from './uploads';
+
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 export const DEFAULT_PORT = 7878;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -141,10 +145,31 @@ export async function startServer(options: ServeOptions): Promise<PollardServer>
   const token = options.token ?? createToken();
   const log = options.log ?? (() => undefined);
   const rendererDir = path.resolve(options.rendererDir);
-  const uploads = new UploadStore(options.uploadsDir ?? path.join(options.service.dataDir, 'uploads'), {
+  const uploadsDir = options.uploadsDir ?? path.join(options.service.dataDir, 'uploads');
+  const uploads = new UploadStore(uploadsDir, {
     ...DEFAULT_UPLOAD_LIMITS,
     ...options.uploadLimits,
   });
+  // Upload retention (Settings): at start, then hourly.
+  const retain = (): void => {
+    retainUploads(options.service, uploadsDir, async (runsDirectory) =>
+      (await listRuns(runsDirectory)).map((listing) => listing.run.spec),
+    )
+      .then((outcome) => {
+        if (outcome.removed.length > 0) {
+          const bytes = outcome.removed.reduce((sum, r) => sum + r.bytes, 0);
+          log(
+            `uploads: removed ${outcome.removed.length} old upload batch(es), ${bytes} bytes (Settings: upload retention)`,
+          );
+        }
+      })
+      .catch((error: unknown) =>
+        log(`uploads: retention skipped: ${error instanceof Error ? error.message : String(error)}`),
+      );
+  };
+  retain();
+  const retention = setInterval(retain, RETENTION_INTERVAL_MS);
+  retention.unref();
   const handlers: ApiHandlers = {
     ...serviceHandlers(options.service),
     pickPath: async () => null,
@@ -355,6 +380,7 @@ export async function startServer(options: ServeOptions): Promise<PollardServer>
     url,
     tokenUrl: `${url}?token=${token}`,
     close: async () => {
+      clearInterval(retention);
       events.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -80,6 +80,8 @@ describe('AppService settings', () => {
       energyMode: 'quick',
       pue: 1,
       theme: 'system',
+      uploadMaxAgeDays: 30,
+      uploadMaxTotalGiB: 20,
     });
     const updated = await service.updateSettings({ pue: 1.4, gridCountry: 'de', runsDirectory: 'elsewhere' });
     expect(updated).toMatchObject({

@@ -22,6 +22,8 @@ export function defaultSettings(dataDir: string): Settings {
     energyMode: 'quick',
     pue: 1,
     theme: 'system',
+    uploadMaxAgeDays: 30,
+    uploadMaxTotalGiB: 20,
   };
 }
 
