@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobMessage, JobState, JobStatus } from '../../shared/api';
 import { serializeError, usageError } from '../../shared/errors';
 import type { JobEvent, JobSpec } from '../../shared/jobs';
+import { runDirOf } from '../../shared/run-record';
 import type { JobRun, RunJobOptions } from './jobs';
 
 /** How the queue runs a job: `runJob` from services/jobs, or a fake in tests. */
@@ -36,10 +37,6 @@ interface QueuedJob {
 
 const PINNED_EVENTS = new Set<JobEvent['type']>(['started', 'stage', 'epoch', 'checkpoint', 'pruned']);
 const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
-
-function runDirOf(spec: JobSpec): string | undefined {
-  return 'out' in spec ? spec.out : undefined;
-}
 
 export class JobQueue {
   private readonly runner: JobRunner;

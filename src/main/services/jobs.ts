@@ -4,6 +4,7 @@
  */
 import { usageError } from '../../shared/errors';
 import type { JobEvent, JobSpec } from '../../shared/jobs';
+import { runDirOf } from '../../shared/run-record';
 import { type JobHandle, type JobOutcome, startJob, type WorkerLauncher } from './job-host';
 import { readRun, type RunRecord, RunRecorder } from './runs';
 
@@ -22,12 +23,6 @@ export interface RunJobOptions {
 export interface JobRun {
   outcome: JobOutcome;
   run?: RunRecord;
-}
-
-function runDirOf(spec: JobSpec): string | undefined {
-  // A report writes into an existing run (or a file); it is not a run of its own.
-  if (spec.kind === 'report') return undefined;
-  return 'out' in spec ? spec.out : undefined;
 }
 
 export async function runJob(spec: JobSpec, options: RunJobOptions = {}): Promise<JobRun> {

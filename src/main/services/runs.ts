@@ -14,12 +14,13 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { ioError, type SerializedError } from '../../shared/errors';
 import type { JobEvent, JobSpec } from '../../shared/jobs';
+import { parseRunRecord, type RUN_STATUSES } from '../../shared/run-record';
 import type { BackendReport } from '../../shared/types';
 import { writeJsonAtomic } from '../util/atomic';
 import { POLLARD_VERSION } from '../util/version';
 import type { JobOutcome } from './job-host';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunRecord {
   format: 'pollard-run/1';
@@ -56,11 +57,7 @@ export async function readRun(runDir: string): Promise<RunRecord> {
   } catch {
     throw ioError(file, 'not found: this folder is not a Pollard run');
   }
-  try {
-    return JSON.parse(text) as RunRecord;
-  } catch {
-    throw ioError(file, 'is not valid JSON');
-  }
+  return parseRunRecord(file, text);
 }
 
 export async function isRunFolder(dir: string): Promise<boolean> {

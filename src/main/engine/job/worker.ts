@@ -6,6 +6,7 @@
  */
 import { serializeError } from '../../../shared/errors';
 import { type JobCommand, type JobEvent, type JobEventBody, jobSpecSchema } from '../../../shared/jobs';
+import { runDirOf } from '../../../shared/run-record';
 import { initBackend } from '../backend/ladder';
 import { computeThreads, setComputeThreads, setKernelThreads } from '../backend/threads';
 import { setUserCpuWatts } from '../energy/cpu-tdp';
@@ -50,7 +51,7 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
         if (controller.signal.aborted) throw cancelledError();
       },
     };
-    const runDir = 'out' in spec ? spec.out : undefined;
+    const runDir = runDirOf(spec);
     emit({
       type: 'started',
       kind: spec.kind,
