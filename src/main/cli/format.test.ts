@@ -152,6 +152,41 @@ describe('formatResult of a compress run', () => {
     expect(text.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', 'n/a', 'n/a', 'n/a']);
     expect(text).toContain('accuracy on 0 validation samples: none, so there is no accuracy to compare');
   });
+  it('adds the ONNX Runtime rows where the job measured them', () => {
+    const deployed = (accuracy: number, format: string, batch32: number) => ({
+      format,
+      accuracy,
+      latencyMs: { batch1: 0.05, batch32 },
+    });
+    const text = formatResult(spec, {
+      before: side(0.9),
+      after: side(0.9),
+      onnxRuntime: {
+        before: deployed(0.866, 'float32', 8.89),
+        after: deployed(0.865, 'int8', 3.2),
+        verdict: { batch1: 'no measurable difference', batch32: '2.78× faster' },
+      },
+    });
+    const lines = text.split('\n');
+    expect(lines.at(-4)!.split(/\s{2,}/)).toEqual([
+      'ONNX Runtime float32→int8, accuracy',
+      '86.60%',
+      '86.50%',
+      '−0.10 pts',
+    ]);
+    expect(lines.at(-3)!.split(/\s{2,}/)).toEqual([
+      'ONNX Runtime float32→int8, batch 1',
+      '0.05 ms',
+      '0.05 ms',
+      'no measurable difference',
+    ]);
+    expect(lines.at(-2)!.split(/\s{2,}/)).toEqual([
+      'ONNX Runtime float32→int8, batch 32',
+      '8.89 ms',
+      '3.20 ms',
+      '2.78× faster',
+    ]);
+  });
 });
 
 describe('formatResult of info', () => {

@@ -88,11 +88,33 @@ function formatCompression(result: Result): string {
       ratio(latencyBefore.batch32, latencyAfter.batch32),
     ],
   ];
+  rows.push(...onnxRuntimeRows(result));
   const where =
     typeof evaluation.samples === 'number'
       ? `accuracy on ${int(evaluation.samples)} ${String(evaluation.split)} samples${measured ? '' : ': none, so there is no accuracy to compare'}\n`
       : '';
   return table(rows) + where;
+}
+
+/** Both models deployed on ONNX Runtime (CPU), where the compress job measured them. */
+function onnxRuntimeRows(result: Result): string[][] {
+  if (result.onnxRuntime === undefined) return [];
+  const d = record(result.onnxRuntime);
+  const before = record(d.before);
+  const after = record(d.after);
+  const verdict = record(d.verdict);
+  const tag = `ONNX Runtime ${String(before.format)}→${String(after.format)}`;
+  const latency = (key: 'batch1' | 'batch32') => [
+    `${tag}, batch ${key === 'batch1' ? 1 : 32}`,
+    ms(record(before.latencyMs)[key]),
+    ms(record(after.latencyMs)[key]),
+    String(verdict[key]),
+  ];
+  return [
+    [`${tag}, accuracy`, pct(before.accuracy), pct(after.accuracy), points(before.accuracy, after.accuracy)],
+    latency('batch1'),
+    latency('batch32'),
+  ];
 }
 
 /** When and why a train run pruned, and the dense comparison where there is one. */
