@@ -611,13 +611,9 @@ async function compressionDocument(
     curves.push({ stage: record.stage, model: 'compressed', epochs: epochPoints(record.history) });
   }
 
-  const dataPath = typeof spec?.data === 'string' ? spec.data : (baseline?.dataset?.source ?? null);
+  const dataPath = (spec && 'data' in spec ? spec.data : undefined) ?? baseline?.dataset?.source ?? null;
   const originalPath =
-    typeof spec?.model === 'string'
-      ? spec.model
-      : folder.training
-        ? path.join(folder.training.dir, 'model')
-        : null;
+    spec && 'model' in spec ? spec.model : folder.training ? path.join(folder.training.dir, 'model') : null;
   const originalModel: HashRecord =
     baseline?.modelSha256 && folder.training
       ? { path: path.join(folder.training.dir, 'model'), sha256: baseline.modelSha256, recordedAt: 'run' }

@@ -2,11 +2,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobSpecSchema } from '../../../shared/jobs';
 import { collectReport } from './collect';
 import { CSV_HEADER, renderReportCsv } from './csv';
 import { renderReportHtml } from './html';
 import { literatureFor } from './literature';
 import { reportPaths, writeReport } from './report-job';
+import type { StoredRun } from './run-folder';
 import {
   CPU_SOURCE,
   FINETUNE_EPOCH_JOULES,
@@ -482,7 +484,7 @@ describe('where the files go', () => {
     );
     const info = path.join(root, 'info-run');
     await fs.mkdir(info);
-    await fs.writeFile(path.join(info, 'run.json'), JSON.stringify({ kind: 'info' }));
+    await fs.writeFile(path.join(info, 'run.json'), JSON.stringify(storedRun({ kind: 'info' }, 'completed')));
     await expect(collectReport(info)).rejects.toThrow(
       `${info}: run kind "info" has no report; report on a compress, demo or train run`,
     );
@@ -490,13 +492,37 @@ describe('where the files go', () => {
     await fs.mkdir(running);
     await fs.writeFile(
       path.join(running, 'run.json'),
-      JSON.stringify({ kind: 'compress', status: 'running' }),
+      JSON.stringify(
+        storedRun(
+          { kind: 'compress', model: '/m', data: '/d', out: running, method: 'structured' },
+          'running',
+        ),
+      ),
     );
     await expect(collectReport(running)).rejects.toThrow(
       `${path.join(running, 'compression.json')}: not found: the compress run has not finished (status: running)`,
     );
+    const damaged = path.join(root, 'damaged');
+    await fs.mkdir(damaged);
+    await fs.writeFile(
+      path.join(damaged, 'run.json'),
+      JSON.stringify({ kind: 'compress', status: 'running' }),
+    );
+    await expect(collectReport(damaged)).rejects.toThrow(
+      `${path.join(damaged, 'run.json')}: is not a valid Pollard run record: format:`,
+    );
   });
 });
+
+/** A complete run.json as the host writes it, for a spec given as the CLI would. */
+function storedRun(spec: object, status: StoredRun['status']): StoredRun {
+  const parsed = jobSpecSchema.parse(spec);
+  const at = '2026-01-02T03:04:05.000Z';
+  return {
+    ...{ format: 'pollard-run/1', id: 'r', kind: parsed.kind, spec: parsed, status },
+    ...{ createdAt: at, updatedAt: at, hostPid: 1, seed: parsed.seed, pollardVersion: '0.1.0', resumes: 0 },
+  };
+}
 
 /** Every numeric energy, power or carbon field below zero, with its path. */
 function negativeFigures(value: unknown, at = ''): string[] {

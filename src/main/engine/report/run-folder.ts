@@ -6,29 +6,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { badInput, ioError, unsupported } from '../../../shared/errors';
+import { parseRunRecord, type StoredRunRecord } from '../../../shared/run-record';
 import type { EnergyFigure, LayerSummary } from '../../../shared/types';
 import type { CompressResult } from '../compress/compress-job';
 import type { SensitivityResult } from '../compress/sensitivity';
 import type { EpochMetrics } from '../train/loop';
 import type { CompressEnergyMeasurements } from './energy-measurements';
 
-/** run.json as the report reads it (only the fields it uses). */
-export interface StoredRun {
-  id?: string;
-  kind?: string;
-  status?: string;
-  createdAt?: string;
-  seed?: number;
-  pollardVersion?: string;
-  command?: string[];
-  spec?: Record<string, unknown>;
-  versions?: Record<string, string>;
-  backend?: {
-    used?: string;
-    device?: string;
-    rungs?: { name: string; status: string; reason?: string; device?: string }[];
-  };
-}
+/** run.json: the shared schema's record (validated on read). */
+export type StoredRun = StoredRunRecord;
 
 /** compression.json; `energy` is absent in runs made before it was recorded. */
 export type StoredCompression = Omit<CompressResult, 'energy'> & {
@@ -103,6 +89,12 @@ async function readOptional<T>(file: string): Promise<T | null> {
   return (await exists(file)) ? readJsonFile<T>(file) : null;
 }
 
+/** run.json when the folder has one, validated by the shared schema (a damaged one names the file and field). */
+async function readRunJson(dir: string): Promise<StoredRun | null> {
+  const file = path.join(dir, 'run.json');
+  return (await exists(file)) ? parseRunRecord(file, await fs.readFile(file, 'utf8')) : null;
+}
+
 /** The train run a model path belongs to: the path itself, or the folder above its `model/`. */
 async function trainRunOfModel(modelPath: string): Promise<string | undefined> {
   for (const candidate of [modelPath, path.dirname(modelPath)]) {
@@ -114,7 +106,7 @@ async function trainRunOfModel(modelPath: string): Promise<string | undefined> {
 async function readTraining(dir: string): Promise<RunFolder['training']> {
   const result = await readJsonFile<StoredTraining>(path.join(dir, 'training.json'));
   if (!Array.isArray(result.history)) throw badInput(path.join(dir, 'training.json'), 'has no history');
-  return { dir, result, run: await readOptional<StoredRun>(path.join(dir, 'run.json')) };
+  return { dir, result, run: await readRunJson(dir) };
 }
 
 async function readCompression(
@@ -145,8 +137,7 @@ async function readCompression(
 
 /** The model a compress run started from: its spec, else the compressed model's metadata. */
 async function compressSource(dir: string, run: StoredRun | null): Promise<string | undefined> {
-  const fromSpec = run?.spec?.model;
-  if (typeof fromSpec === 'string') return fromSpec;
+  if (run && 'model' in run.spec) return run.spec.model;
   const modelJson = await readOptional<{
     userDefinedMetadata?: { pollard?: { producedBy?: { source?: unknown } } };
   }>(path.join(dir, 'model', 'model.json'));
@@ -163,7 +154,7 @@ export async function readRunFolder(target: string): Promise<RunFolder> {
     throw ioError(dir, 'not found');
   }
   if (!stat.isDirectory()) throw badInput(dir, 'is not a folder: give a run folder');
-  const run = await readOptional<StoredRun>(path.join(dir, 'run.json'));
+  const run = await readRunJson(dir);
 
   let kind: RunFolder['kind'];
   if (run?.kind === 'compress' || run?.kind === 'demo' || run?.kind === 'train') kind = run.kind;

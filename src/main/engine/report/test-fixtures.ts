@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { jobSpecSchema } from '../../../shared/jobs';
 import type { EnergyFigure } from '../../../shared/types';
 import { FakeEnergySource } from '../energy/fake-source';
 import { measureInferenceEnergy } from '../energy/protocol';
@@ -345,10 +346,14 @@ export async function writeCompressFixture(
     notes: [],
   });
   const run: StoredRun = {
+    format: 'pollard-run/1',
     id: 'run-1',
     kind: 'compress',
     status: 'completed',
     createdAt: '2026-01-02T03:04:05.000Z',
+    updatedAt: '2026-01-02T03:05:00.000Z',
+    hostPid: 1,
+    resumes: 0,
     seed: 42,
     pollardVersion: '0.1.0',
     command: [
@@ -365,7 +370,7 @@ export async function writeCompressFixture(
       '--out',
       compressDir,
     ],
-    spec: {
+    spec: jobSpecSchema.parse({
       kind: 'compress',
       model: trainDir,
       data: dataDir,
@@ -375,7 +380,7 @@ export async function writeCompressFixture(
       batchSize: 64,
       seed: 42,
       verbose: false,
-    },
+    }),
     versions: { node: '20.0.0', 'tfjs-core': '4.22.0' },
     backend: {
       used: 'wasm',
