@@ -39,7 +39,7 @@ export interface DatasetInfo {
   notes: string[];
 }
 
-export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3' | 'keras-weights-h5';
+export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3' | 'keras-weights-h5' | 'onnx';
 
 export interface LayerSummary {
   name: string;

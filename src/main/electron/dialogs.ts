@@ -21,7 +21,10 @@ const DIALOGS: Record<PickKind, OpenDialogOptions> = {
     title: 'Open a model',
     properties: ['openFile'],
     filters: [
-      { name: 'Models (model.json, Keras .h5, .keras)', extensions: ['json', 'h5', 'hdf5', 'keras'] },
+      {
+        name: 'Models (model.json, Keras .h5, .keras, ONNX)',
+        extensions: ['json', 'h5', 'hdf5', 'keras', 'onnx'],
+      },
       { name: 'All files', extensions: ['*'] },
     ],
   },

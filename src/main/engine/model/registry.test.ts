@@ -74,10 +74,10 @@ describe('openModel', () => {
     },
   );
 
-  it('explains ONNX, TFLite, SavedModel and frozen graphs', async () => {
+  it('explains a corrupt ONNX file, TFLite, SavedModel and frozen graphs', async () => {
     const onnx = await touch('m.onnx');
     await expect(openModel(onnx)).rejects.toThrow(
-      `${onnx}: ONNX models are not supported yet; convert to Keras with onnx2tf (onnx2tf -i model.onnx -oh5 writes a Keras .h5) and open that.`,
+      `${onnx}: truncated or corrupt ONNX file: model: a varint runs past the end of the data`,
     );
     const tflite = await touch('m.tflite');
     await expect(openModel(tflite)).rejects.toThrow(`${tflite}: TensorFlow Lite models are not supported`);

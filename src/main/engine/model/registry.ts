@@ -12,15 +12,17 @@ import { badInput, ioError, unsupported } from '../../../shared/errors';
 import { kerasImporters } from './keras';
 import { describeReadError } from './safe-json';
 import { tfjsLayersImporter } from './tfjs-layers-reader';
+import { onnxImporter } from '../onnx/import/importer';
 import type { LoadedModel, ModelEntry, ModelImporter } from './types';
 
-export const modelImporters: readonly ModelImporter[] = [tfjsLayersImporter, ...kerasImporters];
+export const modelImporters: readonly ModelImporter[] = [tfjsLayersImporter, ...kerasImporters, onnxImporter];
 
 const FORMAT_DESCRIPTIONS: Readonly<Record<ModelFormat, string>> = {
   'tfjs-layers': 'TensorFlow.js layers model (model.json with its shards, or their folder)',
   'keras-h5': 'Keras HDF5 (.h5, .hdf5)',
   'keras-v3': 'Keras 3 (.keras)',
   'keras-weights-h5': 'Keras weights-only .h5 beside its architecture .json',
+  onnx: 'ONNX image classifier (.onnx, opset 13, e.g. torch.onnx.export or tf2onnx)',
 };
 
 /** The formats the registered importers open, for messages. */
@@ -40,12 +42,6 @@ function refuseByName(file: string): void {
       file,
       `refused: ${ext} files are Python pickles (PyTorch, Lightning, scikit-learn), and loading a pickle can run arbitrary code. ` +
         `Export the model in a safe format instead (for PyTorch: torch.onnx.export, then onnx2tf -i model.onnx -oh5). Supported: ${supportedFormatsText()}`,
-    );
-  }
-  if (ext === '.onnx') {
-    throw unsupported(
-      file,
-      `ONNX models are not supported yet; convert to Keras with onnx2tf (onnx2tf -i model.onnx -oh5 writes a Keras .h5) and open that. Supported: ${supportedFormatsText()}`,
     );
   }
   if (ext === '.tflite') {
