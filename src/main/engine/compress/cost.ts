@@ -1,11 +1,13 @@
 /**
  * Parameters and multiply-accumulates per layer, before and after a pruning selection, computed
- * from weight shapes alone (no model is built). MACs for one sample follow the usual convention:
- * every kernel weight is used once per output position — Conv and Dense: kernel elements × output
- * positions; DepthwiseConv2D: depthwise kernel elements × output positions; SeparableConv2D: both
- * of its kernels × output positions. Biases, BatchNormalization, activations, pooling and merges
- * count parameters but no MACs.
+ * from weight shapes and the graph's tensor shapes (no model is built). MACs come from the same
+ * per-layer function as the model summary (`macsOf`, docs/macs.md), called with the channel
+ * counts the slice leaves, so a plan's MACs equal the summary of the model it builds.
  */
+import { tfl } from '../tf';
+import { macsOf } from '../model/macs';
+import type { Shape } from '../model/macs';
+import { layerMacs, macsConfig } from '../model/summary';
 import type { DependencyGraph, LayerNode } from './graph';
 import type { LayerSlice } from './slicing';
 import { selectedShape, sliceLayer, weightKey } from './slicing';
@@ -15,27 +17,37 @@ export interface LayerCost {
   macs: number;
 }
 
-const KERNELS = new Set(['kernel', 'depthwise_kernel', 'pointwise_kernel']);
-const MAC_ROLES = new Set(['producer', 'depthwise']);
-
 function product(values: number[]): number {
   return values.reduce((a, b) => a * b, 1);
 }
 
+/** A shape with the batch axis put back and the last axis set to `channels`. */
+function withChannels(shape: number[], channels: number | undefined): Shape {
+  const last = shape.length - 1;
+  return [null, ...shape.map((d, axis) => (axis === last && channels !== undefined ? channels : d))];
+}
+
+function nodeMacs(graph: DependencyGraph, node: LayerNode, slice?: LayerSlice): number {
+  if (node.layer instanceof tfl.LayersModel) return layerMacs(node.layer);
+  const inputShapes = node.inputs.map((name, i) =>
+    withChannels(graph.node(name).outputShape, slice?.keptIn[i]?.length),
+  );
+  return macsOf({
+    className: node.className,
+    config: macsConfig(node.layer),
+    inputShapes,
+    outputShapes: [withChannels(node.outputShape, slice?.keptOut.length)],
+  });
+}
+
 /** Cost of one layer; with a slice, after the slice is applied. */
-export function layerCost(node: LayerNode, slice?: LayerSlice): LayerCost {
+export function layerCost(graph: DependencyGraph, node: LayerNode, slice?: LayerSlice): LayerCost {
   let params = 0;
-  let kernelElements = 0;
   for (const weight of node.layer.weights) {
     const key = weightKey(weight.originalName);
-    const size = product(selectedShape(weight.shape as number[], slice?.weights.get(key)));
-    params += size;
-    if (KERNELS.has(key)) kernelElements += size;
+    params += product(selectedShape(weight.shape as number[], slice?.weights.get(key)));
   }
-  // Output positions: every axis but the last (channels); a Dense on a vector has one.
-  const positions = product(node.outputShape.slice(0, -1).map((dim) => Math.max(dim, 1)));
-  const macs = MAC_ROLES.has(node.role) ? kernelElements * positions : 0;
-  return { params, macs };
+  return { params, macs: nodeMacs(graph, node, slice) };
 }
 
 export interface ModelCost {
@@ -51,8 +63,8 @@ export function modelCost(graph: DependencyGraph, removed: ReadonlySet<number>):
   const after = { params: 0, macs: 0 };
   for (const node of graph.nodes) {
     const slice = sliceLayer(graph, node, removed);
-    const costBefore = layerCost(node);
-    const costAfter = layerCost(node, slice);
+    const costBefore = layerCost(graph, node);
+    const costAfter = layerCost(graph, node, slice);
     layers.set(node.name, { before: costBefore, after: costAfter, slice });
     before.params += costBefore.params;
     before.macs += costBefore.macs;

@@ -6,7 +6,7 @@
  * Dense, SeparableConv2D) and non-prunable sources (model inputs, layers we cannot reason about)
  * create elements; pass-through layers (BN, activations, pooling, padding, dropout, GAP,
  * DepthwiseConv2D) forward maps; Flatten repeats its input map over the flattened positions
- * (NHWC order); Concatenate joins maps; Add/Subtract/Multiply/Average/Maximum/Minimum unite the
+ * (NHWC order); Concatenate joins maps; Add/Multiply/Average/Maximum/Minimum unite the
  * elements they line up (union-find). A union-find component is one prunable unit: removing it
  * removes one channel from every producer in it, and the matching positions from every consumer.
  * A group is the set of sources whose units are tied together (e.g. a residual stage).
@@ -33,7 +33,7 @@ export type LayerRole =
   /** DepthwiseConv2D: output channel c·m+k comes from input channel c. */
   | 'depthwise'
   | 'flatten'
-  /** Add, Subtract, Multiply, Average, Maximum, Minimum. */
+  /** Add, Multiply, Average, Maximum, Minimum. */
   | 'merge'
   | 'concat'
   /** A layer the graph cannot reason about: its inputs and outputs stay whole. */
@@ -93,7 +93,7 @@ export interface GraphOptions {
   ignoredLayers?: string[];
 }
 
-const PASSTHROUGH = new Set([
+export const PASSTHROUGH: ReadonlySet<string> = new Set([
   'Activation',
   'ReLU',
   'LeakyReLU',
@@ -101,7 +101,6 @@ const PASSTHROUGH = new Set([
   'ThresholdedReLU',
   'Dropout',
   'SpatialDropout1D',
-  'SpatialDropout2D',
   'GaussianNoise',
   'GaussianDropout',
   'AlphaDropout',
@@ -120,8 +119,8 @@ const PASSTHROUGH = new Set([
   'Resizing',
   'CenterCrop',
 ]);
-const MERGES = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum']);
-const PRODUCERS = new Set(['Conv1D', 'Conv2D', 'Dense', 'SeparableConv2D']);
+export const MERGES: ReadonlySet<string> = new Set(['Add', 'Multiply', 'Average', 'Maximum', 'Minimum']);
+export const PRODUCERS: ReadonlySet<string> = new Set(['Conv1D', 'Conv2D', 'Dense', 'SeparableConv2D']);
 
 type Config = Record<string, unknown>;
 

@@ -52,6 +52,17 @@ function trainableCount(layer: Layer): number {
   return layer.trainableWeights.reduce((sum, w) => sum + countValues(w.shape), 0);
 }
 
+/** The configuration `macsOf` reads: tfjs's getConfig, plus what getConfig omits. */
+export function macsConfig(layer: Layer): Record<string, unknown> {
+  const config = layer.getConfig() as Record<string, unknown>;
+  if (layer.getClassName() === 'SeparableConv2D') {
+    // tfjs's getConfig omits depthMultiplier; the depthwise kernel [kh, kw, in, multiplier] has it.
+    const depthwise = layer.weights.find((w) => w.originalName.endsWith('depthwise_kernel'));
+    if (depthwise !== undefined) config.depthMultiplier = depthwise.shape[3];
+  }
+  return config;
+}
+
 /** MACs of one layer's call in `model`; a nested model is the sum over its own layers. */
 export function layerMacs(layer: Layer, node?: Node): number {
   if (layer instanceof tfl.LayersModel) {
@@ -59,15 +70,9 @@ export function layerMacs(layer: Layer, node?: Node): number {
   }
   const call = node ?? layer.inboundNodes[0];
   if (call === undefined) return 0;
-  const config = layer.getConfig() as Record<string, unknown>;
-  if (layer.getClassName() === 'SeparableConv2D') {
-    // tfjs's getConfig omits depthMultiplier; the depthwise kernel [kh, kw, in, multiplier] has it.
-    const depthwise = layer.weights.find((w) => w.originalName.endsWith('depthwise_kernel'));
-    if (depthwise !== undefined) config.depthMultiplier = depthwise.shape[3];
-  }
   return macsOf({
     className: layer.getClassName(),
-    config,
+    config: macsConfig(layer),
     inputShapes: asShapes(call.inputShapes),
     outputShapes: asShapes(call.outputShapes),
   });

@@ -1,0 +1,171 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf, tfl } from '../tf';
+import type { LayersModel } from '../tf';
+import { summarizeLayers } from '../model/summary';
+import { REFUSED_LAYER_HINTS, SUPPORTED_LAYERS } from '../model/supported-layers';
+import { MERGES, PASSTHROUGH, PRODUCERS } from './graph';
+import { applyPrunePlan, planPruning } from './pruner';
+import type { PrunePlan } from './pruner';
+import { concatNet, depthwiseNet, fillWeights, opaqueNet, residualNet, sequentialCnn } from './test-models';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+type SymbolicTensor = ReturnType<typeof tfl.input>;
+type Build = (x: SymbolicTensor) => SymbolicTensor;
+
+function apply(
+  layer: { apply: (x: SymbolicTensor | SymbolicTensor[]) => unknown },
+  x: SymbolicTensor | SymbolicTensor[],
+) {
+  return layer.apply(x) as SymbolicTensor;
+}
+
+/** conv → <body> → conv → GAP → dense classifier: the body sits between two prunable producers. */
+function around(inputShape: number[], body: Build, seed = 11): LayersModel {
+  const input = tfl.input({ shape: inputShape, name: 'input' });
+  const rank = inputShape.length;
+  const conv = (name: string) =>
+    rank === 2
+      ? tfl.layers.conv1d({ filters: 8, kernelSize: 3, padding: 'same', name })
+      : tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name });
+  let x = apply(conv('head'), input);
+  x = body(x);
+  x = apply(conv('tail'), x);
+  x = apply(
+    rank === 2
+      ? tfl.layers.globalAveragePooling1d({ name: 'gap' })
+      : tfl.layers.globalAveragePooling2d({ name: 'gap' }),
+    x,
+  );
+  const out = apply(tfl.layers.dense({ units: 3, activation: 'softmax', name: 'classifier' }), x);
+  const model = tfl.model({ inputs: input, outputs: out });
+  fillWeights(model, seed);
+  return model;
+}
+
+const macs = (model: LayersModel): number => summarizeLayers(model).reduce((sum, l) => sum + l.macs, 0);
+
+async function planAndBuild(
+  model: LayersModel,
+  fraction = 0.5,
+): Promise<{ plan: PrunePlan; built: LayersModel }> {
+  const plan = await planPruning(model, {
+    criterion: 'l1',
+    scope: 'global',
+    target: { metric: 'macs', fraction },
+  });
+  const built = await applyPrunePlan(model, plan);
+  return { plan, built };
+}
+
+const CASES: [string, () => LayersModel][] = [
+  ['sequential CNN (Conv2D, BN, MaxPooling2D, ReLU, Dropout, Flatten, Dense)', () => sequentialCnn()],
+  ['residual (Add, Activation)', () => residualNet()],
+  ['depthwise (DepthwiseConv2D, SeparableConv2D)', () => depthwiseNet()],
+  ['separable, multiplier 2', () => depthwiseNet(3, 2)],
+  ['concat (Concatenate)', () => concatNet()],
+  ['opaque', () => opaqueNet()],
+  [
+    'Conv2DTranspose',
+    () =>
+      around([8, 8, 2], (x) =>
+        apply(
+          tfl.layers.conv2dTranspose({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', name: 'up' }),
+          x,
+        ),
+      ),
+  ],
+  [
+    'Conv1D, MaxPooling1D, AveragePooling1D',
+    () =>
+      around([16, 2], (x) =>
+        apply(
+          tfl.layers.averagePooling1d({ poolSize: 2, name: 'avg' }),
+          apply(tfl.layers.maxPooling1d({ poolSize: 2, name: 'max' }), x),
+        ),
+      ),
+  ],
+  [
+    'ZeroPadding2D, Cropping2D, UpSampling2D, AveragePooling2D',
+    () =>
+      around([8, 8, 2], (x) => {
+        let y = apply(tfl.layers.zeroPadding2d({ padding: 1, name: 'pad' }), x);
+        y = apply(tfl.layers.cropping2D({ cropping: 1, name: 'crop' }), y);
+        y = apply(tfl.layers.upSampling2d({ size: [2, 2], name: 'up' }), y);
+        return apply(tfl.layers.averagePooling2d({ poolSize: 2, name: 'avg' }), y);
+      }),
+  ],
+  [
+    'LeakyReLU, ELU, ThresholdedReLU, GaussianNoise, SpatialDropout1D',
+    () =>
+      around([16, 2], (x) => {
+        let y = apply(tfl.layers.leakyReLU({ name: 'leaky' }), x);
+        y = apply(tfl.layers.elu({ name: 'elu' }), y);
+        y = apply(tfl.layers.thresholdedReLU({ name: 'thr' }), y);
+        y = apply(tfl.layers.gaussianNoise({ stddev: 0.1, name: 'noise' }), y);
+        return apply(tfl.layers.spatialDropout1d({ rate: 0.1, name: 'sdrop' }), y);
+      }),
+  ],
+  ...(['multiply', 'average', 'maximum', 'minimum'] as const).map((merge): [string, () => LayersModel] => [
+    merge,
+    () =>
+      around([8, 8, 2], (x) => {
+        const side = apply(tfl.layers.conv2d({ filters: 8, kernelSize: 1, name: 'side' }), x);
+        return apply(tfl.layers[merge]({ name: merge }), [x, side]);
+      }),
+  ]),
+  [
+    'LSTM (opaque to the pruner)',
+    () =>
+      around([12, 2], (x) => apply(tfl.layers.lstm({ units: 8, returnSequences: true, name: 'lstm' }), x)),
+  ],
+];
+
+describe('plan totals equal the summary of the built model', () => {
+  for (const [name, make] of CASES) {
+    it(name, async () => {
+      const model = make();
+      const { plan, built } = await planAndBuild(model, name.startsWith('LSTM') ? 0.2 : 0.5);
+      expect(plan.totals.macsBefore).toBe(macs(model));
+      expect(plan.totals.macsAfter).toBe(macs(built));
+    });
+  }
+});
+
+describe('Conv2D → Conv2DTranspose → Conv2D, 50% of MACs', () => {
+  it('hits its target and the plan equals the built model', async () => {
+    const model = around([8, 8, 2], (x) =>
+      apply(
+        tfl.layers.conv2dTranspose({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', name: 'up' }),
+        x,
+      ),
+    );
+    const { plan, built } = await planAndBuild(model);
+    expect([plan.totals.macsBefore, plan.totals.macsAfter]).toEqual([147480, 64518]);
+    expect([macs(model), macs(built)]).toEqual([147480, 64518]);
+    expect(1 - macs(built) / macs(model)).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe('the pruner knows only supported layers', () => {
+  it('refuses Subtract everywhere (TensorFlow.js has no Subtract layer)', () => {
+    expect([SUPPORTED_LAYERS.has('Subtract'), MERGES.has('Subtract')]).toEqual([false, false]);
+    expect(REFUSED_LAYER_HINTS.Subtract).toBe(
+      'TensorFlow.js has no Subtract layer; rebuild the model without it',
+    );
+  });
+
+  it('every class the dependency graph reasons about is a supported layer', () => {
+    const known = [
+      ...PRODUCERS,
+      ...PASSTHROUGH,
+      ...MERGES,
+      'DepthwiseConv2D',
+      'BatchNormalization',
+      'Flatten',
+    ];
+    expect(known.filter((name) => !SUPPORTED_LAYERS.has(name))).toEqual([]);
+  });
+});
