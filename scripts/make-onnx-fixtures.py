@@ -1,7 +1,8 @@
 """Writes the small ONNX test fixtures (torch.onnx.export, opset 13) and PyTorch's logits.
 
 Run with Debian's python3 (python3-torch): /usr/bin/python3 scripts/make-onnx-fixtures.py [outdir]
-Each model is exported in eval mode with a fixed seed; beside model.onnx goes model.json with the
+Each model is exported in eval mode with a fixed seed, BatchNorm kept as its own node (TrainingMode.PRESERVE,
+no constant folding, so parameter counts compare with PyTorch's); beside model.onnx goes model.json with the
 parameter count, the input shape (NCHW), the fixed input and PyTorch's logits for it.
 """
 import json
@@ -123,7 +124,7 @@ def export(name, net, size, out_dir):
     with torch.no_grad():
         logits = net(x)
     path = os.path.join(out_dir, f'{name}.onnx')
-    torch.onnx.export(net, x, path, opset_version=13, input_names=['input'], output_names=['logits'],
+    torch.onnx.export(net, x, path, opset_version=13, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
     params = sum(p.numel() for p in net.parameters())
     with open(os.path.join(out_dir, f'{name}.json'), 'w') as f:

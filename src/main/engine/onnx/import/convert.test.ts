@@ -32,10 +32,15 @@ describe('ONNX → TF.js Layers', () => {
     });
   }
 
-  it('parameter counts equal PyTorch’s where torch kept every parameter (no BatchNorm folded)', async () => {
-    for (const name of ['firenet', 'plain-view', 'plain-flatten']) {
+  it('parameter counts equal PyTorch’s', async () => {
+    for (const name of ['resnet', 'mobilenetv2', 'firenet', 'plain-view', 'plain-flatten']) {
       const { model, expected } = await importFixture(name);
-      expect(model.countParams()).toBe(expected.parameters);
+      // PyTorch's parameters(): the trainable weights (BatchNorm's running statistics are buffers).
+      const trainable = model.trainableWeights.reduce(
+        (sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 0), 1),
+        0,
+      );
+      expect(trainable).toBe(expected.parameters);
     }
   });
 
