@@ -69,7 +69,7 @@ describe('openModel', () => {
       const file = await touch(`weights${ext}`);
       await expect(openModel(file)).rejects.toThrow(
         `${file}: refused: ${ext} files are Python pickles (PyTorch, Lightning, scikit-learn), and loading a pickle can run arbitrary code. ` +
-          `Export the model in a safe format instead (for PyTorch: torch.onnx.export, then onnx2tf -i model.onnx -oh5). Supported: ${supportedFormatsText()}`,
+          `Export the model in a safe format instead (for PyTorch: torch.onnx.export, then open the .onnx). Supported: ${supportedFormatsText()}`,
       );
     },
   );
