@@ -55,4 +55,25 @@ describe('ONNX → TF.js Layers', () => {
       'model.onnx: node "/layer1/Foo" (op Foo) is not supported; supported: Conv, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, MaxPool, AveragePool, GlobalAveragePool, Add, Concat, Flatten, Reshape, Gemm, Pad, Dropout, Identity, Softmax, Constant, Shape, Gather, Unsqueeze',
     );
   });
+
+  it('takes HardSigmoid only where TF.js computes the same (alpha 0.2, beta 0.5)', async () => {
+    const file = path.join(FIXTURES, 'firenet.onnx');
+    const load = async () => decodeModel(new Uint8Array(await fs.readFile(file)), file).graph;
+    const withHardSigmoid = async (alpha?: number) => {
+      const graph = await load();
+      const relu = graph.nodes.find((n) => n.opType === 'Relu')!;
+      relu.opType = 'HardSigmoid';
+      relu.name = '/hs';
+      if (alpha !== undefined)
+        relu.attributes.set('alpha', { name: 'alpha', f: alpha, floats: [], ints: [] });
+      return graph;
+    };
+    const standard = await withHardSigmoid();
+    const pytorch = await withHardSigmoid(1 / 6);
+    expect(() => onnxGraphToLayers(standard, 'model.onnx')).not.toThrow();
+    // PyTorch's nn.Hardsigmoid: x / 6 + 0.5.
+    expect(() => onnxGraphToLayers(pytorch, 'model.onnx')).toThrow(
+      'model.onnx: node "/hs" (op HardSigmoid) has alpha 0.166667, beta 0.5; only alpha 0.2, beta 0.5 (TF.js\'s hard sigmoid) is supported',
+    );
+  });
 });

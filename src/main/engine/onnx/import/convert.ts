@@ -133,11 +133,22 @@ class Converter {
             name: layerName(node),
           }),
         );
-      case 'HardSigmoid':
+      case 'HardSigmoid': {
+        // TF.js's hard sigmoid is fixed at max(0, min(1, 0.2·x + 0.5)), ONNX's default; PyTorch's
+        // nn.Hardsigmoid exports alpha 1/6, which it cannot express.
+        const alpha = a('alpha')?.f ?? 0.2;
+        const beta = a('beta')?.f ?? 0.5;
+        if (Math.abs(alpha - 0.2) > 1e-6 || Math.abs(beta - 0.5) > 1e-6) {
+          throw unsupported(
+            this.file,
+            `node "${node.name}" (op HardSigmoid) has alpha ${+alpha.toFixed(6)}, beta ${+beta.toFixed(6)}; only alpha 0.2, beta 0.5 (TF.js's hard sigmoid) is supported`,
+          );
+        }
         return void this.apply(
           node,
           tfl.layers.activation({ activation: 'hardSigmoid', name: layerName(node) }),
         );
+      }
       case 'Conv':
         return this.conv(node);
       case 'BatchNormalization':
