@@ -37,13 +37,14 @@ export interface LatencyOptions {
   batchSizes?: readonly (1 | 32)[];
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timeOnce(model: LayersModel, input: Tensor): Promise<number> {
+/** One predict call, from the call to its data read back (ms). */
+export async function timeOnce(model: LayersModel, input: Tensor): Promise<number> {
   const start = performance.now();
   const output = model.predict(input) as Tensor;
   await output.data();
@@ -52,7 +53,8 @@ async function timeOnce(model: LayersModel, input: Tensor): Promise<number> {
   return elapsed;
 }
 
-function inputFor(model: LayersModel, batch: number): Tensor {
+/** A fixed input batch for timing: a sine pattern in [-1, 1], no RNG state touched. */
+export function inputFor(model: LayersModel, batch: number): Tensor {
   const shape = model.inputs[0]!.shape.slice(1).map((d) => d ?? 1);
   // Fixed pseudo-random inputs (no RNG state touched): a sine pattern in [-1, 1].
   const size = batch * shape.reduce((a, b) => a * b, 1);

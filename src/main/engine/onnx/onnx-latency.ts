@@ -4,26 +4,15 @@
  * drift in machine load hits them alike.
  */
 import type { LatencyMs } from '../compress/latency';
+import { quantile, spread } from '../energy/stats';
 import type { OnnxSession } from './ort-session';
+
+const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
 
 export interface OnnxLatencyOptions {
   warmup?: number;
   /** Timed runs per model and batch size: default 21 at batch 1, 15 at batch 32. */
   runs?: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = q * (sorted.length - 1);
-  const low = Math.floor(at);
-  const high = Math.ceil(at);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
 }
 
 interface LatencySamples {
@@ -66,7 +55,10 @@ export async function measureOnnxLatency(
   options: OnnxLatencyOptions = {},
 ): Promise<LatencyMs[]> {
   const samples = await latencySamples(sessions, inputShape, options);
-  return samples.map((r) => ({ batch1: median(r.batch1), batch32: median(r.batch32) }));
+  return samples.map((r) => ({
+    batch1: quantile(sorted(r.batch1), 0.5),
+    batch32: quantile(sorted(r.batch32), 0.5),
+  }));
 }
 
 export interface LatencySpread {
@@ -82,9 +74,11 @@ export async function measureOnnxLatencySpread(
   options: OnnxLatencyOptions = {},
 ): Promise<LatencySpread[]> {
   const samples = await latencySamples(sessions, inputShape, options);
-  const range = (v: number[]): [number, number] => [quantile(v, 0.25), quantile(v, 0.75)];
-  return samples.map((r) => ({
-    median: { batch1: median(r.batch1), batch32: median(r.batch32) },
-    spread: { batch1: range(r.batch1), batch32: range(r.batch32) },
-  }));
+  return samples.map((r) => {
+    const [b1, b32] = [spread(r.batch1), spread(r.batch32)];
+    return {
+      median: { batch1: b1.median!, batch32: b32.median! },
+      spread: { batch1: [b1.q1!, b1.q3!], batch32: [b32.q1!, b32.q3!] },
+    };
+  });
 }

@@ -14,7 +14,7 @@ import { POLLARD_VERSION } from '../../util/version';
 import { epochEnergyFigures } from './energy-measurements';
 import { compressionEnergySection, trainingEnergySection } from './energy-section';
 import { literatureFor } from './literature';
-import type { OnnxDeployment } from '../onnx/deployment';
+import { onnxRuntimeRows, percent, ratioRow } from './comparison-rows';
 import type {
   ComparisonRow,
   EnergySection,
@@ -53,29 +53,6 @@ function generatorOf(options: CollectOptions): { name: 'Pollard'; version: strin
 
 /** The sensitivity ratio shown per layer: the measured ratio closest to half the channels. */
 const SENSITIVITY_RATIO = 0.5;
-
-function ratioRow(
-  id: string,
-  metric: string,
-  unit: string,
-  label: ComparisonRow['label'],
-  before: number | null,
-  after: number | null,
-  reason?: string,
-): ComparisonRow {
-  const row: ComparisonRow = {
-    id,
-    metric,
-    unit,
-    label,
-    before,
-    after,
-    change: before !== null && after !== null && after > 0 ? before / after : null,
-    changeUnit: 'x',
-  };
-  if (reason !== undefined) row.reason = reason;
-  return row;
-}
 
 function factorOf(row: ComparisonRow, basis: string): SummaryFactor {
   return row.change !== null
@@ -206,10 +183,6 @@ function trainingEnergyOf(result: StoredTraining): Pick<ReportDocument, 'trainin
 function architectureOf(folder: RunFolder, name: string | undefined): string | null {
   const arch = folder.training?.result.arch ?? name;
   return arch !== undefined && (ARCHITECTURES as readonly string[]).includes(arch) ? arch : null;
-}
-
-function percent(fraction: number): number {
-  return fraction * 100;
 }
 
 function methodText(result: StoredCompression): string {
@@ -430,55 +403,6 @@ function hasQuantizedOrSparseWeights(result: { method: string; after: { weightDt
   if (['quantize', 'qat', 'structured+quantize', 'magnitude'].includes(result.method)) return true;
   const dtype = result.after.weightDtype;
   return dtype !== undefined && dtype !== 'float32';
-}
-
-/**
- * Both models deployed on ONNX Runtime (CPU): accuracy and latency there, with the latency
- * change only where the interquartile ranges of the timed runs do not overlap.
- */
-function onnxRuntimeRows(d: OnnxDeployment | undefined): ComparisonRow[] {
-  if (d === undefined) return [];
-  const formats =
-    d.before.format === d.after.format ? d.after.format : `${d.before.format} → ${d.after.format}`;
-  const where = `${d.runtime}, ${formats}`;
-  const latency = (key: 'batch1' | 'batch32', n: number): ComparisonRow => {
-    const row = ratioRow(
-      `onnxLatency${key === 'batch1' ? 'Batch1' : 'Batch32'}`,
-      `latency, batch ${n} (median, ${where})`,
-      'ms',
-      'measured',
-      d.before.latencyMs[key],
-      d.after.latencyMs[key],
-    );
-    if (d.speedup[key] === null) {
-      row.change = null;
-      row.verdict = 'no measurable difference';
-      row.reason = 'the interquartile ranges of the timed runs overlap';
-    }
-    return row;
-  };
-  return [
-    {
-      id: 'onnxAccuracy',
-      metric: `accuracy (top-1, ${d.evaluation.samples} ${d.evaluation.split} samples, ${where})`,
-      unit: '%',
-      label: 'measured',
-      before: percent(d.before.accuracy),
-      after: percent(d.after.accuracy),
-      change: percent(d.after.accuracy) - percent(d.before.accuracy),
-      changeUnit: 'points',
-    },
-    latency('batch1', 1),
-    latency('batch32', 32),
-    ratioRow(
-      'onnxSize',
-      `model file size (${where})`,
-      'bytes',
-      'measured',
-      d.before.sizeBytes,
-      d.after.sizeBytes,
-    ),
-  ];
 }
 
 async function compressionDocument(

@@ -6,10 +6,10 @@
  * adds to the latency stage is the short idle recording and the meter's start and stop.
  */
 import type { LatencyDetail, LatencyOptions } from '../compress/latency';
-import { measureLatency } from '../compress/latency';
+import { inputFor, measureLatency, median, timeOnce } from '../compress/latency';
 import { measureInferenceEnergy, type InferenceEnergyResult, type ModelRole } from '../energy/protocol';
 import type { Clock, EnergySource } from '../energy/types';
-import { tf, type LayersModel, type Tensor } from '../tf';
+import { tf, type LayersModel } from '../tf';
 
 export interface LatencyEnergyOptions {
   latency: LatencyOptions;
@@ -19,29 +19,6 @@ export interface LatencyEnergyOptions {
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (done: number, total: number, stage: string) => void;
-}
-
-function sineBatch(model: LayersModel, batch: number): Tensor {
-  const shape = model.inputs[0]!.shape.slice(1).map((d) => d ?? 1);
-  const size = batch * shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = Math.sin(i * 0.7);
-  return tf.tensor(values, [batch, ...shape]);
-}
-
-async function timeOnce(model: LayersModel, input: Tensor): Promise<number> {
-  const start = performance.now();
-  const output = model.predict(input) as Tensor;
-  await output.data();
-  const elapsed = performance.now() - start;
-  output.dispose();
-  return elapsed;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -67,7 +44,7 @@ export async function measureLatencyWithEnergy(
     batchSizes: [1],
   });
   const models: Record<ModelRole, LayersModel> = { original, compressed };
-  const inputs = { original: sineBatch(original, 32), compressed: sineBatch(compressed, 32) };
+  const inputs = { original: inputFor(original, 32), compressed: inputFor(compressed, 32) };
   const timings: Record<ModelRole, number[]> = { original: [], compressed: [] };
   try {
     // Warm-up, and the pace that sizes the runs: two untimed calls of each model.
