@@ -151,6 +151,31 @@ describe('WizardState', () => {
     expect(wizard.baselineAccuracy).toBe(0.77);
   });
 
+  it('stops at the Model step when the model cannot be evaluated on the dataset', async () => {
+    const { api, wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm');
+    await tick();
+    expect(wizard.reachable.method).toBe(true);
+    api.emit('job-1', {
+      type: 'error',
+      error: { code: 'bad-input', message: 'expected input shape [32,32,1], got [28,28,1]' },
+    });
+    await tick();
+    expect(wizard.evaluationError).toEqual({
+      source: 'baseline accuracy',
+      message: 'expected input shape [32,32,1], got [28,28,1]',
+    });
+    expect(wizard.modelError).toEqual(wizard.evaluationError);
+    expect(wizard.reachable.method).toBe(false);
+    wizard.step = 'model';
+    expect(wizard.canAdvance()).toBe(false);
+    // Another model clears it and is measured again.
+    await wizard.openModel('/models/other', 'other');
+    expect(wizard.evaluationError).toBeNull();
+    expect(wizard.reachable.method).toBe(true);
+  });
+
   it('plans once per model, criterion and measure', async () => {
     const { api, wizard } = setup();
     await wizard.openModel('/models/m', 'm');

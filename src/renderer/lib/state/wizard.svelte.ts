@@ -103,6 +103,8 @@ export class WizardState {
   trainJob = $state.raw<JobState | null>(null);
   evaluateJob = $state.raw<JobState | null>(null);
   baselineAccuracy = $state<number | null>(null);
+  /** Why the model could not be evaluated on the dataset (e.g. a shape mismatch): the wizard stops at the Model step. */
+  evaluationError = $state.raw<InlineError | null>(null);
 
   // ---- method ----
   choice = $state<MethodChoice>({ ...DEFAULT_METHOD_CHOICE });
@@ -128,10 +130,10 @@ export class WizardState {
   readonly reachable = $derived.by((): Record<Step, boolean> => {
     const dataset = this.dataset !== null;
     const model = dataset && this.model !== null;
-    const method = model;
+    const method = model && this.evaluationError === null;
     const run = method && this.compressJob !== null;
     const results = this.results !== null;
-    return { dataset: true, model: dataset, method: model, run: method || run, results, export: results };
+    return { dataset: true, model: dataset, method, run: method || run, results, export: results };
   });
 
   constructor(
@@ -174,8 +176,10 @@ export class WizardState {
       this.dataset = preview;
       this.datasetPath = path;
       this.datasetLabel = label;
-      // A different dataset invalidates the baseline accuracy measured on the old one.
+      // A different dataset invalidates the baseline accuracy measured on the old one: measure it again.
       this.baselineAccuracy = null;
+      this.evaluationError = null;
+      if (this.modelPath) void this.evaluateBaseline();
     } catch (error) {
       this.datasetError = inlineError(error, label);
     } finally {
@@ -211,6 +215,8 @@ export class WizardState {
       this.planFor = null;
       this.sensitivity = null;
       this.baselineAccuracy = baselineAccuracy;
+      this.evaluationError = null;
+      this.evaluateJob = null;
       if (baselineAccuracy === null) void this.evaluateBaseline();
     } catch (error) {
       this.modelError = inlineError(error, label);
@@ -294,10 +300,14 @@ export class WizardState {
       );
       this.evaluateJob = job;
       const phase = await job.done();
+      // A newer evaluation (another model or dataset) owns the outcome.
+      if (this.evaluateJob !== job) return;
       if (phase === 'completed' && typeof job.result?.accuracy === 'number')
         this.baselineAccuracy = job.result.accuracy;
-      else if (phase === 'failed' && job.error)
-        this.modelError = { source: 'baseline accuracy', message: job.error.message };
+      else if (phase === 'failed' && job.error) {
+        this.evaluationError = { source: 'baseline accuracy', message: job.error.message };
+        this.modelError = this.evaluationError;
+      }
     } catch (error) {
       this.modelError = inlineError(error, this.modelLabel ?? undefined);
     }
