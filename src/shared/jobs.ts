@@ -211,6 +211,8 @@ export const compressSpecSchema = commonOptionsSchema.extend({
   steps: z.number().int().min(1).max(100).default(1),
   /** Accuracy budget in points (0..100) for automatic mode: choose per-layer ratios from sensitivity. */
   accuracyBudget: z.number().min(0).max(100).optional(),
+  /** Automatic mode: a finished sensitivity run (its sensitivity.json) of this model, used instead of measuring again. */
+  sensitivityRun: z.string().min(1).optional(),
   /** Per-tensor or per-channel fake-quant for QAT. */
   granularity: z.enum(['tensor', 'channel']).default('channel'),
   finetuneEpochs: z.number().int().min(0).max(1000).default(2),

@@ -265,5 +265,12 @@ describe('runSensitivity and runPlan', () => {
       expect(1 - point.macsAfter / point.macsBefore).toBeGreaterThanOrEqual(point.target);
     }
     expect(result.notes.at(-1)).toMatch(/^cannot remove 97\.0% of the MACs/);
+    // Each point carries its per-layer table; the layers' parameters add up to the point's totals.
+    for (const point of result.points) {
+      expect(point.layers.reduce((sum, layer) => sum + layer.paramsBefore, 0)).toBe(point.paramsBefore);
+      expect(point.layers.reduce((sum, layer) => sum + layer.paramsAfter, 0)).toBe(point.paramsAfter);
+    }
+    expect(result.points[0]!.layers.every((l) => l.outChannelsAfter === l.outChannelsBefore)).toBe(true);
+    expect(result.points[2]!.layers.some((l) => l.outChannelsAfter < l.outChannelsBefore)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { openModel } from '../model/registry';
 import { buildDependencyGraph } from './graph';
 import { computeImportance } from './importance';
 import { stage } from './job-common';
-import type { PrunePlan } from './pruner';
+import type { LayerPlan, PrunePlan } from './pruner';
 import { planFromImportance } from './pruner';
 
 export type PlanPoint = {
@@ -18,6 +18,8 @@ export type PlanPoint = {
   macsBefore: number;
   macsAfter: number;
   groups: { id: string; channelsBefore: number; channelsAfter: number }[];
+  /** Every layer the plan changes: channels, parameters and MACs before and after (the Method step's table). */
+  layers: LayerPlan[];
 };
 
 export type PlanJobResult = {
@@ -76,6 +78,7 @@ export async function runPlan(spec: SpecOf<'plan'>, ctx: JobContext): Promise<Pl
           channelsBefore: g.channelsBefore,
           channelsAfter: g.channelsAfter,
         })),
+        layers: plan.layers,
       });
       ctx.emit({ type: 'progress', stage: 'plan', done: i + 1, total: targets.length });
     }

@@ -26,7 +26,8 @@ import type { CompressionData } from './job-data';
 import { accuracyOn, calibrationBatch, firstSamples } from './job-data';
 import type { PrunePlan } from './pruner';
 import { applyPrunePlan, planFromImportance, planPruning } from './pruner';
-import { analyzeSensitivity } from './sensitivity';
+import { analyzeSensitivity, type SensitivityResult } from './sensitivity';
+import { readSensitivityRun } from './sensitivity-run';
 
 const PROGRESS_FILE = 'progress.json';
 
@@ -99,22 +100,28 @@ export async function runStructured(
   try {
     if (spec.accuracyBudget !== undefined) {
       if (spec.steps > 1) notes.push('automatic mode prunes in one step; --steps was ignored');
-      stage(ctx, 'sensitivity', 'accuracy of each group pruned alone, 10% … 90%, no fine-tuning');
-      const validation = firstSamples(data.validation, 1000);
-      const sensitivity = await analyzeSensitivity(
-        original,
-        (m) => accuracyOn(m, validation, data, spec.batchSize),
-        {
+      const graph = buildDependencyGraph(original, { ignoredLayers: spec.ignoredLayers });
+      const measure = async (): Promise<SensitivityResult> => {
+        stage(ctx, 'sensitivity', 'accuracy of each group pruned alone, 10% … 90%, no fine-tuning');
+        const validation = firstSamples(data.validation, 1000);
+        return analyzeSensitivity(original, (m) => accuracyOn(m, validation, data, spec.batchSize), {
           ...common,
           ratios: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
           onProgress: (done, total) => {
             ctx.throwIfCancelled();
             ctx.emit({ type: 'progress', stage: 'sensitivity', done, total });
           },
-        },
-      );
+        });
+      };
+      let sensitivity: SensitivityResult;
+      if (spec.sensitivityRun !== undefined) {
+        stage(ctx, 'sensitivity', `read from ${spec.sensitivityRun}`);
+        sensitivity = await readSensitivityRun(spec.sensitivityRun, graph, spec.criterion);
+        notes.push(`automatic mode used the sensitivity measured in ${spec.sensitivityRun}`);
+      } else {
+        sensitivity = await measure();
+      }
       const sensitivityFile = await writeSensitivityFiles(spec.out, sensitivity);
-      const graph = buildDependencyGraph(original, { ignoredLayers: spec.ignoredLayers });
       const importance = await computeImportance(graph, common);
       const choice = chooseRatios(graph, importance, sensitivity, {
         budgetPoints: spec.accuracyBudget,
