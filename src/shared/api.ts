@@ -255,6 +255,22 @@ export const SERVE_PATHS = {
   call: '/api/call/',
   events: '/api/events',
   upload: '/api/upload/',
+  /** `GET ?run=<run folder>&file=<path in it>[&inline=1]`: one file of a run. */
+  download: '/api/download',
+  /** `GET ?run=<run folder>`: the run's export/ and report/ folders as one zip, streamed. */
+  downloadZip: '/api/download.zip',
 } as const;
+
+/** The `pollard serve` URL (path and query) of one file of a run; `file` is relative to the run folder, with `/`. */
+export function downloadUrlPath(runDir: string, file: string, inline = false): string {
+  const query = new URLSearchParams({ run: runDir, file });
+  if (inline) query.set('inline', '1');
+  return `${SERVE_PATHS.download}?${query.toString()}`;
+}
+
+/** The `pollard serve` URL (path and query) of a run's export and report as a zip. */
+export function downloadZipUrlPath(runDir: string): string {
+  return `${SERVE_PATHS.downloadZip}?${new URLSearchParams({ run: runDir }).toString()}`;
+}
 /** `pollard serve` only: seal an upload batch and get the path to open. */
 export const FINISH_UPLOAD_METHOD = 'finishUpload';
