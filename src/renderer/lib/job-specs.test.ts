@@ -4,6 +4,7 @@ import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
   evaluateSpec,
+  planKey,
   planSpec,
   sensitivitySpec,
   trainSpec,
@@ -80,5 +81,87 @@ describe('job specs', () => {
     expect(sensitivity).toMatchObject({ samples: 300, limit: 300, criterion: 'l2' });
     expect(sensitivitySpec({ ...data, limit: null }, 'l1').samples).toBe(500);
     expect(() => hostParse(sensitivity)).not.toThrow();
+  });
+
+  it('sends the advanced options only where they differ from the defaults', () => {
+    const advanced = compressSpec(
+      {
+        ...DEFAULT_METHOD_CHOICE,
+        target: 0.6,
+        scope: 'global',
+        roundTo: 8,
+        ignoredLayers: ['conv1'],
+        steps: 3,
+        learningRate: 0.0005,
+        batchSize: 32,
+      },
+      data,
+    );
+    expect(advanced).toEqual({
+      kind: 'compress',
+      model: '/runs/train-1',
+      data: '/data/fashion',
+      method: 'structured',
+      targetMacs: 0.6,
+      criterion: 'l1',
+      scope: 'global',
+      roundTo: 8,
+      ignoredLayers: ['conv1'],
+      steps: 3,
+      finetuneEpochs: 2,
+      training: { learningRate: 0.0005 },
+      batchSize: 32,
+      limit: 1000,
+    });
+    expect(hostParse(advanced)).toMatchObject({
+      steps: 3,
+      batchSize: 32,
+      training: { learningRate: 0.0005 },
+    });
+    // Quantization ignores the pruning options.
+    const quantize = compressSpec(
+      { ...withMethodDefaults(DEFAULT_METHOD_CHOICE, 'quantize'), roundTo: 8 },
+      data,
+    );
+    expect(quantize).not.toHaveProperty('roundTo');
+    expect(quantize).not.toHaveProperty('training');
+  });
+
+  it('automatic mode sends the budget and the sensitivity run, a MACs target and no steps', () => {
+    const choice = {
+      ...DEFAULT_METHOD_CHOICE,
+      automatic: true,
+      accuracyBudget: 1.5,
+      targetBy: 'params' as const,
+      target: 0.4,
+      steps: 3,
+    };
+    const spec = compressSpec(choice, { ...data, sensitivityRun: '/runs/sensitivity-1' });
+    expect(spec).toMatchObject({
+      targetMacs: 0.4,
+      accuracyBudget: 1.5,
+      sensitivityRun: '/runs/sensitivity-1',
+    });
+    expect(spec).not.toHaveProperty('targetParams');
+    expect(spec).not.toHaveProperty('steps');
+    expect(() => hostParse(spec)).not.toThrow();
+    // Without a sensitivity run there is no automatic mode.
+    expect(compressSpec(choice, data)).not.toHaveProperty('accuracyBudget');
+  });
+
+  it('plans with the same scope, rounding and ignored layers, and re-plans when they change', () => {
+    const choice = { ...DEFAULT_METHOD_CHOICE, roundTo: 8, ignoredLayers: ['conv2', 'conv1'] };
+    expect(planSpec('/m', 'taylor', 'params', choice)).toEqual({
+      kind: 'plan',
+      model: '/m',
+      by: 'params',
+      criterion: 'l1',
+      roundTo: 8,
+      ignoredLayers: ['conv2', 'conv1'],
+    });
+    expect(planKey('/m', choice)).toBe(planKey('/m', { ...choice, ignoredLayers: ['conv1', 'conv2'] }));
+    expect(planKey('/m', choice)).not.toBe(planKey('/m', { ...choice, scope: 'global' }));
+    // The fine-tuning options do not change the plan.
+    expect(planKey('/m', choice)).toBe(planKey('/m', { ...choice, learningRate: 0.01, steps: 4 }));
   });
 });

@@ -22,6 +22,8 @@ export interface DataChoice {
   data: string;
   /** Only the first N samples of each split (quick trial runs). */
   limit?: number | null;
+  /** A finished sensitivity run of this model: automatic mode reads its measurements instead of measuring again. */
+  sensitivityRun?: string | null;
 }
 
 export interface MethodChoice {
@@ -36,7 +38,32 @@ export interface MethodChoice {
   criterion: Criterion;
   granularity: 'tensor' | 'channel';
   finetuneEpochs: number;
+  // ---- advanced (structured pruning, fine-tuning) ----
+  /** Rank channels within each layer, or across the whole network. */
+  scope: 'layer' | 'global';
+  /** Keep every pruned layer's channel count a multiple of this. */
+  roundTo: number;
+  /** Layers whose output channels are never pruned. */
+  ignoredLayers: string[];
+  /** Prune in this many steps, fine-tuning after each. */
+  steps: number;
+  /** Automatic mode: per-layer ratios from the measured sensitivity, within `accuracyBudget` points. */
+  automatic: boolean;
+  accuracyBudget: number;
+  learningRate: number;
+  batchSize: number;
 }
+
+/** The engine's defaults (compressSpecSchema) for the advanced options, as the Method step shows them. */
+export const ADVANCED_DEFAULTS = {
+  scope: 'layer',
+  roundTo: 1,
+  steps: 1,
+  automatic: false,
+  accuracyBudget: 1,
+  learningRate: 0.001,
+  batchSize: 64,
+} as const satisfies Partial<MethodChoice>;
 
 export interface MethodInfo {
   title: string;
@@ -104,6 +131,8 @@ export const DEFAULT_METHOD_CHOICE: MethodChoice = {
   criterion: 'l1',
   granularity: 'channel',
   finetuneEpochs: 2,
+  ...ADVANCED_DEFAULTS,
+  ignoredLayers: [],
 };
 
 /** The choice with the method's defaults applied (switching methods resets its own options). */
@@ -114,8 +143,29 @@ export function withMethodDefaults(choice: MethodChoice, method: CompressionMeth
 const limitOf = (limit: number | null | undefined): { limit?: number } =>
   limit !== null && limit !== undefined && limit > 0 ? { limit: Math.floor(limit) } : {};
 
+/** The pruning options a plan and a compress run share; each is sent only where it differs from the default. */
+function pruningShape(choice: Pick<MethodChoice, 'scope' | 'roundTo' | 'ignoredLayers'>): {
+  scope?: 'layer' | 'global';
+  roundTo?: number;
+  ignoredLayers?: string[];
+} {
+  return {
+    ...(choice.scope !== ADVANCED_DEFAULTS.scope ? { scope: choice.scope } : {}),
+    ...(choice.roundTo > 1 ? { roundTo: Math.floor(choice.roundTo) } : {}),
+    ...(choice.ignoredLayers.length > 0 ? { ignoredLayers: [...choice.ignoredLayers] } : {}),
+  };
+}
+
+/** Automatic mode needs a MACs target (the engine refuses a parameter target) and the user's sensitivity run. */
+export function automaticReady(choice: MethodChoice, sensitivityRun: string | null | undefined): boolean {
+  return choice.automatic && METHODS[choice.method].prunes && !!sensitivityRun;
+}
+
 export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'compress'> {
   const info = METHODS[choice.method];
+  const automatic = automaticReady(choice, data.sensitivityRun);
+  const targetBy = automatic ? 'macs' : choice.targetBy;
+  const training = choice.learningRate !== ADVANCED_DEFAULTS.learningRate && info.finetunes;
   return hostRunFolder<'compress'>({
     kind: 'compress',
     model: data.model,
@@ -123,14 +173,22 @@ export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'comp
     method: choice.method,
     ...(info.prunes
       ? {
-          ...(choice.targetBy === 'params' ? { targetParams: choice.target } : { targetMacs: choice.target }),
+          ...(targetBy === 'params' ? { targetParams: choice.target } : { targetMacs: choice.target }),
           criterion: choice.criterion,
+          ...pruningShape(choice),
+          ...(automatic
+            ? { accuracyBudget: choice.accuracyBudget, sensitivityRun: data.sensitivityRun! }
+            : choice.steps > 1
+              ? { steps: Math.floor(choice.steps) }
+              : {}),
         }
       : {}),
     ...(choice.method === 'magnitude' ? { sparsity: choice.sparsity } : {}),
     ...(info.quantizes ? { dtype: choice.dtype } : {}),
     ...(choice.method === 'qat' ? { granularity: choice.granularity } : {}),
     finetuneEpochs: info.finetunes ? choice.finetuneEpochs : 0,
+    ...(training ? { training: { learningRate: choice.learningRate } } : {}),
+    ...(choice.batchSize !== ADVANCED_DEFAULTS.batchSize ? { batchSize: Math.floor(choice.batchSize) } : {}),
     ...limitOf(data.limit),
   });
 }
@@ -171,8 +229,25 @@ export function planCriterion(criterion: Criterion): Criterion {
   return criterion === 'taylor' ? 'l1' : criterion;
 }
 
-export function planSpec(model: string, criterion: Criterion, by: 'macs' | 'params' = 'macs'): Spec<'plan'> {
-  return { kind: 'plan', model, by, criterion: planCriterion(criterion) };
+export function planSpec(
+  model: string,
+  criterion: Criterion,
+  by: 'macs' | 'params' = 'macs',
+  shape: Pick<MethodChoice, 'scope' | 'roundTo' | 'ignoredLayers'> = DEFAULT_METHOD_CHOICE,
+): Spec<'plan'> {
+  return { kind: 'plan', model, by, criterion: planCriterion(criterion), ...pruningShape(shape) };
+}
+
+/** What a plan depends on: a new plan is computed when this changes. */
+export function planKey(model: string, choice: MethodChoice): string {
+  return JSON.stringify([
+    model,
+    planCriterion(choice.criterion),
+    choice.targetBy,
+    choice.scope,
+    choice.roundTo,
+    [...choice.ignoredLayers].sort(),
+  ]);
 }
 
 export function sensitivitySpec(data: DataChoice, criterion: Criterion): Spec<'sensitivity'> {

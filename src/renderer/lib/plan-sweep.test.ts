@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { nearestPoint, parsePlanSweep, removedFractions, sliderPoints } from './plan-sweep';
+import {
+  achievedText,
+  nearestPoint,
+  parsePlanSweep,
+  removedFractions,
+  sameAs,
+  sliderPoints,
+} from './plan-sweep';
 
 const totals = (target: number, macsAfter: number, paramsAfter: number) => ({
   target,
@@ -24,6 +31,7 @@ describe('parsePlanSweep', () => {
       paramsAfter: 800,
       macsBefore: 10_000,
       macsAfter: 7400,
+      layers: [],
     });
     expect(sweep.notes).toEqual(['lenet: the classifier is never pruned']);
     expect(sweep.unsupported).toEqual(['lambda_1: unknown layer']);
@@ -80,5 +88,57 @@ describe('slider points', () => {
     const removed = removedFractions(point);
     expect(removed.macs).toBeCloseTo(0.2, 12);
     expect(removed.params).toBe(0);
+  });
+});
+
+describe('per-layer plan and the achieved figure', () => {
+  const conv = {
+    name: 'conv2',
+    className: 'Conv2D',
+    inChannelsBefore: 6,
+    inChannelsAfter: 3,
+    outChannelsBefore: 16,
+    outChannelsAfter: 5,
+    paramsBefore: 2416,
+    paramsAfter: 380,
+    macsBefore: 240_000,
+    macsAfter: 37_500,
+  };
+  // The engine's plan job puts totals and layers flat on each point.
+  const sweep = parsePlanSweep({
+    by: 'macs',
+    points: [0.6, 0.65, 0.7].map((target) => ({
+      target,
+      ratio: 0.69,
+      paramsBefore: 61_706,
+      paramsAfter: 24_507,
+      macsBefore: 416_520,
+      macsAfter: 133_702,
+      layers: [conv, { name: 'broken' }],
+    })),
+  });
+
+  it('reads each layer of a point, leaving out malformed rows', () => {
+    expect(sweep.points[0]!.layers).toEqual([
+      {
+        name: 'conv2',
+        className: 'Conv2D',
+        outChannelsBefore: 16,
+        outChannelsAfter: 5,
+        paramsBefore: 2416,
+        paramsAfter: 380,
+        macsBefore: 240_000,
+        macsAfter: 37_500,
+      },
+    ]);
+  });
+
+  it('says what the plan removes beside the target, and which targets give the same plan', () => {
+    const point = sweep.points[0]!;
+    expect(achievedText(point, 0.6, 'macs')).toBe(
+      'asked 60%, the plan removes 67.9% of the MACs (7.9% more than asked)',
+    );
+    expect(achievedText(point, 0.6, 'params')).toBe('asked 60%, the plan removes 60.3% of the parameters');
+    expect(sameAs(sweep.points, point)).toEqual([0.65, 0.7]);
   });
 });

@@ -4,6 +4,18 @@
  * shows numbers the pruner really computed, and moving it costs nothing.
  */
 
+/** One layer the plan changes (the engine's LayerPlan). */
+export interface PlanLayer {
+  name: string;
+  className: string;
+  outChannelsBefore: number;
+  outChannelsAfter: number;
+  paramsBefore: number;
+  paramsAfter: number;
+  macsBefore: number;
+  macsAfter: number;
+}
+
 export interface PlanPoint {
   /** Fraction of MACs (or parameters) the point was asked to remove, 0..1. */
   target: number;
@@ -13,6 +25,8 @@ export interface PlanPoint {
   macsAfter: number;
   /** The per-layer ratio the pruner settled on, where reported. */
   ratio?: number;
+  /** Per-layer channels, parameters and MACs before and after; empty where the plan gave none. */
+  layers: PlanLayer[];
 }
 
 export interface PlanSweep {
@@ -50,6 +64,7 @@ function pointOf(entry: unknown): PlanPoint | undefined {
   )
     return undefined;
   const ratio = num(plan.ratio) ?? num(e.ratio);
+  const layers = (Array.isArray(plan.layers) ? plan.layers : []).map(layerOf).filter((l) => l !== undefined);
   return {
     target,
     paramsBefore,
@@ -57,6 +72,34 @@ function pointOf(entry: unknown): PlanPoint | undefined {
     macsBefore,
     macsAfter,
     ...(ratio !== undefined ? { ratio } : {}),
+    layers,
+  };
+}
+
+function layerOf(entry: unknown): PlanLayer | undefined {
+  const e = record(entry);
+  if (!e || typeof e.name !== 'string') return undefined;
+  const keys = [
+    'outChannelsBefore',
+    'outChannelsAfter',
+    'paramsBefore',
+    'paramsAfter',
+    'macsBefore',
+    'macsAfter',
+  ] as const;
+  const values = keys.map((key) => num(e[key]));
+  if (values.some((v) => v === undefined)) return undefined;
+  const [outChannelsBefore, outChannelsAfter, paramsBefore, paramsAfter, macsBefore, macsAfter] =
+    values as number[];
+  return {
+    name: e.name,
+    className: typeof e.className === 'string' ? e.className : '',
+    outChannelsBefore: outChannelsBefore!,
+    outChannelsAfter: outChannelsAfter!,
+    paramsBefore: paramsBefore!,
+    paramsAfter: paramsAfter!,
+    macsBefore: macsBefore!,
+    macsAfter: macsAfter!,
   };
 }
 
@@ -101,4 +144,23 @@ export function removedFractions(point: PlanPoint): { params: number; macs: numb
     params: point.paramsBefore > 0 ? 1 - point.paramsAfter / point.paramsBefore : 0,
     macs: point.macsBefore > 0 ? 1 - point.macsAfter / point.macsBefore : 0,
   };
+}
+
+/**
+ * The target beside what the plan really removes: "asked 60%, the plan removes 67.9% of the MACs"
+ * (whole channel blocks go at once, so a plan can overshoot; two targets may give the same plan).
+ */
+export function achievedText(point: PlanPoint, asked: number, by: 'macs' | 'params'): string {
+  const removed = removedFractions(point)[by];
+  const what = by === 'macs' ? 'MACs' : 'parameters';
+  const pct = (f: number, digits: number) => `${(f * 100).toFixed(digits)}%`;
+  const over = removed - asked > 0.005 ? ` (${pct(removed - asked, 1)} more than asked)` : '';
+  return `asked ${pct(asked, 0)}, the plan removes ${pct(removed, 1)} of the ${what}${over}`;
+}
+
+/** Other slider targets that give exactly the same plan as `point` (same totals). */
+export function sameAs(points: readonly PlanPoint[], point: PlanPoint): number[] {
+  return points
+    .filter((p) => p !== point && p.macsAfter === point.macsAfter && p.paramsAfter === point.paramsAfter)
+    .map((p) => p.target);
 }

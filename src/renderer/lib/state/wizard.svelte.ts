@@ -22,6 +22,7 @@ import {
   DEFAULT_METHOD_CHOICE,
   evaluateSpec,
   type MethodChoice,
+  planKey,
   planSpec,
   sensitivitySpec,
   trainSpec,
@@ -321,13 +322,15 @@ export class WizardState {
 
   async loadPlan(): Promise<void> {
     if (!this.modelPath) return;
-    const key = `${this.modelPath}|${this.choice.criterion}|${this.choice.targetBy}`;
+    const key = planKey(this.modelPath, this.choice);
     if (this.planFor === key || this.planBusy) return;
     this.planBusy = true;
     this.planError = null;
     try {
       this.plan = parsePlanSweep(
-        await this.api.planCompression(planSpec(this.modelPath, this.choice.criterion, this.choice.targetBy)),
+        await this.api.planCompression(
+          planSpec(this.modelPath, this.choice.criterion, this.choice.targetBy, this.choice),
+        ),
       );
       this.planFor = key;
     } catch (error) {
@@ -338,7 +341,7 @@ export class WizardState {
       this.planBusy = false;
     }
     // The model or criterion changed while this plan was computed: plan again for the new one.
-    if (`${this.modelPath}|${this.choice.criterion}|${this.choice.targetBy}` !== key) await this.loadPlan();
+    if (this.modelPath && planKey(this.modelPath, this.choice) !== key) await this.loadPlan();
   }
 
   async analyseSensitivity(): Promise<void> {
@@ -361,6 +364,16 @@ export class WizardState {
     }
   }
 
+  /** The finished sensitivity run of this model with the chosen criterion, which automatic mode reuses. */
+  get sensitivityRun(): string | null {
+    const job = this.sensitivityJob;
+    const result = job?.result;
+    const runDir = job?.runDir ?? (typeof result?.runDir === 'string' ? result.runDir : null);
+    if (!this.sensitivity || !runDir) return null;
+    // The engine refuses a sensitivity measured with another criterion: measure again instead.
+    return result?.criterion === undefined || result.criterion === this.choice.criterion ? runDir : null;
+  }
+
   // ---- run ----
 
   async startCompression(): Promise<void> {
@@ -369,7 +382,12 @@ export class WizardState {
     this.step = 'run';
     try {
       const job = await this.hub.start(
-        compressSpec(this.choice, { model: this.modelPath, data: this.datasetPath, limit: this.limit }),
+        compressSpec(this.choice, {
+          model: this.modelPath,
+          data: this.datasetPath,
+          limit: this.limit,
+          sensitivityRun: this.sensitivityRun,
+        }),
       );
       await this.follow(job);
     } catch (error) {
