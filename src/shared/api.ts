@@ -199,6 +199,11 @@ export interface PollardApi {
   /** Show a folder in the OS file manager (Electron); rejects where the host cannot. */
   openFolder(path: string): Promise<void>;
   /**
+   * Open an exported report (.html or .pdf) in the OS's viewer (Electron); rejects where the
+   * host cannot (the browser opens the report's download link in a new tab instead).
+   */
+  openReport(path: string): Promise<void>;
+  /**
    * Electron only: File → Open Dataset… / Open Model… in the application menu, after the
    * native dialog chose a path. Returns an unsubscribe function. Absent in the browser.
    */

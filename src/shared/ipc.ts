@@ -23,6 +23,7 @@ const API_METHOD_SET = {
   resumeRun: true,
   exportRun: true,
   openFolder: true,
+  openReport: true,
 } as const satisfies Record<Exclude<keyof PollardApi, 'onMenuCommand'>, true>;
 export const POLLARD_API_METHODS = Object.keys(API_METHOD_SET) as (keyof typeof API_METHOD_SET)[];
 

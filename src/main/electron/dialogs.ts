@@ -1,8 +1,9 @@
-/** Native pickers for pickPath, and showing a folder for openFolder. */
+/** Native pickers for pickPath; showing a folder (openFolder) and a report (openReport) through the OS. */
 import { promises as fs } from 'node:fs';
 import { type BrowserWindow, dialog, type OpenDialogOptions, shell } from 'electron';
 import { ioError } from '../../shared/errors';
 import type { PickKind } from '../services/api-methods';
+import { reportProblem } from './report-path';
 
 const DIALOGS: Record<PickKind, OpenDialogOptions> = {
   'dataset-file': {
@@ -36,6 +37,14 @@ export async function pickPath(window: BrowserWindow | undefined, kind: PickKind
   const options = DIALOGS[kind];
   const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
   return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+/** Open an exported report in the OS's browser or PDF viewer. */
+export async function openReport(file: string): Promise<void> {
+  const problem = await reportProblem(file);
+  if (problem) throw ioError(file, problem);
+  const failure = await shell.openPath(file);
+  if (failure !== '') throw ioError(file, `could not open: ${failure}`);
 }
 
 /** Only an existing folder is handed to the OS: never a file (it would be opened or run). */

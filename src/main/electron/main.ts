@@ -10,7 +10,7 @@ import { AppService, serviceHandlers } from '../services/app-service';
 import { dataDirectory, PACKAGE_ROOT } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
 import { registerAppScheme, serveRenderer } from './app-protocol';
-import { openFolder, pickPath } from './dialogs';
+import { openFolder, openReport, pickPath } from './dialogs';
 import { registerIpcHandlers } from './ipc';
 import { APP_ENTRY_URL } from './ipc-guard';
 import { appLocations } from './locations';
@@ -66,6 +66,7 @@ async function start(): Promise<void> {
       ...serviceHandlers(service),
       pickPath: (kind) => pickPath(window, kind),
       openFolder: (folder) => openFolder(folder),
+      openReport: (file) => openReport(file),
       resolveFiles: (paths) => service.resolveLocalPaths(paths),
     },
     () => service.replay(),

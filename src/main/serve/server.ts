@@ -197,6 +197,9 @@ export async function startServer(options: ServeOptions): Promise<PollardServer>
     openFolder: async (folder) => {
       throw usageError(`not available in the browser; the files are in ${folder} on the server`);
     },
+    openReport: async (file) => {
+      throw usageError(`not available in the browser; open the report's link (${file} on the server)`);
+    },
     [FINISH_UPLOAD_METHOD]: (batchId) => uploads.finish(batchId),
   };
   const apiCall = apiCallRoute(handlers);

@@ -59,6 +59,7 @@ export const API_ARGUMENTS = {
   resumeRun: [absolutePathSchema],
   exportRun: [exportRequestSchema],
   openFolder: [absolutePathSchema],
+  openReport: [absolutePathSchema],
   /** Electron: the paths the preload read from dropped or chosen files. */
   resolveFiles: [z.array(absolutePathSchema).min(1).max(10_000)],
   /** `pollard serve`: seal an upload batch. */

@@ -110,6 +110,14 @@ export class HttpBridge implements PollardApi {
     throw new PollardError('usage', `not available in the browser; the files are in ${path} on the server`);
   };
 
+  /** The browser opens the report's download link (`downloadUrlPath`) in a new tab instead. */
+  openReport: PollardApi['openReport'] = async (path) => {
+    throw new PollardError(
+      'usage',
+      `not available in the browser; open the report's link (${path} on the server)`,
+    );
+  };
+
   // ---- uploads ------------------------------------------------------------------------------
 
   resolveFiles: PollardApi['resolveFiles'] = async (files) => {
