@@ -110,6 +110,84 @@ class PlainNet(nn.Module):
         return self.fc(x)
 
 
+class SqueezeExcite(nn.Module):
+    """torchvision's SqueezeExcitation as MobileNetV3 uses it: the gate multiplies the feature map."""
+    def __init__(self, channels, squeeze):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+
+    def forward(self, x):
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        return x * nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+
+class TinyMobileNetV3(nn.Module):
+    """HardSwish, Hardsigmoid (alpha 1/6), squeeze-excite Mul and a depthwise conv with multiplier 2."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish())
+        self.block = nn.Sequential(
+            nn.Conv2d(8, 16, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish(),
+            nn.Conv2d(16, 16, 3, 1, 1, groups=16, bias=False), nn.BatchNorm2d(16), nn.Hardswish(),
+            SqueezeExcite(16, 8),
+            nn.Conv2d(16, 8, 1, bias=False), nn.BatchNorm2d(8))
+        self.multiplier = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1, groups=8), nn.Hardsigmoid())
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 12), nn.Hardswish(),
+                                  nn.Linear(12, 10))
+
+    def forward(self, x):
+        x = self.stem(x)
+        return self.head(self.multiplier(x + self.block(x)))
+
+
+class MatMulNet(nn.Module):
+    """Linear layers written as matmul + add (tf2onnx's Dense and PyTorch's F.linear on N-D inputs
+    export so) and a hand-written h-swish, x * relu6(x + 3) / 6, with scalar Add, Div and Mul."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, 2, 1)
+        self.fc1 = nn.Linear(6 * 4 * 4, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = x * nn.functional.relu6(x + 3) / 6
+        x = torch.flatten(x, 1)
+        x = torch.relu(torch.matmul(x, self.fc1.weight.t()) + self.fc1.bias)
+        return self.fc2.bias + torch.matmul(x * 0.5, self.fc2.weight.t())
+
+
+class ResNetStem(nn.Module):
+    """torchvision ResNet's stem: 7×7/2 conv, BatchNorm, ReLU, then MaxPool(3, 2, padding 1)."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
+        self.layer1 = BasicBlock(8, 8, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.layer1(self.stem(x))), 1))
+
+
+class PoolNet(nn.Module):
+    """Padded and ceil-mode pools over odd sizes, on inputs that are negative too (no ReLU)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, 1, 1)
+        self.pools = nn.Sequential(
+            nn.MaxPool2d(3, 2, 1),                                   # 17 → 9, as TF's 'same'
+            nn.AvgPool2d(3, 2, 1),                                   # 9 → 5, zeros counted: zero padding
+            nn.MaxPool2d(2, 2, ceil_mode=True),                      # 5 → 3, as TF's 'same'
+            nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False))  # 3 → 2, as TF's 'same'
+        self.fc = nn.Linear(6 * 2 * 2, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pools(self.conv(x)), 1))
+
+
 def export(name, net, size, out_dir):
     torch.manual_seed(1)
     net.eval()
@@ -147,6 +225,14 @@ def main():
     export('plain-view', PlainNet(True), 16, out_dir)
     torch.manual_seed(0)
     export('plain-flatten', PlainNet(False), 16, out_dir)
+    torch.manual_seed(0)
+    export('mobilenetv3', TinyMobileNetV3(), 16, out_dir)
+    torch.manual_seed(0)
+    export('matmul', MatMulNet(), 8, out_dir)
+    torch.manual_seed(0)
+    export('resnet-stem', ResNetStem(), 32, out_dir)
+    torch.manual_seed(0)
+    export('pools', PoolNet(), 17, out_dir)
 
 
 if __name__ == '__main__':

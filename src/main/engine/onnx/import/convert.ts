@@ -1,20 +1,16 @@
 /**
  * ONNX graph (NCHW) → TF.js Layers model (NHWC). Weights are transposed into Keras order; a
- * Flatten after a conv keeps the NCHW (C, H, W) order it had in ONNX, so the next Gemm's weight
- * rows are permuted from CHW to HWC. Constant subgraphs (Shape → Gather → Unsqueeze → Concat)
- * fold to constants.
+ * Flatten after a conv keeps the NCHW (C, H, W) order it had in ONNX, so the next Gemm's or
+ * MatMul's weight rows are permuted from CHW to HWC. Constant subgraphs fold to constants
+ * (fold.ts); elementwise ops become standard layers (elementwise.ts); padded and ceil-mode pools
+ * are mapped only where exact (pool-geometry.ts).
  */
 import { unsupported } from '../../../../shared/errors';
 import { tf, tfl, type LayersModel } from '../../tf';
-import type { OnnxAttribute, OnnxGraph, OnnxNode } from './proto';
-import { floatValues, intValues } from './tensor-data';
-
-type Sym = tfl.SymbolicTensor;
-/** A value in the graph: a layer output (4-D NHWC or 2-D) or a folded constant. */
-type Value =
-  | { kind: 'sym'; t: Sym; chw?: [number, number, number] }
-  | { kind: 'const'; dims: number[]; data: Float32Array }
-  | { kind: 'ints'; data: number[] };
+import { affineOf, broadcastProblem, hardSigmoid, hardSwish, layerName, scalarOf } from './elementwise';
+import { foldConstant, tensorValue, type Sym, type Value } from './fold';
+import { planPool } from './pool-geometry';
+import type { OnnxGraph, OnnxNode } from './proto';
 
 export const SUPPORTED_OPS = [
   'Conv',
@@ -25,39 +21,51 @@ export const SUPPORTED_OPS = [
   'Sigmoid',
   'Tanh',
   'HardSigmoid',
+  'HardSwish',
   'MaxPool',
   'AveragePool',
   'GlobalAveragePool',
   'Add',
+  'Sub',
+  'Mul',
+  'Div',
   'Concat',
   'Flatten',
   'Reshape',
   'Gemm',
+  'MatMul',
   'Pad',
   'Dropout',
   'Identity',
   'Softmax',
   'Constant',
+  'Cast',
+  'Transpose',
   'Shape',
   'Gather',
   'Unsqueeze',
 ];
 
+/** Ops whose output is ≥ 0 whatever their input. */
+const NON_NEGATIVE_OPS = new Set(['Relu', 'Sigmoid', 'HardSigmoid', 'Softmax']);
+/** Ops that keep a ≥ 0 input ≥ 0. */
+const SIGN_KEEPING_OPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'Pad', 'Flatten']);
+
 class Converter {
   private readonly values = new Map<string, Value>();
+  private readonly consumers = new Map<string, OnnxNode[]>();
+  /** Add nodes already taken in as a MatMul's bias. */
+  private readonly absorbed = new Set<OnnxNode>();
+
   constructor(
     private readonly graph: OnnxGraph,
     private readonly file: string,
   ) {}
 
   run(): LayersModel {
-    for (const t of this.graph.initializers) {
-      this.values.set(
-        t.name,
-        t.dataType === 1
-          ? { kind: 'const', dims: t.dims, data: floatValues(t, this.file) }
-          : { kind: 'ints', data: intValues(t, this.file) },
-      );
+    for (const t of this.graph.initializers) this.values.set(t.name, tensorValue(t, this.file));
+    for (const node of this.graph.nodes) {
+      for (const i of node.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), node]);
     }
     const input = this.graph.inputs.find((i) => !this.values.has(i.name));
     if (!input || input.shape.length !== 4) {
@@ -66,15 +74,21 @@ class Converter {
     const [, c, h, w] = input.shape;
     const x = tfl.input({ shape: [h ?? 0, w ?? 0, c ?? 0], name: 'input' });
     this.values.set(input.name, { kind: 'sym', t: x });
-    for (const node of this.graph.nodes) this.convert(node);
+    for (const node of this.graph.nodes) {
+      if (this.absorbed.has(node)) continue;
+      this.convert(node);
+      this.markSign(node);
+    }
     const outName = this.graph.outputs[0]?.name ?? '';
     return tfl.model({ inputs: x, outputs: this.sym(outName) });
   }
 
-  private refuse(node: OnnxNode): never {
+  private refuse(node: OnnxNode, why?: string): never {
     throw unsupported(
       this.file,
-      `node "${node.name}" (op ${node.opType}) is not supported; supported: ${SUPPORTED_OPS.join(', ')}`,
+      why === undefined
+        ? `node "${node.name}" (op ${node.opType}) is not supported; supported: ${SUPPORTED_OPS.join(', ')}`
+        : `node "${node.name}" (op ${node.opType}) ${why}`,
     );
   }
 
@@ -107,13 +121,29 @@ class Converter {
     return out;
   }
 
+  /** Records that a node's output is ≥ 0, for the padded max-pool that may follow. */
+  private markSign(node: OnnxNode): void {
+    const out = this.values.get(node.outputs[0] ?? '');
+    if (out?.kind !== 'sym' || out.nonNegative) return;
+    const input = this.values.get(node.inputs[0] ?? '');
+    const keeps = SIGN_KEEPING_OPS.has(node.opType) && input?.kind === 'sym' && input.nonNegative === true;
+    const clipped = node.opType === 'Clip' || (node.opType === 'Concat' && this.allNonNegative(node));
+    if (NON_NEGATIVE_OPS.has(node.opType) || keeps || clipped) out.nonNegative = true;
+  }
+
+  private allNonNegative(node: OnnxNode): boolean {
+    return node.inputs.every((i) => {
+      const v = this.values.get(i);
+      return v?.kind === 'sym' && v.nonNegative === true;
+    });
+  }
+
   private convert(node: OnnxNode): void {
-    const a = (n: string): OnnxAttribute | undefined => node.attributes.get(n);
-    const first = node.inputs[0] ?? '';
+    const f = (n: string, d: number): number => node.attributes.get(n)?.f ?? d;
     switch (node.opType) {
       case 'Identity':
       case 'Dropout':
-        return (this.values.set(node.outputs[0] ?? '', this.value(first)), undefined);
+        return (this.values.set(node.outputs[0] ?? '', this.value(node.inputs[0] ?? '')), undefined);
       case 'Relu':
         return void this.apply(node, tfl.layers.reLU({ name: layerName(node) }));
       case 'Clip':
@@ -121,34 +151,22 @@ class Converter {
       case 'LeakyRelu':
         return void this.apply(
           node,
-          tfl.layers.leakyReLU({ alpha: a('alpha')?.f ?? 0.01, name: layerName(node) }),
+          tfl.layers.leakyReLU({ alpha: f('alpha', 0.01), name: layerName(node) }),
         );
       case 'Sigmoid':
       case 'Tanh':
       case 'Softmax':
         return void this.apply(
           node,
-          tfl.layers.activation({
-            activation: node.opType === 'Sigmoid' ? 'sigmoid' : node.opType === 'Tanh' ? 'tanh' : 'softmax',
-            name: layerName(node),
-          }),
+          tfl.layers.activation({ activation: ACTIVATIONS[node.opType]!, name: layerName(node) }),
         );
-      case 'HardSigmoid': {
-        // TF.js's hard sigmoid is fixed at max(0, min(1, 0.2·x + 0.5)), ONNX's default; PyTorch's
-        // nn.Hardsigmoid exports alpha 1/6, which it cannot express.
-        const alpha = a('alpha')?.f ?? 0.2;
-        const beta = a('beta')?.f ?? 0.5;
-        if (Math.abs(alpha - 0.2) > 1e-6 || Math.abs(beta - 0.5) > 1e-6) {
-          throw unsupported(
-            this.file,
-            `node "${node.name}" (op HardSigmoid) has alpha ${+alpha.toFixed(6)}, beta ${+beta.toFixed(6)}; only alpha 0.2, beta 0.5 (TF.js's hard sigmoid) is supported`,
-          );
-        }
-        return void this.apply(
-          node,
-          tfl.layers.activation({ activation: 'hardSigmoid', name: layerName(node) }),
-        );
-      }
+      case 'HardSigmoid':
+        return this.set(node, {
+          kind: 'sym',
+          t: hardSigmoid(this.sym(node.inputs[0] ?? ''), f('alpha', 0.2), f('beta', 0.5), layerName(node)),
+        });
+      case 'HardSwish':
+        return this.set(node, { kind: 'sym', t: hardSwish(this.sym(node.inputs[0] ?? ''), layerName(node)) });
       case 'Conv':
         return this.conv(node);
       case 'BatchNormalization':
@@ -157,13 +175,12 @@ class Converter {
       case 'AveragePool':
         return this.pool(node);
       case 'GlobalAveragePool':
-        return void this.apply(node, tfl.layers.globalAveragePooling2d({ name: layerName(node) }));
+        return this.globalPool(node);
       case 'Add':
-        return void this.apply(
-          node,
-          tfl.layers.add({ name: layerName(node) }),
-          node.inputs.map((i) => this.sym(i)),
-        );
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+        return this.arithmetic(node);
       case 'Concat':
         return this.concat(node);
       case 'Flatten':
@@ -171,23 +188,25 @@ class Converter {
         return this.flatten(node);
       case 'Gemm':
         return this.gemm(node);
+      case 'MatMul':
+        return this.matmul(node);
       case 'Pad':
         return this.pad(node);
-      default:
-        return this.fold(node);
+      default: {
+        const folded = foldConstant(node, (n) => this.values.get(n), this.file);
+        return folded ? this.set(node, folded) : this.refuse(node);
+      }
     }
   }
 
   private clip(node: OnnxNode): void {
-    const bound = (i: number): number | undefined => {
-      const v = node.inputs[i] ? this.values.get(node.inputs[i] ?? '') : undefined;
-      return v?.kind === 'const' ? v.data[0] : undefined;
-    };
+    const bound = (i: number): number | undefined =>
+      node.inputs[i] ? scalarOf(this.values.get(node.inputs[i] ?? '')) : undefined;
     if (bound(1) !== 0 || bound(2) === undefined) this.refuse(node);
     this.apply(node, tfl.layers.reLU({ maxValue: bound(2), name: layerName(node) }));
   }
 
-  /** Explicit zero padding where the ONNX pads are not Keras 'same' or 'valid'. */
+  /** Explicit zero padding where the ONNX pads are not Keras 'same' or 'valid' (exact for Conv). */
   private padded(
     node: OnnxNode,
     kernel: number[],
@@ -211,17 +230,28 @@ class Converter {
     return { input: layer.apply(input) as Sym, padding: 'valid' };
   }
 
+  /**
+   * Conv: group 1 → Conv2D; group = input channels → DepthwiseConv2D with depth multiplier
+   * out / in (ONNX's output channel c·m + j reads input c, the order Keras uses). Other groups
+   * have no TF.js layer and are refused.
+   */
   private conv(node: OnnxNode): void {
     const w = this.weight(node.inputs[1]);
     const [out = 0, inPerGroup = 0, kh = 0, kw = 0] = w.dims;
     const group = node.attributes.get('group')?.i ?? 1;
     const strides = node.attributes.get('strides')?.ints ?? [1, 1];
     const dilations = node.attributes.get('dilations')?.ints ?? [1, 1];
-    if (dilations.some((d) => d !== 1) || (group !== 1 && !(inPerGroup === 1 && out === group)))
-      this.refuse(node);
+    if (dilations.some((d) => d !== 1))
+      this.refuse(node, `has dilations [${dilations.join(', ')}]; only 1 is supported`);
+    const depthwise = group !== 1 && inPerGroup === 1 && out % group === 0;
+    if (group !== 1 && !depthwise) {
+      this.refuse(
+        node,
+        `has group ${group} over ${inPerGroup * group} input channels: only group 1 and depthwise (group = input channels) convolutions are supported, TF.js has no grouped convolution`,
+      );
+    }
     const bias = node.inputs[2] ? this.weight(node.inputs[2]) : undefined;
     const { input, padding } = this.padded(node, [kh, kw], strides);
-    const kernel = tf.tensor4d(w.data, [out, inPerGroup, kh, kw]);
     const common = {
       kernelSize: [kh, kw] as [number, number],
       strides: strides as [number, number],
@@ -229,12 +259,14 @@ class Converter {
       useBias: bias !== undefined,
       name: layerName(node),
     };
-    const depthwise = group !== 1;
+    const multiplier = out / group;
     const layer = depthwise
-      ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
+      ? tfl.layers.depthwiseConv2d({ ...common, depthMultiplier: multiplier })
       : tfl.layers.conv2d({ ...common, filters: out });
     this.apply(node, layer, input);
-    const k = tf.transpose(kernel, depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0]);
+    const k = depthwise
+      ? tf.transpose(tf.tensor4d(w.data, [group, multiplier, kh, kw]), [2, 3, 0, 1])
+      : tf.transpose(tf.tensor4d(w.data, [out, inPerGroup, kh, kw]), [2, 3, 1, 0]);
     layer.setWeights(bias ? [k, tf.tensor1d(bias.data)] : [k]);
   }
 
@@ -249,20 +281,76 @@ class Converter {
   }
 
   private pool(node: OnnxNode): void {
-    const kernel = node.attributes.get('kernel_shape')?.ints ?? [1, 1];
-    const strides = node.attributes.get('strides')?.ints ?? kernel;
-    const pads = node.attributes.get('pads')?.ints ?? [0, 0, 0, 0];
-    if (pads.some((p) => p !== 0) || (node.attributes.get('ceil_mode')?.i ?? 0) !== 0) this.refuse(node);
+    const ints = (n: string, d: number[]): number[] => node.attributes.get(n)?.ints ?? d;
+    const kernel = ints('kernel_shape', [1, 1]) as [number, number];
+    const strides = ints('strides', [1, 1]) as [number, number];
+    const input = this.value(node.inputs[0] ?? '');
+    if (input.kind !== 'sym') return this.refuse(node);
+    const [, h, w] = input.t.shape;
+    if (ints('dilations', [1, 1]).some((d) => d !== 1))
+      this.refuse(node, 'has dilations; only 1 is supported');
+    const plan = planPool({
+      op: node.opType as 'MaxPool' | 'AveragePool',
+      size: [h ?? 0, w ?? 0],
+      kernel,
+      strides,
+      pads: ints('pads', [0, 0, 0, 0]) as [number, number, number, number],
+      ceilMode: (node.attributes.get('ceil_mode')?.i ?? 0) !== 0,
+      countIncludePad: (node.attributes.get('count_include_pad')?.i ?? 0) !== 0,
+      nonNegative: input.nonNegative === true,
+    });
+    if ('refused' in plan) return this.refuse(node, `has ${plan.refused}`);
+    let x = input.t;
+    if (plan.padding === 'zeros') {
+      x = tfl.layers.zeroPadding2d({ padding: plan.pads, name: `${layerName(node)}_pad` }).apply(x) as Sym;
+    }
     const args = {
-      poolSize: kernel as [number, number],
-      strides: strides as [number, number],
-      padding: 'valid' as const,
+      poolSize: kernel,
+      strides,
+      padding: plan.padding === 'same' ? ('same' as const) : ('valid' as const),
       name: layerName(node),
     };
-    this.apply(
-      node,
-      node.opType === 'MaxPool' ? tfl.layers.maxPooling2d(args) : tfl.layers.averagePooling2d(args),
-    );
+    const layer =
+      node.opType === 'MaxPool' ? tfl.layers.maxPooling2d(args) : tfl.layers.averagePooling2d(args);
+    this.apply(node, layer, x);
+  }
+
+  /**
+   * GlobalAveragePool: [N, C] when only Flatten/Reshape read it; else reshaped to [N, 1, 1, C]
+   * (ONNX's [N, C, 1, 1]) for the 1×1 convolutions and the Mul of a squeeze-excite block.
+   */
+  private globalPool(node: OnnxNode): void {
+    const pooled = this.apply(node, tfl.layers.globalAveragePooling2d({ name: layerName(node) }));
+    const readers = this.consumers.get(node.outputs[0] ?? '') ?? [];
+    if (readers.every((r) => r.opType === 'Flatten' || r.opType === 'Reshape')) return;
+    const channels = pooled.shape[1] ?? 0;
+    const reshape = tfl.layers.reshape({ targetShape: [1, 1, channels], name: `${layerName(node)}_4d` });
+    this.set(node, { kind: 'sym', t: reshape.apply(pooled) as Sym });
+  }
+
+  /** Add/Sub/Mul/Div: of two layer outputs (Add, Multiply), or with a scalar (Rescaling). */
+  private arithmetic(node: OnnxNode): void {
+    const [a, b] = node.inputs.map((i) => this.value(i));
+    if (a?.kind === 'sym' && b?.kind === 'sym') {
+      if (node.opType !== 'Add' && node.opType !== 'Mul')
+        this.refuse(node, 'of two layer outputs is not supported');
+      const problem = broadcastProblem(a.t, b.t);
+      if (problem) this.refuse(node, `has ${problem}`);
+      const args = { name: layerName(node) };
+      const layer = node.opType === 'Add' ? tfl.layers.add(args) : tfl.layers.multiply(args);
+      return void this.apply(node, layer, [a.t, b.t]);
+    }
+    const x = a?.kind === 'sym' ? a : b?.kind === 'sym' ? b : undefined;
+    const c = scalarOf(x === a ? b : a);
+    if (!x) return this.refuse(node, 'of two constants is not supported');
+    const affine = c === undefined ? undefined : affineOf(node.opType, c, x === b);
+    if (!affine) {
+      this.refuse(
+        node,
+        'with a constant is supported only as x + c, x − c, c − x, x · c or x / c for a scalar c',
+      );
+    }
+    this.apply(node, tfl.layers.rescaling({ ...affine, name: layerName(node) }), x.t);
   }
 
   /** Constant zero Pad over H and W: ZeroPadding2D (or nothing when every pad is 0). */
@@ -311,60 +399,57 @@ class Converter {
     this.set(node, { kind: 'sym', t: out, chw: h * w === 1 ? undefined : [c, h, w] });
   }
 
-  private gemm(node: OnnxNode): void {
-    const v = this.value(node.inputs[0] ?? '');
-    const w = this.weight(node.inputs[1]);
-    const attr = (n: string, d: number): number => node.attributes.get(n)?.i ?? d;
-    if (v.kind !== 'sym' || attr('transA', 0) !== 0 || (node.attributes.get('alpha')?.f ?? 1) !== 1)
-      this.refuse(node);
-    let kernel = tf.tensor2d(w.data, w.dims as [number, number]);
-    if (attr('transB', 0) === 1) kernel = tf.transpose(kernel);
+  /** A Dense layer for x · kernel (+ bias), kernel [in, out] in ONNX's feature order. */
+  private dense(node: OnnxNode, v: Value, kernel: tf.Tensor2D, bias: Float32Array | undefined): void {
+    if (v.kind !== 'sym' || v.t.shape.length !== 2)
+      this.refuse(node, 'is supported only on 2-D features [batch, features]');
     if (v.chw) kernel = permuteRows(kernel, v.chw);
-    const bias = node.inputs[2] ? this.weight(node.inputs[2]) : undefined;
     const layer = tfl.layers.dense({
       units: kernel.shape[1],
       useBias: bias !== undefined,
       name: layerName(node),
     });
     this.apply(node, layer, v.t);
-    layer.setWeights(bias ? [kernel, tf.tensor1d(bias.data)] : [kernel]);
+    layer.setWeights(bias ? [kernel, tf.tensor1d(bias)] : [kernel]);
   }
 
-  /** Shape, Gather, Unsqueeze, Constant: folded to constants. */
-  private fold(node: OnnxNode): void {
-    const v = node.inputs[0] === undefined ? undefined : this.values.get(node.inputs[0]);
-    if (node.opType === 'Constant') {
-      const t = node.attributes.get('value')?.t;
-      if (!t) this.refuse(node);
-      return this.set(
-        node,
-        t.dataType === 1
-          ? { kind: 'const', dims: t.dims, data: floatValues(t, this.file) }
-          : { kind: 'ints', data: intValues(t, this.file) },
-      );
+  private gemm(node: OnnxNode): void {
+    const w = this.weight(node.inputs[1]);
+    const attr = (n: string, d: number): number => node.attributes.get(n)?.i ?? d;
+    if (attr('transA', 0) !== 0 || (node.attributes.get('alpha')?.f ?? 1) !== 1) this.refuse(node);
+    let kernel = tf.tensor2d(w.data, w.dims as [number, number]);
+    if (attr('transB', 0) === 1) kernel = tf.transpose(kernel);
+    const bias = node.inputs[2] ? this.weight(node.inputs[2]).data : undefined;
+    this.dense(node, this.value(node.inputs[0] ?? ''), kernel, bias);
+  }
+
+  /**
+   * MatMul of features by a constant [in, out] → Dense; an Add of a constant [out] that is the
+   * MatMul's only reader becomes its bias (PyTorch's Linear as MatMul + Add, tf2onnx's Dense).
+   */
+  private matmul(node: OnnxNode): void {
+    const w = this.values.get(node.inputs[1] ?? '');
+    if (w?.kind !== 'const' || w.dims.length !== 2)
+      this.refuse(node, 'is supported only as features times a constant 2-D weight');
+    const [, units] = w.dims as [number, number];
+    const readers = this.consumers.get(node.outputs[0] ?? '') ?? [];
+    const add = readers.length === 1 && readers[0]?.opType === 'Add' ? readers[0] : undefined;
+    const other = add?.inputs.find((i) => i !== node.outputs[0]);
+    const b = other === undefined ? undefined : this.values.get(other);
+    const bias = b?.kind === 'const' && b.data.length === units ? b.data : undefined;
+    this.dense(node, this.value(node.inputs[0] ?? ''), tf.tensor2d(w.data, [w.dims[0] ?? 0, units]), bias);
+    if (add && bias) {
+      this.absorbed.add(add);
+      this.set(add, this.value(node.outputs[0] ?? ''));
     }
-    if (node.opType === 'Shape' && v?.kind === 'sym') {
-      const s = v.t.shape.map((d) => d ?? -1);
-      return this.set(node, {
-        kind: 'ints',
-        data: s.length === 4 ? [s[0] ?? -1, s[3] ?? -1, s[1] ?? -1, s[2] ?? -1] : s,
-      });
-    }
-    const index = this.values.get(node.inputs[1] ?? '');
-    if (node.opType === 'Gather' && v?.kind === 'ints' && index?.kind === 'ints') {
-      return this.set(node, { kind: 'ints', data: index.data.map((i) => v.data[i] ?? -1) });
-    }
-    if (node.opType === 'Unsqueeze' && v?.kind === 'ints') return this.set(node, v);
-    this.refuse(node);
   }
 }
 
-function layerName(node: OnnxNode): string {
-  const cleaned = node.name.replace(/^\//, '').replace(/[^A-Za-z0-9_.-]/g, '_');
-  return cleaned === ''
-    ? `${node.opType.toLowerCase()}_${node.outputs[0] ?? ''}`.replace(/[^A-Za-z0-9_.-]/g, '_')
-    : cleaned;
-}
+const ACTIVATIONS: Readonly<Record<string, 'sigmoid' | 'tanh' | 'softmax'>> = {
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  Softmax: 'softmax',
+};
 
 /** Dense kernel rows from ONNX's (c, h, w) flatten order to Keras's (h, w, c). */
 function permuteRows(kernel: tf.Tensor2D, [c, h, w]: [number, number, number]): tf.Tensor2D {
