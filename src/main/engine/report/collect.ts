@@ -11,7 +11,7 @@ import type { GridSettings } from '../energy/carbon';
 import { modelSha256 } from '../model/model-files';
 import { sha256OfPath } from '../util/hash';
 import { POLLARD_VERSION } from '../../util/version';
-import { epochEnergyFigures } from './energy-measurements';
+import { epochEnergyFigures } from '../energy/training-energy';
 import { compressionEnergySection, trainingEnergySection } from './energy-section';
 import { literatureFor } from './literature';
 import { onnxRuntimeRows, percent, ratioRow } from './comparison-rows';

@@ -15,7 +15,8 @@ import {
   type InferenceEnergyResult,
 } from '../energy/protocol';
 import { BELOW_IDLE, summariseFigures } from '../energy/stats';
-import { compareLikeForLike, epochEnergyFigures, INFERENCE_BATCH } from './energy-measurements';
+import { INFERENCE_BATCH } from '../energy/inference-energy';
+import { compareLikeForLike, epochEnergyFigures } from '../energy/training-energy';
 import type { CarbonRow, EnergyRow, EnergySection, EnergySourceRow, EnergyStat } from './report-types';
 import type { StoredCompression, StoredTraining } from './run-folder';
 

@@ -11,7 +11,7 @@ import type { EnergyFigure, LayerSummary } from '../../../shared/types';
 import type { CompressResult } from '../compress/compress-job';
 import type { SensitivityResult } from '../compress/sensitivity';
 import type { EpochMetrics } from '../train/loop';
-import type { CompressEnergyMeasurements } from './energy-measurements';
+import type { CompressEnergyMeasurements } from '../energy/compress-energy';
 
 /** run.json: the shared schema's record (validated on read). */
 export type StoredRun = StoredRunRecord;

@@ -11,7 +11,8 @@ import type { EnergyFigure } from '../../../shared/types';
 import { FakeEnergySource } from '../energy/fake-source';
 import { measureInferenceEnergy } from '../energy/protocol';
 import { summariseFigures } from '../energy/stats';
-import { carbonPair, compareLikeForLike, type CompressEnergyMeasurements } from './energy-measurements';
+import { carbonPair, type CompressEnergyMeasurements } from '../energy/compress-energy';
+import { compareLikeForLike } from '../energy/training-energy';
 import type { StoredCompression, StoredRun, StoredTraining } from './run-folder';
 
 export const MARKUP_LAYER = '<img src=x onerror=alert(1)>';

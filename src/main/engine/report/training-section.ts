@@ -9,7 +9,7 @@ import type { EpochMetrics } from '../../../shared/jobs';
 import type { EnergyLabel } from '../../../shared/types';
 import type { DenseComparison } from '../train/dense-comparison';
 import type { PruneWhileTrainingRecord } from '../train/prune-while-training';
-import { epochEnergyFigures } from './energy-measurements';
+import { epochEnergyFigures } from '../energy/training-energy';
 import { escapeHtml as e } from './escape';
 import { formatFactor, formatInteger, formatJoules, formatPercent, formatPoints } from './format';
 import type { StoredTraining } from './run-folder';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEventBody } from '../../../shared/jobs';
-import { InferenceProgress } from './energy-progress';
+import { InferenceProgress } from './inference-progress';
 
 describe('inference-energy progress', () => {
   it('moves with every batch, counts the idle wait, and has an ETA from the start', () => {

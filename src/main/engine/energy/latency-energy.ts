@@ -7,8 +7,8 @@
  */
 import type { LatencyDetail, LatencyOptions } from '../compress/latency';
 import { inputFor, measureLatency, median, timeOnce } from '../compress/latency';
-import { measureInferenceEnergy, type InferenceEnergyResult, type ModelRole } from '../energy/protocol';
-import type { Clock, EnergySource } from '../energy/types';
+import { measureInferenceEnergy, type InferenceEnergyResult, type ModelRole } from './protocol';
+import type { Clock, EnergySource } from './types';
 import { tf, type LayersModel } from '../tf';
 
 export interface LatencyEnergyOptions {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sequentialCnn } from '../compress/test-models';
-import { FakeEnergySource } from '../energy/fake-source';
+import { FakeEnergySource } from './fake-source';
 import { tf } from '../tf';
-import { batch32Runs, measureLatencyWithEnergy } from './energy-latency';
+import { batch32Runs, measureLatencyWithEnergy } from './latency-energy';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
