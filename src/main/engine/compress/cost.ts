@@ -5,8 +5,8 @@
  * counts the slice leaves, so a plan's MACs equal the summary of the model it builds.
  */
 import { tfl } from '../tf';
-import { macsOf } from '../model/macs';
-import type { Shape } from '../model/macs';
+import { macsOf } from '../model/layers/registry';
+import type { Shape } from '../model/layers/types';
 import { layerMacs, macsConfig } from '../model/summary';
 import type { DependencyGraph, LayerNode } from './graph';
 import type { LayerSlice } from './slicing';

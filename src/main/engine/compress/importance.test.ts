@@ -17,7 +17,7 @@ beforeAll(async () => {
 function plantUselessUnit(graph: DependencyGraph, groupId: string, unitIndex: number): void {
   const root = graph.group(groupId).units[unitIndex]!;
   for (const node of graph.nodes) {
-    if (node.role !== 'producer' && node.role !== 'batchnorm') continue;
+    if (node.role !== 'producer' && node.role !== 'channelwise') continue;
     const positions = Array.from(node.outputMap.keys()).filter(
       (p) => graph.unitOf(node.outputMap[p]!) === root,
     );

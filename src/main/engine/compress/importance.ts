@@ -55,9 +55,14 @@ function weightOf(node: LayerNode, key: string): Tensor | undefined {
   return node.layer.weights.find((w) => weightKey(w.originalName) === key)?.read();
 }
 
+/** The producer's weight whose last axis holds its output channels (its layer-table entry says which). */
+function outputKernel(node: LayerNode): string {
+  return node.pruning?.outputKernel ?? 'kernel';
+}
+
 /** The producer's filters as rows: [outChannels, fanIn]. */
 function filterRows(node: LayerNode): Tensor {
-  const kernel = weightOf(node, node.className === 'SeparableConv2D' ? 'pointwise_kernel' : 'kernel')!;
+  const kernel = weightOf(node, outputKernel(node))!;
   const out = kernel.shape[kernel.shape.length - 1]!;
   return tf.transpose(tf.reshape(kernel, [-1, out]));
 }
@@ -113,7 +118,10 @@ function prunableProducers(graph: DependencyGraph): LayerNode[] {
 
 function memberBatchNorms(graph: DependencyGraph): LayerNode[] {
   const names = new Set(graph.groups.flatMap((group) => group.members));
-  return graph.nodes.filter((node) => node.role === 'batchnorm' && names.has(node.name));
+  // Channelwise layers with a per-channel scale (gamma): BatchNormalization.
+  return graph.nodes.filter(
+    (node) => node.role === 'channelwise' && names.has(node.name) && weightOf(node, 'gamma') !== undefined,
+  );
 }
 
 /** Σ over the calibration batch of ∂L/∂v for every trainable variable, keyed by variable name. */
@@ -211,7 +219,7 @@ export async function computeImportance(
     const grads = summedGradients(graph.model, options.calibration, options.chunkSize ?? 32);
     try {
       for (const node of producers) {
-        const keys = node.className === 'SeparableConv2D' ? ['pointwise_kernel', 'bias'] : ['kernel', 'bias'];
+        const keys = [outputKernel(node), 'bias'];
         const scores = await gateScores(node, grads, keys);
         if (scores) perProducer.addProducer(node, scores);
       }

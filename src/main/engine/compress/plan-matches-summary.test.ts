@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
 import { summarizeLayers } from '../model/summary';
-import { REFUSED_LAYER_HINTS, SUPPORTED_LAYERS } from '../model/supported-layers';
-import { MERGES, PASSTHROUGH, PRODUCERS } from './graph';
+import { isSupportedLayer, layerKnowledge, refusedLayerHint } from '../model/layers/registry';
 import { applyPrunePlan, planPruning } from './pruner';
 import type { PrunePlan } from './pruner';
 import { concatNet, depthwiseNet, fillWeights, opaqueNet, residualNet, sequentialCnn } from './test-models';
@@ -151,21 +150,9 @@ describe('Conv2D → Conv2DTranspose → Conv2D, 50% of MACs', () => {
 
 describe('the pruner knows only supported layers', () => {
   it('refuses Subtract everywhere (TensorFlow.js has no Subtract layer)', () => {
-    expect([SUPPORTED_LAYERS.has('Subtract'), MERGES.has('Subtract')]).toEqual([false, false]);
-    expect(REFUSED_LAYER_HINTS.Subtract).toBe(
+    expect([isSupportedLayer('Subtract'), layerKnowledge('Subtract')?.pruning]).toEqual([false, undefined]);
+    expect(refusedLayerHint('Subtract')).toBe(
       'TensorFlow.js has no Subtract layer; rebuild the model without it',
     );
-  });
-
-  it('every class the dependency graph reasons about is a supported layer', () => {
-    const known = [
-      ...PRODUCERS,
-      ...PASSTHROUGH,
-      ...MERGES,
-      'DepthwiseConv2D',
-      'BatchNormalization',
-      'Flatten',
-    ];
-    expect(known.filter((name) => !SUPPORTED_LAYERS.has(name))).toEqual([]);
   });
 });

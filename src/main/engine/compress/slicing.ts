@@ -1,13 +1,14 @@
 /**
  * What pruning a set of units does to each layer: which input and output positions survive and,
- * for every weight, which indices survive along each axis. The cost model (params, MACs) and the
- * graph surgery both read this one description, so the plan and the built model cannot disagree.
+ * for every weight, which indices survive along each axis (the `slice` rule of the layer's entry
+ * in the layer table, model/layers/). The cost model (params, MACs) and the graph surgery both
+ * read this one description, so the plan and the built model cannot disagree.
  */
+import type { AxisSelection } from '../model/layers/types';
 import type { DependencyGraph, LayerNode } from './graph';
 import { keptPositions } from './graph';
 
-/** Per axis: the surviving indices, or null where the axis is untouched. */
-export type AxisSelection = (number[] | null)[];
+export type { AxisSelection };
 
 export interface LayerSlice {
   node: LayerNode;
@@ -26,18 +27,6 @@ export function weightKey(originalName: string): string {
   return originalName.slice(originalName.lastIndexOf('/') + 1);
 }
 
-function expand(positions: number[], multiplier: number): number[] {
-  const out: number[] = [];
-  for (const c of positions) for (let k = 0; k < multiplier; k++) out.push(c * multiplier + k);
-  return out;
-}
-
-function trailing(rank: number, selections: (number[] | null)[]): AxisSelection {
-  const axes: AxisSelection = new Array<number[] | null>(rank).fill(null);
-  selections.forEach((selection, i) => (axes[rank - selections.length + i] = selection));
-  return axes;
-}
-
 export function sliceLayer(
   graph: DependencyGraph,
   node: LayerNode,
@@ -45,33 +34,20 @@ export function sliceLayer(
 ): LayerSlice {
   const keptIn = node.inputMaps.map((map) => keptPositions(graph, map, removed));
   const keptOut = keptPositions(graph, node.outputMap, removed);
-  const weights = new Map<string, AxisSelection>();
-  const shapes = new Map(node.layer.weights.map((w) => [weightKey(w.originalName), w.shape as number[]]));
-  const rankOf = (key: string): number => shapes.get(key)?.length ?? 0;
-  const input = keptIn[0] ?? [];
+  const rule = node.pruning?.slice;
+  const weights =
+    rule === undefined
+      ? new Map<string, AxisSelection>()
+      : rule({
+          keptIn: keptIn[0] ?? [],
+          keptOut,
+          weightShapes: new Map(
+            node.layer.weights.map((w) => [weightKey(w.originalName), w.shape as number[]]),
+          ),
+          depthMultiplier: node.depthMultiplier ?? 1,
+        });
   const slice: LayerSlice = { node, keptIn, keptOut, weights };
-  switch (node.role) {
-    case 'producer':
-      if (node.className === 'SeparableConv2D') {
-        const multiplier = node.depthMultiplier ?? 1;
-        weights.set('depthwise_kernel', trailing(4, [input, null]));
-        weights.set('pointwise_kernel', trailing(4, [expand(input, multiplier), keptOut]));
-      } else {
-        weights.set('kernel', trailing(rankOf('kernel'), [input, keptOut]));
-      }
-      if (shapes.has('bias')) weights.set('bias', [keptOut]);
-      slice.outChannels = keptOut.length;
-      break;
-    case 'depthwise':
-      weights.set('depthwise_kernel', trailing(4, [input, null]));
-      if (shapes.has('bias')) weights.set('bias', [keptOut]);
-      break;
-    case 'batchnorm':
-      for (const key of shapes.keys()) weights.set(key, [keptOut]);
-      break;
-    default:
-      break;
-  }
+  if (node.role === 'producer') slice.outChannels = keptOut.length;
   return slice;
 }
 

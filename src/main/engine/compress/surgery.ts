@@ -1,6 +1,7 @@
 /**
  * Graph surgery: build a new, genuinely smaller model with the given units removed. The model's
- * own serialised topology is edited (producers' `filters` / `units`; every other width is inferred
+ * own serialised topology is edited (producers' `filters` / `units`, written by the `resize` rule of
+ * their entry in the layer table; every other width is inferred
  * by tfjs when the model is built), the model is rebuilt with `modelFromJSON`, and every layer gets
  * its old weights sliced along the surviving indices. The result is an ordinary LayersModel: it
  * saves and loads with stock TensorFlow.js.
@@ -50,18 +51,13 @@ export async function buildPrunedModel(
   const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as JsonObject;
   const slices = new Map(graph.nodes.map((node) => [node.name, sliceLayer(graph, node, removed)]));
   for (const config of layerConfigs(topology)) {
-    const node = graph.node(String(config.name));
-    if (node.className === 'SeparableConv2D' && node.depthMultiplier !== undefined) {
-      // tfjs's SeparableConv2D.getConfig drops depth_multiplier (its constructor reads it).
-      config.depth_multiplier = node.depthMultiplier;
-    }
     const slice = slices.get(String(config.name));
     if (slice?.outChannels === undefined) continue;
     if (slice.outChannels === 0) {
       throw new PollardError('internal', `pruning would remove every channel of ${slice.node.name}`);
     }
-    if ('filters' in config) config.filters = slice.outChannels;
-    else if ('units' in config) config.units = slice.outChannels;
+    // The producer's entry in the layer table writes its new width (filters, units, …).
+    slice.node.pruning?.resize?.(config, slice.outChannels, slice.node.depthMultiplier ?? 1);
   }
   const pruned = await tfl.models.modelFromJSON({
     modelTopology: topology,

@@ -211,8 +211,8 @@ export function zeroRemovedChannels(graph: DependencyGraph, removed: Set<number>
     if (positions.length === 0) continue;
     const zeroKeys =
       node.role === 'producer'
-        ? [node.className === 'SeparableConv2D' ? 'pointwise_kernel' : 'kernel', 'bias']
-        : node.role === 'batchnorm'
+        ? [node.pruning?.outputKernel ?? 'kernel', 'bias']
+        : node.role === 'channelwise'
           ? ['gamma', 'beta']
           : node.role === 'depthwise'
             ? ['bias']

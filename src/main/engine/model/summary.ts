@@ -10,8 +10,7 @@ import type { LayerSummary, ModelSummary } from '../../../shared/types';
 import { ioError } from '../../../shared/errors';
 import { tfl } from '../tf';
 import type { LayersModel } from '../tf';
-import { macsOf } from './macs';
-import type { Shape } from './macs';
+import { layerKnowledge, macsOf } from './layers/registry';
 import type { ModelSizes } from './model-files';
 import { measureModelFiles } from './model-files';
 import { openModel } from './registry';
@@ -20,6 +19,7 @@ import type { LoadedModel } from './types';
 
 type Layer = LayersModel['layers'][number];
 type Node = Layer['inboundNodes'][number];
+type Shape = readonly (number | null)[];
 
 export interface SummarizeOptions {
   /** Sizes of the stored files, when already measured (inspectModel measures them asynchronously). */
@@ -52,15 +52,10 @@ function trainableCount(layer: Layer): number {
   return layer.trainableWeights.reduce((sum, w) => sum + countValues(w.shape), 0);
 }
 
-/** The configuration `macsOf` reads: tfjs's getConfig, plus what getConfig omits. */
+/** The configuration `macsOf` reads: tfjs's getConfig, plus what getConfig omits (the entry's `configOf`). */
 export function macsConfig(layer: Layer): Record<string, unknown> {
-  const config = layer.getConfig() as Record<string, unknown>;
-  if (layer.getClassName() === 'SeparableConv2D') {
-    // tfjs's getConfig omits depthMultiplier; the depthwise kernel [kh, kw, in, multiplier] has it.
-    const depthwise = layer.weights.find((w) => w.originalName.endsWith('depthwise_kernel'));
-    if (depthwise !== undefined) config.depthMultiplier = depthwise.shape[3];
-  }
-  return config;
+  const configOf = layerKnowledge(layer.getClassName())?.configOf;
+  return configOf !== undefined ? configOf(layer) : (layer.getConfig() as Record<string, unknown>);
 }
 
 /** MACs of one layer's call in `model`; a nested model is the sum over its own layers. */

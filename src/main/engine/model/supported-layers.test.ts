@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
-import { SUPPORTED_LAYERS, refusedLayerHint, supportedLayersMarkdown } from './supported-layers';
+import { supportedLayers } from './layers/registry';
+import { refusedLayerHint, supportedLayersMarkdown } from './supported-layers';
 
 describe('supported layers', () => {
   it('docs/layers.md is generated from the allow-list (regenerate with supportedLayersMarkdown())', () => {
@@ -12,9 +13,9 @@ describe('supported layers', () => {
 
   it('lists only layers TensorFlow.js can deserialize', () => {
     const registered = tf.serialization.SerializationMap.getMap().classNameMap;
-    const missing = [...SUPPORTED_LAYERS].filter(
-      (name) => name !== 'Functional' && !Object.hasOwn(registered, name),
-    );
+    const missing = supportedLayers()
+      .map((entry) => entry.className)
+      .filter((name) => name !== 'Functional' && !Object.hasOwn(registered, name));
     expect(missing).toEqual([]);
     expect(tfl).toBeDefined();
   });

@@ -4,93 +4,26 @@
  * plain objects, so `constructor` or `toString` would otherwise reach Object.prototype and end
  * in a TypeError; a layer that tfjs does not have must be refused with its name, not guessed at.
  *
- * Every layer listed here is one that `infer-shapes.ts` can size before anything is allocated.
+ * Layer classes are the layer table's (model/layers/registry.ts): each entry says whether the
+ * class is allowed, and an allowed class has a shape rule, so it is sized before anything is
+ * allocated. This file holds the other names: activations, initializers, constraints, dtypes.
  */
-
-export interface LayerGroup {
-  title: string;
-  layers: readonly string[];
-}
-
-/** Supported layers, grouped for the documentation (docs/layers.md is generated from this). */
-export const SUPPORTED_LAYER_GROUPS: readonly LayerGroup[] = [
-  {
-    title: 'Core',
-    layers: [
-      'InputLayer',
-      'Dense',
-      'Activation',
-      'Flatten',
-      'Reshape',
-      'Permute',
-      'RepeatVector',
-      'Embedding',
-      'Masking',
-    ],
-  },
-  {
-    title: 'Convolution',
-    layers: [
-      'Conv1D',
-      'Conv2D',
-      'Conv2DTranspose',
-      'DepthwiseConv2D',
-      'SeparableConv2D',
-      'ZeroPadding2D',
-      'Cropping2D',
-      'UpSampling2D',
-    ],
-  },
-  {
-    title: 'Pooling',
-    layers: [
-      'MaxPooling1D',
-      'MaxPooling2D',
-      'AveragePooling1D',
-      'AveragePooling2D',
-      'GlobalMaxPooling1D',
-      'GlobalMaxPooling2D',
-      'GlobalAveragePooling1D',
-      'GlobalAveragePooling2D',
-    ],
-  },
-  { title: 'Normalization', layers: ['BatchNormalization', 'LayerNormalization'] },
-  {
-    title: 'Activation layers',
-    layers: ['ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax'],
-  },
-  {
-    title: 'Regularization (no effect at inference)',
-    layers: ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'],
-  },
-  { title: 'Merging', layers: ['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'] },
-  { title: 'Recurrent', layers: ['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional', 'TimeDistributed'] },
-  { title: 'Preprocessing', layers: ['Rescaling', 'CenterCrop', 'Resizing'] },
-  { title: 'Nested models', layers: ['Sequential', 'Model', 'Functional'] },
-];
+import {
+  isSupportedLayer,
+  refusedLayerHint,
+  refusedLayers,
+  supportedLayerGroups,
+  supportedLayers,
+} from './layers/registry';
 
 /** Container classes: a model nested inside a model. */
-export const MODEL_CLASSES: ReadonlySet<string> = new Set(['Sequential', 'Model', 'Functional']);
+export const MODEL_CLASSES: ReadonlySet<string> = new Set(
+  supportedLayers()
+    .filter((entry) => entry.container === true)
+    .map((entry) => entry.className),
+);
 
-export const SUPPORTED_LAYERS: ReadonlySet<string> = new Set(SUPPORTED_LAYER_GROUPS.flatMap((g) => g.layers));
-
-/** Why some well-known layers are refused: a hint the user can act on. */
-export const REFUSED_LAYER_HINTS: Readonly<Record<string, string>> = {
-  Lambda:
-    'a Lambda layer holds Python code, which Pollard never runs; rebuild the model with standard layers',
-  TFOpLambda: 'a TFOpLambda layer wraps a raw TensorFlow op; rebuild the model with standard Keras layers',
-  SlicingOpLambda:
-    'a SlicingOpLambda layer wraps tensor slicing; rebuild the model with standard Keras layers',
-  Subtract: 'TensorFlow.js has no Subtract layer; rebuild the model without it',
-  Dot: 'Dot layers are not supported yet',
-  Conv3D: '3-D convolutions are not supported',
-  Conv3DTranspose: '3-D convolutions are not supported',
-  MaxPooling3D: '3-D pooling is not supported',
-  AveragePooling3D: '3-D pooling is not supported',
-  ConvLSTM2D: 'ConvLSTM2D is not supported',
-  MultiHeadAttention: 'attention layers are not supported',
-  RNN: 'generic RNN layers with custom cells are not supported; use SimpleRNN, GRU or LSTM',
-};
+export { isSupportedLayer, refusedLayerHint };
 
 /** Activation functions by their Keras (snake_case) and TensorFlow.js (camelCase) names. */
 export const SUPPORTED_ACTIVATIONS: ReadonlySet<string> = new Set([
@@ -192,27 +125,19 @@ export const REGULARIZER_CLASSES: ReadonlySet<string> = new Set([
 /** Layer dtypes tfjs can compute in. */
 export const SUPPORTED_LAYER_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
 
-/** A hint for a refused layer class. */
-export function refusedLayerHint(className: string): string {
-  // hasOwn: a lookup must never reach Object.prototype (class_name "constructor").
-  return Object.hasOwn(REFUSED_LAYER_HINTS, className)
-    ? REFUSED_LAYER_HINTS[className]!
-    : 'custom or unknown layers are not supported; see docs/layers.md for the layers Pollard opens';
-}
-
 /** The supported layers as Markdown, for docs/layers.md. */
 export function supportedLayersMarkdown(): string {
   const lines = [
     '# Supported layers',
     '',
-    'Generated from `src/main/engine/model/supported-layers.ts`; any other layer is refused with its name.',
+    'Generated from the layer table (`src/main/engine/model/layers/`); any other layer is refused with its name.',
     '',
   ];
-  for (const group of SUPPORTED_LAYER_GROUPS) {
+  for (const group of supportedLayerGroups()) {
     lines.push(`- **${group.title}**: ${group.layers.map((l) => `\`${l}\``).join(', ')}`);
   }
   lines.push('', `Activations: ${[...SUPPORTED_ACTIVATIONS].map((a) => `\`${a}\``).join(', ')}.`, '');
   lines.push('## Refused on purpose', '');
-  for (const [name, hint] of Object.entries(REFUSED_LAYER_HINTS)) lines.push(`- \`${name}\`: ${hint}.`);
+  for (const [name, hint] of refusedLayers()) lines.push(`- \`${name}\`: ${hint}.`);
   return lines.join('\n') + '\n';
 }

@@ -18,9 +18,10 @@ import {
   REGULARIZER_CLASSES,
   SUPPORTED_ACTIVATIONS,
   SUPPORTED_LAYER_DTYPES,
-  SUPPORTED_LAYERS,
+  isSupportedLayer,
   refusedLayerHint,
 } from './supported-layers';
+import { layerKnowledge } from './layers/registry';
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -28,6 +29,11 @@ export type JsonRecord = Record<string, unknown>;
 export interface LayerEntry extends JsonRecord {
   class_name: string;
   config: JsonRecord;
+}
+
+/** Bidirectional, TimeDistributed: the layer in `config.layer` is checked as a layer too. */
+function isWrapper(className: string): boolean {
+  return layerKnowledge(className)?.wrapper === true;
 }
 
 /** Keys that would set a prototype when copied; safe-json drops them, this guards other callers. */
@@ -118,7 +124,7 @@ class TopologyValidator {
           : undefined;
     const label = layerName !== undefined ? `layer "${layerName}"` : where;
     if (MODEL_CLASSES.has(className)) return this.model(entry, label);
-    if (!SUPPORTED_LAYERS.has(className)) {
+    if (!isSupportedLayer(className)) {
       const shown = layerName ?? '(unnamed)';
       this.refuse(
         `unsupported layer "${shown}" (class_name ${describeValue(className)}): ${refusedLayerHint(className)}`,
@@ -150,14 +156,14 @@ class TopologyValidator {
     for (const [key, value] of safeEntries(config)) {
       clean[key] = this.configValue(className, key, value, label);
     }
-    if (className === 'Bidirectional' || className === 'TimeDistributed') {
+    if (isWrapper(className)) {
       clean.layer = this.layer(config.layer, `${label} (wrapped layer)`);
     }
     return clean;
   }
 
   private configValue(className: string, key: string, value: unknown, label: string): unknown {
-    if (key === 'layer' && (className === 'Bidirectional' || className === 'TimeDistributed')) return value;
+    if (key === 'layer' && isWrapper(className)) return value;
     if (key === 'backward_layer' && value !== null && value !== undefined) {
       this.refuse(`${label}: Bidirectional with a separate backward_layer is not supported`);
     }
