@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { PollardError, type SerializedError } from './errors';
+import type { JobResult, PlanResult } from './job-results';
 import type { JobEvent, JobKind, JobSpec, JobSpecInput } from './jobs';
 import type { BackendRung, DatasetInfo, ModelSummary } from './types';
 
@@ -93,7 +94,7 @@ export interface JobStatus {
   state: JobState;
   runDir?: string;
   spec: JobSpec;
-  result?: Record<string, unknown>;
+  result?: JobResult;
   error?: SerializedError;
   /** Position in the queue (0 = next), while queued. */
   queuePosition?: number;
@@ -108,14 +109,23 @@ export interface JobMessage {
 export interface RunSummary {
   dir: string;
   id: string;
-  kind: JobKind;
-  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  /** 'unknown' only for a damaged run whose record does not say. */
+  kind: JobKind | 'unknown';
+  /** 'damaged': run.json could not be read (see `damaged`). */
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'damaged';
+  /** Why the run's record could not be read (one line naming the file and the field); absent when it could. */
+  damaged?: string;
   /** Marked running but its processes are gone: offer to resume. */
   interrupted: boolean;
   resumable: boolean;
   createdAt: string;
   updatedAt: string;
-  /** A few headline numbers for the list (accuracy, MACs ratio, …). */
+  /**
+   * A few headline figures for the list: `accuracy`, `accuracyBefore` (0..1), `macsRatio`,
+   * `sizeRatio` (after ÷ before), `method`, `backend`, and for a compress run whose inference
+   * energy was measured `energySaving` (1 − after ÷ before; only where the verdict is a saving
+   * or a cost) or `energyVerdict` (e.g. "no measurable difference").
+   */
   headline: Record<string, number | string>;
 }
 
@@ -179,7 +189,7 @@ export interface PollardApi {
   describeDataset(path: string): Promise<DatasetPreview>;
   inspectModel(path: string): Promise<ModelSummary>;
   /** Structured-pruning dry run over a sweep of targets (runs at once, not queued). */
-  planCompression(spec: Extract<JobSpecInput, { kind: 'plan' }>): Promise<Record<string, unknown>>;
+  planCompression(spec: Extract<JobSpecInput, { kind: 'plan' }>): Promise<PlanResult>;
 
   /**
    * Queue a job (one runs at a time); events arrive through `subscribe`. Without `out`, the

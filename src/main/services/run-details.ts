@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunDetails, RunSummary } from '../../shared/api';
 import type { JobEvent } from '../../shared/jobs';
-import { EVENTS_FILE, isInterrupted, listRuns, readRun, type RunRecord } from './runs';
+import { EVENTS_FILE, isInterrupted, listRuns, readRun, RUN_FILE, type RunRecord } from './runs';
 
 /** Files listed per run at most: a run folder is small, a runaway one must not stall the UI. */
 export const MAX_LISTED_FILES = 5_000;
@@ -21,10 +21,28 @@ function numberAt(value: unknown, ...keys: string[]): number | undefined {
   return typeof current === 'number' && Number.isFinite(current) ? current : undefined;
 }
 
+/**
+ * The measured inference energy's verdict (the protocol's `total` comparison): a saving only
+ * where the protocol calls it one (or a cost), else its verdict in words.
+ */
+function inferenceEnergyHeadline(result: Record<string, unknown>): Record<string, number | string> {
+  const measured = (result.energy as { measured?: { inference?: unknown } } | undefined)?.measured;
+  const inference = measured?.inference as { status?: unknown; result?: { savings?: unknown } } | undefined;
+  if (inference?.status !== 'measured' || !Array.isArray(inference.result?.savings)) return {};
+  const total = (inference.result.savings as Record<string, unknown>[]).find((s) => s?.id === 'total');
+  if (!total) return {};
+  const saving = numberAt(total, 'saving');
+  if (saving !== undefined && (total.verdict === 'saving' || total.verdict === 'costlier'))
+    return { energySaving: saving };
+  return typeof total.verdict === 'string' ? { energyVerdict: total.verdict } : {};
+}
+
 /** A few numbers for the runs list, taken from the result where present. */
 export function headlineOf(run: RunRecord): Record<string, number | string> {
   const headline: Record<string, number | string> = {};
   if (run.backend) headline.backend = run.backend.used;
+  const method = (run.spec as { method?: unknown }).method;
+  if (typeof method === 'string') headline.method = method;
   const result = run.result;
   if (!result) {
     if (run.error) headline.error = run.error.message.split('\n')[0] ?? '';
@@ -52,6 +70,7 @@ export function headlineOf(run: RunRecord): Record<string, number | string> {
     const value = numberAt(result, key);
     if (value !== undefined) headline[key] = value;
   }
+  Object.assign(headline, inferenceEnergyHeadline(result));
   return headline;
 }
 
@@ -71,9 +90,49 @@ export function summarizeRun(dir: string, run: RunRecord, interrupted = isInterr
   };
 }
 
+/** A folder with a run.json that does not parse: listed as damaged, with the reason, never skipped silently. */
+async function damagedSummary(dir: string): Promise<RunSummary | undefined> {
+  const file = path.join(dir, RUN_FILE);
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) return undefined;
+  let reason: string;
+  try {
+    await readRun(dir);
+    return undefined;
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  const when = stat.mtime.toISOString();
+  return {
+    dir,
+    id: path.basename(dir),
+    kind: 'unknown',
+    status: 'damaged',
+    damaged: reason,
+    interrupted: false,
+    resumable: false,
+    createdAt: when,
+    updatedAt: when,
+    headline: {},
+  };
+}
+
+/** Runs directly inside `root`, newest first, damaged ones included (with the reason). */
 export async function listRunSummaries(root: string): Promise<RunSummary[]> {
   const runs = await listRuns(root);
-  return runs.map(({ dir, run, interrupted }) => summarizeRun(dir, run, interrupted));
+  const listed = new Set(runs.map((r) => r.dir));
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  const damaged = (
+    await Promise.all(
+      names
+        .map((name) => path.join(root, name))
+        .filter((dir) => !listed.has(dir))
+        .map(damagedSummary),
+    )
+  ).filter((summary): summary is RunSummary => summary !== undefined);
+  return [...runs.map(({ dir, run, interrupted }) => summarizeRun(dir, run, interrupted)), ...damaged].sort(
+    (a, b) => b.createdAt.localeCompare(a.createdAt),
+  );
 }
 
 /**
