@@ -35,6 +35,8 @@ const tfjsNodeStatic = {
   message: 'tfjs-node is optional: load it lazily with import() inside the job process (engine/backend).',
 };
 const builtins = { group: nodeBuiltins, message: 'This folder runs where Node is not available.' };
+/** Engine folders that the report is built on; they may not import engine/report. */
+const engineBelowReport = ['compress', 'train', 'model', 'data', 'energy', 'onnx', 'backend'];
 
 export default tseslint.config(
   {
@@ -115,6 +117,26 @@ export default tseslint.config(
               group: ['**/engine/**'],
               allowTypeImports: true,
               message: 'Engine code runs in the job process; reach it through a job.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The report presents what the engine measured; measuring code never reaches up into it.
+    files: engineBelowReport.map((folder) => `src/main/engine/${folder}/**`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electron,
+            tfjsNodeStatic,
+            {
+              group: ['**/report', '**/report/**'],
+              message:
+                'engine/report presents results and sits above the engine: move what is shared into engine/energy (or the folder it measures).',
             },
           ],
         },
