@@ -1,0 +1,79 @@
+/**
+ * Running one job from the command line: the model checked before anything is created, the
+ * job in its own process, progress on stderr, the result (or `--json`) on stdout, Ctrl-C as
+ * cancel at the next batch boundary, and one-line errors with the exit codes of the contract.
+ */
+import { promises as fs } from 'node:fs';
+import { ioError, type SerializedError } from '../../shared/errors';
+import type { JobSpec } from '../../shared/jobs';
+import { runJob } from '../services/jobs';
+import { formatResult } from './format';
+import type { CommonFlags } from './options';
+import { ProgressPrinter } from './progress';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+/** A model path that does not exist fails here, before a job process or a run folder exists. */
+async function checkModelExists(spec: JobSpec): Promise<void> {
+  if (!('model' in spec) || typeof spec.model !== 'string') return;
+  try {
+    await fs.stat(spec.model);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw ioError(spec.model, 'no such file or folder');
+  }
+}
+
+export async function execute(spec: JobSpec, flags: CommonFlags): Promise<number> {
+  await checkModelExists(spec);
+  const printer = new ProgressPrinter(process.stderr, flags.verbose ?? false);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write('\ncancelling at the next batch boundary (Ctrl-C again to stop at once)…\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.cancelled);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const { outcome } = await runJob(spec, {
+      onEvent: (event) => printer.handle(event),
+      signal: controller.signal,
+      command: ['pollard', ...process.argv.slice(2)],
+      graceMs: 15_000,
+    });
+    printer.end();
+    if (outcome.status === 'completed') {
+      if (flags.json) process.stdout.write(JSON.stringify(outcome.result) + '\n');
+      else process.stdout.write(formatResult(spec, outcome.result));
+      return EXIT.ok;
+    }
+    if (outcome.status === 'cancelled') return reportCancelled(spec, flags);
+    return reportError(outcome.error, flags);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function reportCancelled(spec: JobSpec, flags: CommonFlags): number {
+  const out = 'out' in spec ? spec.out : undefined;
+  const hint = out && 'resume' in spec ? `; continue with: pollard ${spec.kind} --resume ${out}` : '';
+  process.stderr.write(`pollard: cancelled${hint}\n`);
+  if (flags.json)
+    process.stdout.write(JSON.stringify({ cancelled: true, ...(out ? { runDir: out } : {}) }) + '\n');
+  return EXIT.cancelled;
+}
+
+export function reportError(error: SerializedError, flags: Pick<CommonFlags, 'verbose' | 'json'>): number {
+  process.stderr.write(`pollard: ${error.message.split('\n')[0]}\n`);
+  if (flags.verbose && error.stack) process.stderr.write(error.stack + '\n');
+  if (flags.json)
+    process.stdout.write(
+      JSON.stringify({ error: { code: error.code, message: error.message, file: error.file } }) + '\n',
+    );
+  return error.code === 'usage' ? EXIT.usage : EXIT.failed;
+}
