@@ -19,9 +19,25 @@
  * A layer with no exact ONNX equivalent here is refused with its name and class.
  */
 import { unsupported } from '../../../shared/errors';
-import type { AttributeValue, OnnxGraph, OnnxNode, OnnxTensor } from '../backend/onnx-model';
+import type { AttributeValue, OnnxGraph } from '../backend/onnx-model';
 import type { LayersModel } from '../tf';
 import { tfl } from '../tf';
+import {
+  BATCH,
+  GraphBuilder,
+  IDENTITY_LAYERS,
+  ONNX_INPUT,
+  ONNX_LOGITS,
+  ONNX_OUTPUT,
+  pair,
+  padAxis,
+  type Layer,
+  type PendingConv,
+  type SymbolicTensor,
+  type Value,
+} from './onnx-graph-builder';
+
+export { ONNX_INPUT, ONNX_LOGITS, ONNX_OUTPUT } from './onnx-graph-builder';
 
 export type OnnxLayout = 'nchw' | 'nhwc';
 
@@ -44,204 +60,6 @@ export interface OnnxExportGraph {
   /** The logits output, when asked for and the model ends in a Dense with softmax. */
   logitsName?: string;
   foldedBatchNorms: number;
-}
-
-export const ONNX_INPUT = 'input';
-export const ONNX_OUTPUT = 'output';
-export const ONNX_LOGITS = 'logits';
-const BATCH = -1; // the symbolic batch dimension
-
-type SymbolicTensor = tfl.SymbolicTensor;
-type Layer = SymbolicTensor['sourceLayer'];
-
-/** A tensor of the graph: its name and per-sample shape (NCHW for images). */
-interface Value {
-  name: string;
-  shape: number[];
-  /** Set on flattened NCHW features: they are in CHW order, tfjs expects HWC. */
-  chw?: [number, number, number];
-}
-
-/** A convolution not yet written, so a following BatchNormalization can fold into it. */
-interface PendingConv {
-  pending: true;
-  layerName: string;
-  input: string;
-  weight: Float32Array;
-  dims: [number, number, number, number];
-  bias: Float32Array | undefined;
-  attributes: Record<string, AttributeValue>;
-  shape: number[];
-  output: string;
-}
-
-type Slot = Value | PendingConv;
-
-const IDENTITY_LAYERS = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'ActivityRegularization',
-]);
-
-const ELEMENTWISE_ACTIVATIONS: Record<string, string> = {
-  relu: 'Relu',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  elu: 'Elu',
-  selu: 'Selu',
-  softplus: 'Softplus',
-  softsign: 'Softsign',
-};
-
-function pair(value: unknown, fallback: number): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0] ?? fallback), Number(value[1] ?? value[0] ?? fallback)];
-  if (typeof value === 'number') return [value, value];
-  return [fallback, fallback];
-}
-
-/** TF's 'same'/'valid' padding of one spatial axis as ONNX [before, after], and the output size. */
-function padAxis(size: number, kernel: number, stride: number, dilation: number, padding: string) {
-  const extent = (kernel - 1) * dilation + 1;
-  if (padding === 'same') {
-    const out = Math.ceil(size / stride);
-    const total = Math.max((out - 1) * stride + extent - size, 0);
-    return { before: Math.floor(total / 2), after: total - Math.floor(total / 2), out };
-  }
-  return { before: 0, after: 0, out: Math.floor((size - extent) / stride) + 1 };
-}
-
-class GraphBuilder {
-  readonly nodes: OnnxNode[] = [];
-  readonly tensors: OnnxTensor[] = [];
-  readonly int64Initializers: Record<string, number[]> = {};
-  readonly floatScalars: Record<string, number> = {};
-  private readonly slots = new Map<string, Slot>();
-  private readonly consumers = new Map<string, number>();
-  private readonly used = new Set<string>();
-  foldedBatchNorms = 0;
-
-  constructor(
-    readonly sourceName: string,
-    readonly foldBatchNormEnabled: boolean,
-  ) {
-    for (const reserved of [ONNX_INPUT, ONNX_OUTPUT, ONNX_LOGITS]) this.used.add(reserved);
-  }
-
-  fail(layer: Layer, problem: string): never {
-    throw unsupported(
-      this.sourceName,
-      `layer "${layer.name}" (${layer.getClassName()}) cannot be exported to ONNX: ${problem}`,
-    );
-  }
-
-  unique(base: string): string {
-    let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
-    this.used.add(name);
-    return name;
-  }
-
-  node(op: string, inputs: string[], output: string, attributes?: Record<string, AttributeValue>): string {
-    this.nodes.push({ op, inputs, outputs: [output], ...(attributes ? { attributes } : {}) });
-    return output;
-  }
-
-  constant(name: string, dims: number[], data: OnnxTensor['data']): string {
-    const unique = this.unique(name);
-    this.tensors.push({ name: unique, dims, data });
-    return unique;
-  }
-
-  shape(name: string, values: number[]): string {
-    const unique = this.unique(name);
-    this.int64Initializers[unique] = values;
-    return unique;
-  }
-
-  scalar(name: string, value: number): string {
-    const unique = this.unique(name);
-    this.floatScalars[unique] = value;
-    return unique;
-  }
-
-  countConsumer(key: string): void {
-    this.consumers.set(key, (this.consumers.get(key) ?? 0) + 1);
-  }
-
-  set(key: string, slot: Slot): void {
-    this.slots.set(key, slot);
-  }
-
-  /** The slot itself (a pending convolution stays pending). */
-  peek(key: string): Slot {
-    const slot = this.slots.get(key);
-    if (!slot) throw new Error(`onnx export: tensor ${key} was used before it was made`);
-    return slot;
-  }
-
-  consumerCount(key: string): number {
-    return this.consumers.get(key) ?? 0;
-  }
-
-  /** The value, written out if pending; `keepChw` leaves flattened CHW features as they are. */
-  value(key: string, keepChw = false): Value {
-    const slot = this.peek(key);
-    let value: Value = 'pending' in slot ? this.writeConv(slot) : slot;
-    if (value.chw && !keepChw) value = this.toHwc(value);
-    this.slots.set(key, value);
-    return value;
-  }
-
-  writeConv(conv: PendingConv): Value {
-    const weight = this.constant(`${conv.layerName}.weight`, conv.dims, conv.weight);
-    const inputs = [conv.input, weight];
-    if (conv.bias) inputs.push(this.constant(`${conv.layerName}.bias`, [conv.dims[0]], conv.bias));
-    return { name: this.node('Conv', inputs, conv.output, conv.attributes), shape: conv.shape };
-  }
-
-  private toHwc(value: Value): Value {
-    const [c, h, w] = value.chw!;
-    const base = value.name;
-    const nchw = this.node(
-      'Reshape',
-      [base, this.shape(`${base}.nchw_shape`, [-1, c, h, w])],
-      this.unique(`${base}.nchw`),
-    );
-    const nhwc = this.node('Transpose', [nchw], this.unique(`${base}.nhwc`), { perm: [0, 2, 3, 1] });
-    return {
-      name: this.node('Flatten', [nhwc], this.unique(`${base}.hwc`), { axis: 1 }),
-      shape: value.shape,
-    };
-  }
-
-  activation(layer: Layer, activation: string, input: Value, output: string): Value {
-    if (activation === 'linear') return input;
-    const op = ELEMENTWISE_ACTIVATIONS[activation];
-    if (op) return { ...input, name: this.node(op, [input.name], output) };
-    if (activation === 'relu6') {
-      const clip = [input.name, this.scalar('zero', 0), this.scalar('six', 6)];
-      return { ...input, name: this.node('Clip', clip, output) };
-    }
-    if (activation === 'hardSigmoid') {
-      return {
-        ...input,
-        name: this.node('HardSigmoid', [input.name], output, { alpha: { float: 0.2 }, beta: { float: 0.5 } }),
-      };
-    }
-    if (activation === 'swish') {
-      const sigmoid = this.node('Sigmoid', [input.name], this.unique(`${output}.sigmoid`));
-      return { ...input, name: this.node('Mul', [input.name, sigmoid], output) };
-    }
-    if (activation === 'softmax') {
-      if (input.chw) this.fail(layer, 'softmax over flattened convolution features');
-      return { ...input, name: this.node('Softmax', [input.name], output, { axis: 1 }) };
-    }
-    return this.fail(layer, `activation "${activation}" has no ONNX equivalent here`);
-  }
 }
 
 function tensorKey(t: SymbolicTensor): string {
@@ -517,8 +335,8 @@ function convertGlobalPool(layer: Layer, b: GraphBuilder, input: Value, outKey: 
 
 function convertMerge(layer: Layer, b: GraphBuilder, inputs: Value[], outKey: string): void {
   const className = layer.getClassName();
-  const shape = inputs[0]!.shape;
   if (className === 'Concatenate') {
+    const shape = inputs[0]!.shape;
     const config = layer.getConfig() as Record<string, unknown>;
     const axis = Number(config.axis ?? -1);
     if (axis !== -1 && axis !== shape.length)
@@ -534,11 +352,50 @@ function convertMerge(layer: Layer, b: GraphBuilder, inputs: Value[], outKey: st
     return;
   }
   const op = { Add: 'Add', Multiply: 'Mul', Subtract: 'Sub', Maximum: 'Max', Minimum: 'Min' }[className]!;
+  // A [C, 1, 1] gate against a [C, H, W] map broadcasts (squeeze-excite): the larger shape.
+  const shape = inputs[0]!.shape.map((d, i) => Math.max(d, ...inputs.map((v) => v.shape[i] ?? d)));
   let acc = inputs[0]!.name;
   inputs.slice(1).forEach((v, i) => {
     acc = b.node(op, [acc, v.name], b.unique(i === inputs.length - 2 ? layer.name : `${layer.name}.${i}`));
   });
   b.set(outKey, { name: acc, shape });
+}
+
+/** x · scale + offset, elementwise (so flattened CHW features keep their order). */
+function convertRescaling(layer: Layer, b: GraphBuilder, inKey: string, outKey: string): void {
+  const config = layer.getConfig() as Record<string, unknown>;
+  const scale = Number(config.scale ?? 1);
+  const offset = Number(config.offset ?? 0);
+  const input = b.value(inKey, true);
+  let name = input.name;
+  if (scale !== 1) {
+    const out = b.unique(offset === 0 ? layer.name : `${layer.name}.scaled`);
+    name = b.node('Mul', [name, b.scalar(`${layer.name}.scale`, scale)], out);
+  }
+  if (offset !== 0 || name === input.name) {
+    name = b.node('Add', [name, b.scalar(`${layer.name}.offset`, offset)], b.unique(layer.name));
+  }
+  b.set(outKey, { ...input, name });
+}
+
+/** Reshape between [C] and [1, 1, C] (NCHW [C, 1, 1]), as a squeeze-excite block has it. */
+function convertReshape(layer: Layer, b: GraphBuilder, input: Value, outKey: string): void {
+  const config = layer.getConfig() as Record<string, unknown>;
+  const target = (config.targetShape ?? config.target_shape) as number[] | undefined;
+  const size = input.shape.reduce((a, d) => a * d, 1);
+  const spatial = input.shape.length === 3 ? input.shape[1]! * input.shape[2]! : 1;
+  const flat = Array.isArray(target) && target.length === 1;
+  const gate = Array.isArray(target) && target.length === 3 && target[0] === 1 && target[1] === 1;
+  if (!Array.isArray(target) || spatial !== 1 || !(flat || gate)) {
+    b.fail(layer, 'only reshapes between [channels] and [1, 1, channels] are supported');
+  }
+  const shape = gate ? [size, 1, 1] : [size];
+  const name = b.node(
+    'Reshape',
+    [input.name, b.shape(`${layer.name}.shape`, [-1, ...shape])],
+    b.unique(layer.name),
+  );
+  b.set(outKey, { name, shape });
 }
 
 const MERGE_LAYERS = new Set(['Add', 'Multiply', 'Subtract', 'Maximum', 'Minimum', 'Concatenate']);
@@ -616,6 +473,10 @@ function convertLayer(
       b.set(outKey, { ...input, name: b.node('Softmax', [input.name], b.unique(layer.name), { axis: 1 }) });
       return;
     }
+    case 'Rescaling':
+      return convertRescaling(layer, b, single(), outKey);
+    case 'Reshape':
+      return convertReshape(layer, b, b.value(single()), outKey);
     case 'ZeroPadding2D': {
       const input = b.value(single());
       const raw = config.padding;

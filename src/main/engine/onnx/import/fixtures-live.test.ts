@@ -14,7 +14,17 @@ describe.skipIf(!hasTorch)('ONNX fixtures regenerated live with PyTorch', () => 
   it('scripts/make-onnx-fixtures.py writes models that import and match PyTorch within 1e-4', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-onnx-live-'));
     execFileSync(PYTHON, [path.join(ROOT, 'scripts/make-onnx-fixtures.py'), dir], { stdio: 'ignore' });
-    for (const name of ['resnet', 'mobilenetv2', 'firenet', 'plain-view', 'plain-flatten']) {
+    for (const name of [
+      'resnet',
+      'mobilenetv2',
+      'firenet',
+      'plain-view',
+      'plain-flatten',
+      'mobilenetv3',
+      'matmul',
+      'resnet-stem',
+      'pools',
+    ]) {
       const loaded = await openModel(path.join(dir, `${name}.onnx`));
       const expected = JSON.parse(await fs.readFile(path.join(dir, `${name}.json`), 'utf8')) as {
         inputShape: [number, number, number, number];
