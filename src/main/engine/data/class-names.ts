@@ -19,6 +19,26 @@ export const FASHION_MNIST_CLASSES = [
   'Ankle boot',
 ];
 
+/**
+ * Fashion-MNIST's gzip files by name and size: the official download (zalandoresearch/fashion-mnist)
+ * and Pollard's bundled sample. MNIST's files have the same names and uncompressed sizes, so only
+ * these compressed sizes tell a dropped or picked set of files apart from MNIST.
+ */
+export const FASHION_MNIST_FILE_SIZES: Readonly<Record<string, readonly number[]>> = {
+  'train-images-idx3-ubyte.gz': [26_421_880, 5_346_190],
+  'train-labels-idx1-ubyte.gz': [29_515, 74],
+  't10k-images-idx3-ubyte.gz': [4_422_102, 886_046],
+  't10k-labels-idx1-ubyte.gz': [5_148, 53],
+};
+
+/** Whether IDX files (base name, bytes) are Fashion-MNIST's: every one a known Fashion-MNIST file and size, images included. */
+export function isFashionMnistFiles(files: readonly { name: string; bytes: number }[]): boolean {
+  const images = files.filter((f) => f.name.includes('-images-'));
+  return (
+    images.length > 0 && files.every((f) => FASHION_MNIST_FILE_SIZES[f.name]?.includes(f.bytes) === true)
+  );
+}
+
 /** Kuzushiji-MNIST: the romanised readings of its ten hiragana (classmap.csv order). */
 export const KMNIST_CLASSES = ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'];
 

@@ -9,13 +9,20 @@
  * Class names: `classes.txt` or `labels.txt` beside the files (one name per line, label order)
  * wins; otherwise Fashion-MNIST's names when the folder or its parent is named like
  * Fashion-MNIST ("fashion" in the name, e.g. `fashion-mnist-small`, torchvision's
- * `FashionMNIST/raw`), KMNIST's when named like KMNIST, else "0", "1", ... (MNIST's digits,
+ * `FashionMNIST/raw`) or when the files have Fashion-MNIST's gzip names and sizes (dropped files
+ * land in an upload folder of any name), KMNIST's when named like KMNIST, else "0", "1", ... (MNIST's digits,
  * and EMNIST's label numbers).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { badInput, unsupported } from '../../../shared/errors';
-import { FASHION_MNIST_CLASSES, KMNIST_CLASSES, numberedClasses, readClassNames } from './class-names';
+import {
+  FASHION_MNIST_CLASSES,
+  isFashionMnistFiles,
+  KMNIST_CLASSES,
+  numberedClasses,
+  readClassNames,
+} from './class-names';
 import { DEFAULT_MAX_DATASET_BYTES, formatCount } from './limits';
 import { readPrefix, readSized } from './sized-read';
 import type { Dataset, DatasetEntry, DatasetImporter, DatasetSplit, OpenOptions } from './types';
@@ -172,7 +179,12 @@ function pairsInFolder(entry: DatasetEntry): IdxPair[] {
   return pairs;
 }
 
-async function classNamesFor(dir: string, maxLabel: number, notes: string[]): Promise<string[]> {
+async function classNamesFor(
+  dir: string,
+  pairs: IdxPair[],
+  maxLabel: number,
+  notes: string[],
+): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const namesFile = ['classes.txt', 'labels.txt'].find((candidate) => names.includes(candidate));
   if (namesFile !== undefined) {
@@ -185,6 +197,16 @@ async function classNamesFor(dir: string, maxLabel: number, notes: string[]): Pr
   const folderNames = [path.basename(dir), path.basename(path.dirname(dir))].map((n) => n.toLowerCase());
   if (maxLabel <= 9 && folderNames.some((n) => n.includes('fashion'))) {
     notes.push('Fashion-MNIST class names (the folder is named like Fashion-MNIST).');
+    return FASHION_MNIST_CLASSES;
+  }
+  // Dropped or picked files land in an upload folder of any name: their names and sizes still tell.
+  const files = await Promise.all(
+    pairs
+      .flatMap((pair) => [pair.images, pair.labels])
+      .map(async (file) => ({ name: path.basename(file), bytes: (await fs.stat(file)).size })),
+  );
+  if (maxLabel <= 9 && isFashionMnistFiles(files)) {
+    notes.push("Fashion-MNIST class names (the files have Fashion-MNIST's names and sizes).");
     return FASHION_MNIST_CLASSES;
   }
   if (maxLabel <= 9 && folderNames.some((n) => n.includes('kmnist'))) {
@@ -304,7 +326,12 @@ async function openIdx(entry: DatasetEntry, options: OpenOptions): Promise<Datas
   const train = await readPair(trainPlan);
   const test = testPlan ? await readPair(testPlan) : undefined;
   const maxLabel = Math.max(maxLabelOf(train.labels), test ? maxLabelOf(test.labels) : 0);
-  const classNames = await classNamesFor(dir, maxLabel, notes);
+  const classNames = await classNamesFor(
+    dir,
+    testPair ? [trainPair, testPair] : [trainPair],
+    maxLabel,
+    notes,
+  );
   checkLabels(trainPlan.pair.labels, train.labels, classNames.length);
   if (test && testPlan) checkLabels(testPlan.pair.labels, test.labels, classNames.length);
 
