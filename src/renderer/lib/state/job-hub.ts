@@ -44,6 +44,14 @@ export class JobHub {
     return this.track(await this.api.startJob(spec));
   }
 
+  /** The job the host is running (or has queued) in `runDir`, tracked here; null when none is. */
+  async attach(runDir: string): Promise<JobState | null> {
+    const status = (await this.api.listJobs()).find(
+      (s) => s.runDir === runDir && (s.state === 'queued' || s.state === 'running'),
+    );
+    return status ? this.track(status) : null;
+  }
+
   async resume(runDir: string): Promise<JobState> {
     return this.track(await this.api.resumeRun(runDir));
   }

@@ -205,7 +205,8 @@ export function applyJobEvent(model: JobModel, event: JobEvent): boolean {
       model.result = event.result;
       model.fraction = 1;
       model.etaSeconds = 0;
-      if (typeof event.result.runDir === 'string') model.runDir = event.result.runDir;
+      if ('runDir' in event.result && typeof event.result.runDir === 'string')
+        model.runDir = event.result.runDir;
       break;
     case 'error':
       model.phase = 'failed';

@@ -16,7 +16,13 @@ import type { ArchitectureName, CompressionMethod } from '../../../shared/jobs';
 import type { ModelSummary } from '../../../shared/types';
 import type { HostKind } from '../bridge';
 import { relativePathOf } from '../files';
-import { type CompressionView, isCompressionResult, parseCompressionResult } from '../compression-result';
+import {
+  compressionOf,
+  type CompressionView,
+  parseCompressionResult,
+  storedCompressionOf,
+} from '../compression-result';
+import { resultOfKind } from '../../../shared/job-results';
 import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
@@ -132,7 +138,8 @@ export class WizardState {
     const dataset = this.dataset !== null;
     const model = dataset && this.model !== null;
     const method = model && this.evaluationError === null;
-    const run = method && this.compressJob !== null;
+    // A compress job re-attached after a reload (or opened from Recent runs) shows its Run step.
+    const run = this.compressJob !== null;
     const results = this.results !== null;
     return { dataset: true, model: dataset, method, run: method || run, results, export: results };
   });
@@ -280,14 +287,9 @@ export class WizardState {
     const label = `${this.arch} baseline`;
     try {
       if ((await job.done()) !== 'completed' || !job.result || this.trainJob !== job) return;
-      const result = job.result;
-      const modelPath =
-        (typeof result.modelPath === 'string' && result.modelPath) ||
-        (typeof result.runDir === 'string' && result.runDir) ||
-        job.runDir;
-      if (!modelPath) throw new Error('the training run did not say where its model is');
-      const accuracy = typeof result.accuracy === 'number' ? result.accuracy : null;
-      await this.openModel(modelPath, label, accuracy);
+      const result = resultOfKind('train', job.result);
+      if (!result) throw new Error(`the training run returned a ${job.result.kind} result`);
+      await this.openModel(result.modelPath, label, result.accuracy);
     } catch (error) {
       this.modelError = inlineError(error, label);
     }
@@ -303,8 +305,8 @@ export class WizardState {
       const phase = await job.done();
       // A newer evaluation (another model or dataset) owns the outcome.
       if (this.evaluateJob !== job) return;
-      if (phase === 'completed' && typeof job.result?.accuracy === 'number')
-        this.baselineAccuracy = job.result.accuracy;
+      const evaluation = job.result ? resultOfKind('evaluate', job.result) : undefined;
+      if (phase === 'completed' && evaluation) this.baselineAccuracy = evaluation.accuracy;
       else if (phase === 'failed' && job.error) {
         this.evaluationError = { source: 'baseline accuracy', message: job.error.message };
         this.modelError = this.evaluationError;
@@ -357,7 +359,8 @@ export class WizardState {
       );
       this.sensitivityJob = job;
       const phase = await job.done();
-      if (phase === 'completed' && job.result) this.sensitivity = parseSensitivityResult(job.result);
+      const result = job.result ? resultOfKind('sensitivity', job.result) : undefined;
+      if (phase === 'completed' && result) this.sensitivity = parseSensitivityResult(result);
       else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
     } catch (error) {
       this.sensitivityError = inlineError(error);
@@ -367,11 +370,11 @@ export class WizardState {
   /** The finished sensitivity run of this model with the chosen criterion, which automatic mode reuses. */
   get sensitivityRun(): string | null {
     const job = this.sensitivityJob;
-    const result = job?.result;
-    const runDir = job?.runDir ?? (typeof result?.runDir === 'string' ? result.runDir : null);
+    const result = job?.result ? resultOfKind('sensitivity', job.result) : undefined;
+    const runDir = job?.runDir ?? result?.runDir ?? null;
     if (!this.sensitivity || !runDir) return null;
     // The engine refuses a sensitivity measured with another criterion: measure again instead.
-    return result?.criterion === undefined || result.criterion === this.choice.criterion ? runDir : null;
+    return result === undefined || result.criterion === this.choice.criterion ? runDir : null;
   }
 
   // ---- run ----
@@ -398,11 +401,13 @@ export class WizardState {
   /** Watch a compress job (new, resumed, or found running) until it ends; then show its results. */
   async follow(job: JobState): Promise<void> {
     this.compressJob = job;
+    if (job.spec?.kind === 'compress') this.choice = { ...this.choice, method: job.spec.method };
     this.results = null;
     this.exportResult = null;
     if ((await job.done()) !== 'completed' || !job.result || this.compressJob !== job) return;
-    if (isCompressionResult(job.result)) {
-      this.results = parseCompressionResult(job.result);
+    const compression = compressionOf(job.result);
+    if (compression) {
+      this.results = parseCompressionResult(compression);
       this.resultsRunDir = this.results.runDir ?? job.runDir;
     } else {
       this.runError = { message: 'the run finished but its result has no before/after comparison' };
@@ -434,9 +439,10 @@ export class WizardState {
   /** Show a past compress run's results (from the recent-runs list). */
   showRun(details: RunDetails): boolean {
     const result = details.run.result;
-    if (!result || typeof result !== 'object' || !isCompressionResult(result as Record<string, unknown>))
+    const compression = storedCompressionOf(result);
+    if (!compression)
       return false;
-    this.results = parseCompressionResult(result as Record<string, unknown>);
+    this.results = parseCompressionResult(compression);
     this.resultsRunDir = details.summary.dir;
     this.exportResult = null;
     this.exportTarget = null;
