@@ -204,6 +204,11 @@ export interface PollardApi {
 
   listRuns(): Promise<RunSummary[]>;
   getRun(runDir: string): Promise<RunDetails>;
+  /**
+   * Every event of a run folder's events.jsonl in order (long runs thinned: see readRunEvents),
+   * so a reloaded or resumed run's charts and log keep their history.
+   */
+  getRunEvents(runDir: string): Promise<JobEvent[]>;
   resumeRun(runDir: string): Promise<JobStatus>;
   exportRun(request: ExportRequest): Promise<ExportResult>;
   /** Show a folder in the OS file manager (Electron); rejects where the host cannot. */

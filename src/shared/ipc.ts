@@ -20,6 +20,7 @@ const API_METHOD_SET = {
   subscribe: true,
   listRuns: true,
   getRun: true,
+  getRunEvents: true,
   resumeRun: true,
   exportRun: true,
   openFolder: true,

@@ -56,6 +56,7 @@ export const API_ARGUMENTS = {
   listJobs: [],
   listRuns: [],
   getRun: [absolutePathSchema],
+  getRunEvents: [absolutePathSchema],
   resumeRun: [absolutePathSchema],
   exportRun: [exportRequestSchema],
   openFolder: [absolutePathSchema],

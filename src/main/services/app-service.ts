@@ -24,7 +24,13 @@ import type {
   SystemInfo,
 } from '../../shared/api';
 import { PollardError, usageError } from '../../shared/errors';
-import { type JobSpec, type JobSpecInput, jobSpecSchema, type SpecOf } from '../../shared/jobs';
+import {
+  type JobEvent,
+  type JobSpec,
+  type JobSpecInput,
+  jobSpecSchema,
+  type SpecOf,
+} from '../../shared/jobs';
 import type { BackendRung, ModelSummary } from '../../shared/types';
 import { dataDirectory, SAMPLE_DATASET } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
@@ -34,7 +40,7 @@ import { nodeWorkerLauncher, type WorkerLauncher } from './job-host';
 import { JobQueue } from './job-queue';
 import { resumeSpec, runJob } from './jobs';
 import { resolveLocalPaths } from './local-paths';
-import { listRunSummaries, readRunDetails } from './run-details';
+import { listRunSummaries, readRunDetails, readRunEvents } from './run-details';
 import { isInterrupted, readRun } from './runs';
 import { SettingsStore } from './settings-store';
 
@@ -203,6 +209,12 @@ export class AppService {
 
   async getRun(runDir: string): Promise<RunDetails> {
     return readRunDetails(path.resolve(runDir));
+  }
+
+  async getRunEvents(runDir: string): Promise<JobEvent[]> {
+    const dir = path.resolve(runDir);
+    await readRun(dir); // only a run folder's events
+    return readRunEvents(dir);
   }
 
   async resumeRun(runDir: string): Promise<JobStatus> {
@@ -426,6 +438,7 @@ export function serviceHandlers(service: AppService): ApiHandlers {
     listJobs: () => service.listJobs(),
     listRuns: () => service.listRuns(),
     getRun: (runDir) => service.getRun(runDir),
+    getRunEvents: (runDir) => service.getRunEvents(runDir),
     resumeRun: (runDir) => service.resumeRun(runDir),
     exportRun: (request) => service.exportRun(request),
   };

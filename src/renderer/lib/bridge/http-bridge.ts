@@ -100,6 +100,7 @@ export class HttpBridge implements PollardApi {
   listJobs: PollardApi['listJobs'] = () => this.call('listJobs', []);
   listRuns: PollardApi['listRuns'] = () => this.call('listRuns', []);
   getRun: PollardApi['getRun'] = (runDir) => this.call('getRun', [runDir]);
+  getRunEvents: PollardApi['getRunEvents'] = (runDir) => this.call('getRunEvents', [runDir]);
   resumeRun: PollardApi['resumeRun'] = (runDir) => this.call('resumeRun', [runDir]);
   exportRun: PollardApi['exportRun'] = (request) => this.call('exportRun', [request]);
 
