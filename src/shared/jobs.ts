@@ -115,8 +115,8 @@ export const trainSpecSchema = commonOptionsSchema.extend({
   pruneWhileTraining: pruneWhileTrainingSchema.optional(),
 });
 
-/** How a model's input pixels are scaled: [0, 1], [−1, 1], ImageNet mean/std, or caffe (BGR, 0–255 minus mean). */
-export const INPUT_SCALINGS = ['unit', 'symmetric', 'imagenet', 'caffe'] as const;
+/** How a model's input pixels are scaled: [0, 1], [−1, 1], ImageNet mean/std, caffe (BGR, 0–255 minus mean), or raw 0–255 (the model rescales itself). */
+export const INPUT_SCALINGS = ['unit', 'symmetric', 'imagenet', 'caffe', 'raw'] as const;
 export type InputScaling = (typeof INPUT_SCALINGS)[number];
 
 export const evaluateSpecSchema = commonOptionsSchema.extend({

@@ -1,6 +1,7 @@
 /**
  * Input scaling: how the pixels a model was trained on were scaled. `unit` is [0, 1] (Pollard's
- * default), `symmetric` [−1, 1] (Inception, MobileNet in Keras), `imagenet` mean/std per RGB
+ * default), `symmetric` [−1, 1] (Inception, MobileNet in Keras), `raw` 0–255 (a model that rescales
+ * its input itself, e.g. a leading Keras Rescaling layer), `imagenet` mean/std per RGB
  * channel (torchvision), `caffe` BGR in 0–255 minus the per-channel ImageNet mean (Keras VGG,
  * ResNet50). Each becomes a Normalization: a 256-entry table per channel, and the channel order.
  */
@@ -21,6 +22,8 @@ export function normalizationOf(scaling: InputScaling): Normalization {
       return { scale: 1, offset: 0, scaling };
     case 'symmetric':
       return { scale: 2, offset: -1, scaling };
+    case 'raw':
+      return { scale: 255, offset: 0, scaling };
     case 'imagenet':
       return {
         scale: 1,
