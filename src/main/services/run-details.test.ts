@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobSpecSchema } from '../../shared/jobs';
-import { listRunSummaries } from './run-details';
+import { listRunSummaries, MAX_REPLAYED_BATCHES, readRunEvents } from './run-details';
 
 let root: string;
 
@@ -98,5 +98,47 @@ describe('listRunSummaries', () => {
     expect(runs.find((r) => r.id === 'torn')!.damaged).toBe(
       `${path.join(root, 'torn', 'run.json')}: is not valid JSON`,
     );
+  });
+});
+
+describe('readRunEvents', () => {
+  it('returns every event of every process in order, skipping a torn line', async () => {
+    const dir = path.join(root, 'events');
+    await fs.mkdir(dir, { recursive: true });
+    const lines = [
+      { type: 'started', seq: 0, time: 1 },
+      { type: 'batch', seq: 1, time: 2, epoch: 1, batch: 1 },
+      { type: 'cancelled', seq: 2, time: 3 },
+      { type: 'started', seq: 0, time: 4 },
+      { type: 'batch', seq: 1, time: 5, epoch: 2, batch: 1 },
+    ].map((e) => JSON.stringify(e));
+    await fs.writeFile(
+      path.join(dir, 'events.jsonl'),
+      `${lines.slice(0, 3).join('\n')}\n{"type":"ba\n${lines.slice(3).join('\n')}\n`,
+    );
+    const events = await readRunEvents(dir);
+    expect(events.map((e) => `${e.type}:${e.seq}`)).toEqual([
+      'started:0',
+      'batch:1',
+      'cancelled:2',
+      'started:0',
+      'batch:1',
+    ]);
+    expect(await readRunEvents(path.join(root, 'not-a-run'))).toEqual([]);
+  });
+
+  it('thins the batch events of a long run evenly, keeping the last', async () => {
+    const dir = path.join(root, 'long');
+    await fs.mkdir(dir, { recursive: true });
+    const count = 2 * MAX_REPLAYED_BATCHES + 2; // every third is kept, and the last
+    const lines = [JSON.stringify({ type: 'started', seq: 0, time: 0 })];
+    for (let i = 1; i <= count; i++) lines.push(JSON.stringify({ type: 'batch', seq: i, time: i }));
+    await fs.writeFile(path.join(dir, 'events.jsonl'), lines.join('\n') + '\n');
+    const events = await readRunEvents(dir);
+    const batches = events.filter((e) => e.type === 'batch');
+    expect(batches.length).toBe(Math.floor(count / 3) + 1);
+    expect(batches[0]!.seq).toBe(3);
+    expect(batches.at(-1)!.seq).toBe(count);
+    expect(events[0]!.type).toBe('started');
   });
 });

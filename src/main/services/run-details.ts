@@ -170,6 +170,58 @@ export async function readEpochHistory(runDir: string): Promise<Record<string, u
   return [...byKey.values()];
 }
 
+/** Batch events returned by readRunEvents at most: more are thinned evenly (the charts bound their points anyway). */
+export const MAX_REPLAYED_BATCHES = 4000;
+/** Log events returned by readRunEvents at most: the last ones. */
+export const MAX_REPLAYED_LOGS = 500;
+
+/**
+ * Every event of a run, in the order written (each process that worked on the run starts with
+ * its own `started` event), so a window can rebuild a run's charts and log after a reload or a
+ * resume. Long runs are thinned: every batch event up to MAX_REPLAYED_BATCHES (then evenly
+ * spaced ones, always the last), the last MAX_REPLAYED_LOGS log events, all the others.
+ */
+export async function readRunEvents(runDir: string): Promise<JobEvent[]> {
+  const file = path.join(runDir, EVENTS_FILE);
+  let stream;
+  try {
+    await fs.access(file);
+    stream = createReadStream(file, { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const events: JobEvent[] = [];
+  let batches = 0;
+  let logs = 0;
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    try {
+      const event = JSON.parse(line) as JobEvent;
+      if (typeof event?.type !== 'string' || typeof event.seq !== 'number') continue;
+      if (event.type === 'batch') batches += 1;
+      if (event.type === 'log') logs += 1;
+      events.push(event);
+    } catch {
+      // a line cut short by a crash
+    }
+  }
+  const every = Math.ceil(batches / MAX_REPLAYED_BATCHES);
+  let batch = 0;
+  let log = 0;
+  return events.filter((event) => {
+    if (event.type === 'batch') {
+      batch += 1;
+      return batch % every === 0 || batch === batches;
+    }
+    if (event.type === 'log') {
+      log += 1;
+      return log > logs - MAX_REPLAYED_LOGS;
+    }
+    return true;
+  });
+}
+
 /** Regular files under `dir` (no symlinks followed), relative paths with `/`, sorted. */
 export async function listRunFiles(dir: string): Promise<{ path: string; bytes: number }[]> {
   const files: { path: string; bytes: number }[] = [];
