@@ -279,7 +279,48 @@ describe('pollard CLI', () => {
     expect(refused.stderr.trim().split('\n').at(-1)).toBe(
       `pollard: ${path.join(tmp, 'exported')}: the folder is not empty and holds no model; choose a new or empty folder`,
     );
-  });
+  }, 240_000);
+
+  it("compress prints the report's energy rows and writes the report beside the run", async () => {
+    // The baseline trained by the test above.
+    const model = path.join(tmp, 'train');
+    const out = path.join(tmp, 'compress-quantize');
+    const run = await pollard([
+      'compress',
+      '--model',
+      model,
+      '--data',
+      SAMPLE,
+      '--method',
+      'quantize',
+      '--finetune-epochs',
+      '0',
+      '--limit',
+      '256',
+      '--backend',
+      'wasm',
+      '--cpu-watts',
+      '20',
+      '--out',
+      out,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('Energy-savings report: lenet, quantize');
+    const headline = lines.find((line) => line.startsWith('Headline: '));
+    expect(headline).toMatch(
+      /^Headline: inference energy per 1,000 samples on the machine this run ran on: original \d/,
+    );
+    expect(lines.some((line) => /^energy +before +after +change$/.test(line))).toBe(true);
+    expect(lines.some((line) => /^Inference, modelled op-count +[\d.]+ (µJ|mJ|J) /.test(line))).toBe(true);
+    expect((await fs.readdir(path.join(out, 'report'))).sort()).toEqual([
+      'report.csv',
+      'report.html',
+      'report.json',
+    ]);
+    const report = await readJson(path.join(out, 'report', 'report.json'));
+    expect(report.kind).toBe('compression');
+  }, 240_000);
 
   it('resumes a run whose job process was killed mid-epoch and ends as an uninterrupted run', async () => {
     const args = (out: string): string[] => [

@@ -59,6 +59,22 @@ describe('pollard report', () => {
     expect(await fs.readFile(path.join(compressDir, 'run.json'), 'utf8')).toBe(runJson);
   });
 
+  it('prints the energy headline and one row per energy figure the run obtained', async () => {
+    const run = await pollard(['report', compressDir, '--format', 'json', '--out', path.join(tmp, 'text')]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n').map((line) => line.trimEnd());
+    expect(lines.slice(0, 8)).toEqual([
+      'Energy-savings report: lenet, structured+quantize',
+      'Headline: inference energy per 1,000 samples on the machine this run ran on: original 1.60 J, compressed 400 mJ: 4.00× less energy for the compressed model',
+      'energy                                                                      before  after    change',
+      'Inference, idle-subtracted                                                  1.60 J  400 mJ   4.00× less',
+      'Inference, gross                                                            2.00 J  500 mJ   4.00× less',
+      'Inference, idle-subtracted: CPU model: Test CPU 8 W TDP, linear load curve  1.60 J  400 mJ   4.00× less',
+      'Training, per epoch                                                         31.0 J  12.5 J   2.48× less',
+      'Inference, modelled op-count                                                500 mJ  20.0 mJ  25.00× less',
+    ]);
+  });
+
   it('refuses an unknown format and a missing run folder, in one line each', async () => {
     const format = await pollard(['report', compressDir, '--format', 'html,docx']);
     expect(format.code).toBe(2);

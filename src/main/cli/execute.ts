@@ -5,11 +5,14 @@
  */
 import { promises as fs } from 'node:fs';
 import { ioError, type SerializedError } from '../../shared/errors';
-import type { JobSpec } from '../../shared/jobs';
+import type { JobSpec, ReportFormat, SpecOf } from '../../shared/jobs';
 import { runJob } from '../services/jobs';
 import { formatResult } from './format';
-import type { CommonFlags } from './options';
+import { type CommonFlags, parseSpec } from './options';
 import { ProgressPrinter } from './progress';
+
+/** What `compress` writes beside its run: the PDF stays a `pollard report --format pdf` away (it needs Chromium). */
+const COMPRESS_REPORT_FORMATS: readonly ReportFormat[] = ['html', 'json', 'csv'];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
@@ -48,8 +51,14 @@ export async function execute(spec: JobSpec, flags: CommonFlags): Promise<number
     });
     printer.end();
     if (outcome.status === 'completed') {
-      if (flags.json) process.stdout.write(JSON.stringify(outcome.result) + '\n');
-      else process.stdout.write(formatResult(spec, outcome.result));
+      const report = spec.kind === 'compress' ? await writeReport(spec, flags, printer) : undefined;
+      if (flags.json) {
+        const printed = report ? { ...outcome.result, energyReport: report.result } : outcome.result;
+        process.stdout.write(JSON.stringify(printed) + '\n');
+      } else {
+        process.stdout.write(formatResult(spec, outcome.result));
+        if (report) process.stdout.write(formatResult(report.spec, report.result));
+      }
       return EXIT.ok;
     }
     if (outcome.status === 'cancelled') return reportCancelled(spec, flags);
@@ -57,6 +66,32 @@ export async function execute(spec: JobSpec, flags: CommonFlags): Promise<number
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * After `compress`, the run's energy-savings report (HTML, JSON, CSV in <out>/report/), so the
+ * energy figures printed are the report's own. A failed report costs the report, not the run.
+ */
+async function writeReport(
+  compress: SpecOf<'compress'>,
+  flags: CommonFlags,
+  printer: ProgressPrinter,
+): Promise<{ spec: JobSpec; result: Record<string, unknown> } | undefined> {
+  const spec = parseSpec({
+    kind: 'report',
+    run: compress.out,
+    formats: [...COMPRESS_REPORT_FORMATS],
+    backend: compress.backend,
+    verbose: compress.verbose,
+  });
+  const { outcome } = await runJob(spec, { onEvent: (event) => printer.handle(event), graceMs: 15_000 });
+  printer.end();
+  if (outcome.status === 'completed') return { spec, result: outcome.result };
+  const why = outcome.status === 'failed' ? outcome.error.message.split('\n')[0] : 'cancelled';
+  process.stderr.write(`pollard: the compression is saved, but its report was not written: ${why}\n`);
+  if (flags.verbose && outcome.status === 'failed' && outcome.error.stack)
+    process.stderr.write(outcome.error.stack + '\n');
+  return undefined;
 }
 
 function reportCancelled(spec: JobSpec, flags: CommonFlags): number {

@@ -161,6 +161,17 @@ function ioLines(result: Result): string[] {
   ];
 }
 
+/** The report's energy section (report/energy-text.ts): the headline, then one row per figure. */
+function formatEnergyText(energy: Result): string[] {
+  const headline = record(energy.headline);
+  const rows = Array.isArray(energy.rows) ? (energy.rows as string[][]) : [];
+  if (headline.title === undefined) return [];
+  const lines = [`${String(headline.title)}: ${String(headline.text)}`];
+  if (rows.length > 0)
+    lines.push(table([['energy', 'before', 'after', 'change'], ...rows], 'text').trimEnd());
+  return lines;
+}
+
 export function formatResult(spec: JobSpec, result: Result): string {
   const lines: string[] = [];
   switch (spec.kind) {
@@ -235,6 +246,7 @@ export function formatResult(spec: JobSpec, result: Result): string {
     }
     case 'report': {
       lines.push(String(result.title ?? 'report'));
+      lines.push(...formatEnergyText(record(result.energy)));
       for (const [format, file] of Object.entries(record(result.files)))
         lines.push(`${format.padEnd(4)}  ${String(file)}`);
       break;

@@ -13,6 +13,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic';
 import { gridSettingsFromEnv, type GridSettings } from '../energy/carbon';
 import type { JobContext } from '../job/context';
 import { collectReport } from './collect';
+import { energyText, type EnergyText } from './energy-text';
 import { renderReportCsv } from './csv';
 import { renderReportHtml } from './html';
 import { renderPdf } from './pdf';
@@ -128,6 +129,8 @@ export interface ReportJobResult {
   schemaVersion: number;
   title: string;
   summary: ReportSummary | null;
+  /** The energy section in plain text (headline and rows), as the CLI prints it. */
+  energy: EnergyText;
 }
 
 export async function runReportJob(spec: SpecOf<'report'>, ctx: JobContext): Promise<ReportJobResult> {
@@ -151,5 +154,6 @@ export async function runReportJob(spec: SpecOf<'report'>, ctx: JobContext): Pro
     schemaVersion: document.schemaVersion,
     title: document.title,
     summary: document.summary,
+    energy: energyText(document.kind, document.energy),
   };
 }
