@@ -1,4 +1,5 @@
 /** Plain data that crosses process boundaries: engine → job host → CLI / renderer. */
+import type { InputScaling } from './jobs';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -74,6 +75,8 @@ export interface ModelSummary {
   weightDtypes: string[];
   /** Class names stored with the model (Pollard metadata), when known. */
   classNames?: string[];
+  /** How the file says its input pixels are scaled (stored, or guessed from its layers, metadata or name). */
+  inputScalingGuess?: { scaling: InputScaling; reason: string };
 }
 
 export interface EvaluationResult {

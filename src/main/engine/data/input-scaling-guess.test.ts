@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../model/registry';
+import { summarizeModel } from '../model/summary';
 import { normalizationOf } from './input-scaling';
 import { guessInputScaling, guessLayersOf } from './input-scaling-guess';
 
@@ -23,6 +24,8 @@ describe('guessInputScaling on real model files', () => {
           scaling: 'symmetric',
           reason: "layers Conv1 and bn_Conv1 are Keras MobileNetV2's, which takes [−1, 1]",
         });
+        // `inspect` (and the Model step) carry the guess in the model's summary.
+        expect(summarizeModel(loaded).inputScalingGuess?.scaling).toBe('symmetric');
       } finally {
         loaded.model.dispose();
       }

@@ -3,6 +3,7 @@
  * inbound layers) and totals, plus what the stored model costs on disk. `inspectModel` is
  * `pollard inspect`: open, summarise, dispose.
  */
+import { guessInputScaling, guessLayersOf } from '../data/input-scaling-guess';
 import { ioShapes } from './single-io';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
@@ -161,6 +162,15 @@ export function summarizeModel(
     weightDtypes: loaded?.weightDtypes ?? [...new Set(model.weights.map((w) => w.dtype))].sort(),
   };
   if (loaded?.metadata.classNames !== undefined) summary.classNames = [...loaded.metadata.classNames];
+  if (loaded) {
+    const stored = loaded.metadata.normalization?.scaling;
+    const guess = guessInputScaling({
+      modelName: model.name,
+      layers: guessLayersOf(model.layers),
+      ...(stored ? { stored } : {}),
+    });
+    if (guess) summary.inputScalingGuess = guess;
+  }
   return summary;
 }
 
