@@ -9,6 +9,7 @@ import { JobState } from './job-state.svelte';
 
 export class JobHub {
   private readonly jobs = new Map<string, JobState>();
+  private readonly withHistory = new WeakSet<JobState>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly api: PollardApi) {}
@@ -52,8 +53,26 @@ export class JobHub {
     return status ? this.track(status) : null;
   }
 
+  /** A resumed run is a new job in the same folder: its charts start with the earlier history. */
   async resume(runDir: string): Promise<JobState> {
-    return this.track(await this.api.resumeRun(runDir));
+    const job = this.track(await this.api.resumeRun(runDir));
+    await this.loadHistory(job);
+    return job;
+  }
+
+  /**
+   * Give a job the history of its run folder (events.jsonl), once: for a job found running after
+   * a reload, opened from Recent runs, or resumed. A run without readable events keeps what the
+   * live stream gives.
+   */
+  async loadHistory(job: JobState): Promise<void> {
+    if (!job.runDir || this.withHistory.has(job)) return;
+    this.withHistory.add(job);
+    try {
+      job.loadHistory(await this.api.getRunEvents(job.runDir));
+    } catch {
+      this.withHistory.delete(job);
+    }
   }
 
   async cancel(job: JobState): Promise<void> {

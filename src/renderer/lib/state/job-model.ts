@@ -92,11 +92,73 @@ export function emptyJobModel(jobId: string, kind: JobKind | null = null): JobMo
   };
 }
 
-/** Append to a history, halving the older points' density when it grows past the bound. */
+/**
+ * Append to a history, halving the older points' density when it grows past the bound. A history
+ * runs forward in x: a point at or before the last ones replaces them (a resumed run repeats the
+ * batches after its last checkpoint).
+ */
 export function appendPoint(history: readonly MetricPoint[], point: MetricPoint): MetricPoint[] {
-  const next = [...history, point];
+  let keep = history.length;
+  while (keep > 0 && history[keep - 1]!.x >= point.x) keep -= 1;
+  const next = [...history.slice(0, keep), point];
   if (next.length <= MAX_HISTORY_POINTS) return next;
   return next.filter((_, i) => i % 2 === 0 || i === next.length - 1);
+}
+
+/** `earlier` up to where `later` starts, then `later`: one history over two stretches of a run. */
+export function spliceSeries(earlier: readonly MetricPoint[], later: readonly MetricPoint[]): MetricPoint[] {
+  const from = later[0]?.x ?? Infinity;
+  const joined = [...earlier.filter((p) => p.x < from), ...later];
+  while (joined.length > MAX_HISTORY_POINTS) {
+    const halved = joined.filter((_, i) => i % 2 === 0 || i === joined.length - 1);
+    joined.splice(0, joined.length, ...halved);
+  }
+  return joined;
+}
+
+export const SERIES_KEYS = ['loss', 'accuracy', 'valLoss', 'valAccuracy', 'power'] as const;
+
+/**
+ * A run's history rebuilt from its events.jsonl: each process that worked on the run (a
+ * `started` event each) numbers its events from 0 again, so each stretch is applied with its
+ * own seq window, and a later stretch takes over its histories from where it starts.
+ */
+export function modelFromEvents(jobId: string, events: readonly JobEvent[]): JobModel {
+  const merged = emptyJobModel(jobId);
+  let stretch: JobModel | null = null;
+  const close = (): void => {
+    if (!stretch) return;
+    for (const key of SERIES_KEYS) merged[key] = spliceSeries(merged[key], stretch[key]);
+    const logs = [...merged.logs, ...stretch.logs];
+    merged.logs = logs.slice(Math.max(0, logs.length - MAX_LOG_LINES));
+    merged.prunes = [...merged.prunes, ...stretch.prunes];
+    for (const key of [
+      'kind',
+      'phase',
+      'backend',
+      'runDir',
+      'stage',
+      'stageDetail',
+      'fraction',
+      'etaSeconds',
+      'batch',
+      'energy',
+      'result',
+      'error',
+      'startedAt',
+    ] as const)
+      Object.assign(merged, { [key]: stretch[key] ?? merged[key] });
+    merged.phase = stretch.phase;
+  };
+  for (const event of events) {
+    if (event.type === 'started' || !stretch) {
+      close();
+      stretch = emptyJobModel(jobId);
+    }
+    applyJobEvent(stretch, event);
+  }
+  close();
+  return merged;
 }
 
 function appendLog(model: JobModel, line: LogLine): void {

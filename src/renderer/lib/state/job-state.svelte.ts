@@ -14,7 +14,11 @@ import {
   type JobModel,
   type JobPhase,
   type LogLine,
+  MAX_LOG_LINES,
   type MetricPoint,
+  modelFromEvents,
+  SERIES_KEYS,
+  spliceSeries,
 } from './job-model';
 import { SeqWindow } from './seq-window';
 
@@ -67,6 +71,29 @@ export class JobState implements JobModel {
   private settle(): void {
     if (!isTerminal(this.phase)) return;
     for (const resolve of this.waiting.splice(0)) resolve(this.phase);
+  }
+
+  /**
+   * Put the run's history from its events.jsonl (every process that worked on it) before what
+   * this window saw live: a reloaded page or a resumed run keeps its charts and log.
+   */
+  loadHistory(events: readonly JobEvent[]): void {
+    const file = modelFromEvents(this.jobId, events);
+    for (const key of SERIES_KEYS) this[key] = spliceSeries(file[key], this[key]);
+    const firstLive = this.logs[0]?.time ?? Infinity;
+    const logs = [...file.logs.filter((line) => line.time < firstLive), ...this.logs];
+    this.logs = logs.slice(Math.max(0, logs.length - MAX_LOG_LINES));
+    if (this.prunes.length === 0) this.prunes = file.prunes;
+    this.backend ??= file.backend;
+    this.stage ??= file.stage;
+    this.fraction ??= file.fraction;
+    this.batch ??= file.batch;
+    this.energy ??= file.energy;
+    // The file's last stretch is this job's own process when it started when this job did:
+    // its events are now shown, so a later replay of them is a repeat.
+    const lastStart = events.findLastIndex((event) => event.type === 'started');
+    if (lastStart >= 0 && this.startedAt !== null && events[lastStart]!.time === this.startedAt)
+      for (const event of events.slice(lastStart)) this.seen.add(event.seq);
   }
 
   /** Take what the host's status knows that the events did not say (e.g. a job that ended before this window opened). */

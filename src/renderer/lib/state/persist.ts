@@ -1,0 +1,147 @@
+/**
+ * The wizard's place survives a reload: what was chosen (dataset, model, training options,
+ * method options), the step, the run being watched and the results shown are kept in the tab's
+ * sessionStorage, and the step in the URL hash (#/method). On load the choices are opened again
+ * through the host (the dataset described, the model inspected) and the step restored where it
+ * is reachable; a job still running in the saved run folder is re-attached by the App.
+ */
+import type { PollardApi } from '../../../shared/api';
+import { ARCHITECTURES, type ArchitectureName } from '../../../shared/jobs';
+import { DEFAULT_METHOD_CHOICE, type MethodChoice } from '../job-specs';
+import { STEPS, type Step, type View, type WizardState } from './wizard.svelte';
+
+export const SNAPSHOT_KEY = 'pollard.wizard';
+const VIEWS: readonly View[] = ['wizard', 'runs', 'settings', 'about'];
+
+export interface WizardSnapshot {
+  version: 1;
+  step: Step;
+  view: View;
+  dataset: { path: string; label: string } | null;
+  limit: number | null;
+  model: { path: string; label: string; baselineAccuracy: number | null } | null;
+  arch: ArchitectureName;
+  epochs: number;
+  pruneWhileTraining: boolean;
+  pruneTarget: number;
+  compareDense: boolean;
+  choice: MethodChoice;
+  /** The run folder of the compress job on the Run step, and of a baseline being trained. */
+  compressRunDir: string | null;
+  trainRunDir: string | null;
+  resultsRunDir: string | null;
+}
+
+export function snapshotOf(wizard: WizardState): WizardSnapshot {
+  return {
+    version: 1,
+    step: wizard.step,
+    view: wizard.view,
+    dataset:
+      wizard.datasetPath && wizard.datasetLabel
+        ? { path: wizard.datasetPath, label: wizard.datasetLabel }
+        : null,
+    limit: wizard.limit,
+    model:
+      wizard.modelPath && wizard.modelLabel
+        ? { path: wizard.modelPath, label: wizard.modelLabel, baselineAccuracy: wizard.baselineAccuracy }
+        : null,
+    arch: wizard.arch,
+    epochs: wizard.epochs,
+    pruneWhileTraining: wizard.pruneWhileTraining,
+    pruneTarget: wizard.pruneTarget,
+    compareDense: wizard.compareDense,
+    choice: { ...wizard.choice, ignoredLayers: [...wizard.choice.ignoredLayers] },
+    compressRunDir: wizard.compressJob?.runDir ?? null,
+    trainRunDir: wizard.trainJob && !wizard.trainJob.finished ? wizard.trainJob.runDir : null,
+    resultsRunDir: wizard.resultsRunDir,
+  };
+}
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The saved snapshot, or null when there is none or it is not one (a stale or edited entry is dropped). */
+export function parseSnapshot(text: string | null): WizardSnapshot | null {
+  if (!text) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(raw) || raw.version !== 1) return null;
+  const place = (v: unknown): { path: string; label: string } | null =>
+    isRecord(v) && str(v.path) && str(v.label) ? { path: str(v.path)!, label: str(v.label)! } : null;
+  const model = place(raw.model);
+  const choice = isRecord(raw.choice) ? raw.choice : {};
+  return {
+    version: 1,
+    step: (STEPS as readonly unknown[]).includes(raw.step) ? (raw.step as Step) : 'dataset',
+    view: (VIEWS as readonly unknown[]).includes(raw.view) ? (raw.view as View) : 'wizard',
+    dataset: place(raw.dataset),
+    limit: finite(raw.limit),
+    model: model
+      ? { ...model, baselineAccuracy: isRecord(raw.model) ? finite(raw.model.baselineAccuracy) : null }
+      : null,
+    arch: (ARCHITECTURES as readonly unknown[]).includes(raw.arch) ? (raw.arch as ArchitectureName) : 'lenet',
+    epochs: finite(raw.epochs) ?? 1,
+    pruneWhileTraining: raw.pruneWhileTraining === true,
+    pruneTarget: finite(raw.pruneTarget) ?? 0.5,
+    compareDense: raw.compareDense === true,
+    // Options a later version added keep their defaults; the host validates the spec anyway.
+    choice: { ...DEFAULT_METHOD_CHOICE, ...(choice as Partial<MethodChoice>) },
+    compressRunDir: str(raw.compressRunDir),
+    trainRunDir: str(raw.trainRunDir),
+    resultsRunDir: str(raw.resultsRunDir),
+  };
+}
+
+/** `#/method`, `#/runs`: where the window is, in the address. */
+export function hashOf(wizard: Pick<WizardState, 'view' | 'step'>): string {
+  return `#/${wizard.view === 'wizard' ? wizard.step : wizard.view}`;
+}
+
+/** The step or side view a hash names, or null. */
+export function placeFromHash(hash: string): { view: View; step?: Step } | null {
+  const name = hash.replace(/^#\/?/, '');
+  if ((STEPS as readonly string[]).includes(name)) return { view: 'wizard', step: name as Step };
+  if (name !== 'wizard' && (VIEWS as readonly string[]).includes(name)) return { view: name as View };
+  return null;
+}
+
+/**
+ * Open the saved choices again, then go to the saved place (the hash wins over the snapshot);
+ * a step that is no longer reachable (a dataset that is gone) falls back to the last one that is.
+ */
+export async function restoreWizard(
+  wizard: WizardState,
+  api: Pick<PollardApi, 'getRun'>,
+  snapshot: WizardSnapshot,
+  hash: string,
+): Promise<void> {
+  wizard.limit = snapshot.limit;
+  wizard.arch = snapshot.arch;
+  wizard.epochs = snapshot.epochs;
+  wizard.pruneWhileTraining = snapshot.pruneWhileTraining;
+  wizard.pruneTarget = snapshot.pruneTarget;
+  wizard.compareDense = snapshot.compareDense;
+  if (snapshot.dataset) await wizard.openDataset(snapshot.dataset.path, snapshot.dataset.label);
+  if (snapshot.model && wizard.dataset)
+    await wizard.openModel(snapshot.model.path, snapshot.model.label, snapshot.model.baselineAccuracy);
+  wizard.choice = snapshot.choice;
+  if (snapshot.resultsRunDir) {
+    try {
+      wizard.showRun(await api.getRun(snapshot.resultsRunDir));
+    } catch {
+      // The run folder is gone: the results cannot come back.
+    }
+  }
+  const place = placeFromHash(hash) ?? { view: snapshot.view, step: snapshot.step };
+  const wanted = place.step ?? snapshot.step;
+  const reachable = STEPS.slice(0, STEPS.indexOf(wanted) + 1).filter((step) => wizard.reachable[step]);
+  wizard.step = reachable.at(-1) ?? 'dataset';
+  wizard.view = place.view;
+}
