@@ -164,4 +164,22 @@ describe('job specs', () => {
     // The fine-tuning options do not change the plan.
     expect(planKey('/m', choice)).toBe(planKey('/m', { ...choice, learningRate: 0.01, steps: 4 }));
   });
+
+  it('sends the input scaling chosen in the Model step to evaluate and compress', () => {
+    const scaled = { ...data, inputScaling: 'symmetric' as const };
+    expect(evaluateSpec(scaled)).toEqual({
+      kind: 'evaluate',
+      model: '/runs/train-1',
+      data: '/data/fashion',
+      inputScaling: 'symmetric',
+      limit: 1000,
+    });
+    expect(compressSpec(DEFAULT_METHOD_CHOICE, scaled)).toMatchObject({ inputScaling: 'symmetric' });
+    expect(compressSpec(DEFAULT_METHOD_CHOICE, { ...data, inputScaling: null })).not.toHaveProperty(
+      'inputScaling',
+    );
+    expect(() =>
+      hostParse(compressSpec(DEFAULT_METHOD_CHOICE, { ...scaled, inputScaling: 'raw' })),
+    ).not.toThrow();
+  });
 });

@@ -7,6 +7,7 @@ import type {
   ArchitectureName,
   CompressionMethod,
   Criterion,
+  InputScaling,
   JobSpecInput,
   QuantDtype,
 } from '../../shared/jobs';
@@ -24,6 +25,8 @@ export interface DataChoice {
   limit?: number | null;
   /** A finished sensitivity run of this model: automatic mode reads its measurements instead of measuring again. */
   sensitivityRun?: string | null;
+  /** How the model's input pixels are scaled; absent: what the model file stores, else unit. */
+  inputScaling?: InputScaling | null;
 }
 
 export interface MethodChoice {
@@ -142,6 +145,8 @@ export function withMethodDefaults(choice: MethodChoice, method: CompressionMeth
 
 const limitOf = (limit: number | null | undefined): { limit?: number } =>
   limit !== null && limit !== undefined && limit > 0 ? { limit: Math.floor(limit) } : {};
+const scalingOf = (data: DataChoice): { inputScaling?: InputScaling } =>
+  data.inputScaling ? { inputScaling: data.inputScaling } : {};
 
 /** The pruning options a plan and a compress run share; each is sent only where it differs from the default. */
 function pruningShape(choice: Pick<MethodChoice, 'scope' | 'roundTo' | 'ignoredLayers'>): {
@@ -189,6 +194,7 @@ export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'comp
     finetuneEpochs: info.finetunes ? choice.finetuneEpochs : 0,
     ...(training ? { training: { learningRate: choice.learningRate } } : {}),
     ...(choice.batchSize !== ADVANCED_DEFAULTS.batchSize ? { batchSize: Math.floor(choice.batchSize) } : {}),
+    ...scalingOf(data),
     ...limitOf(data.limit),
   });
 }
@@ -221,7 +227,7 @@ export function trainSpec(options: {
 }
 
 export function evaluateSpec(data: DataChoice): Spec<'evaluate'> {
-  return { kind: 'evaluate', model: data.model, data: data.data, ...limitOf(data.limit) };
+  return { kind: 'evaluate', model: data.model, data: data.data, ...scalingOf(data), ...limitOf(data.limit) };
 }
 
 /** The criterion a dry run can use: Taylor needs a calibration batch, which a plan has no data for. */
