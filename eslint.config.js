@@ -144,6 +144,27 @@ export default tseslint.config(
     },
   },
   {
+    // Engine layering: the jobs import job/context.ts; job/handlers.ts (and the worker above it)
+    // import the jobs, never the other way round.
+    files: ['src/main/engine/{model,train,compress,data,energy,onnx,backend,util}/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electron,
+            tfjsNodeStatic,
+            {
+              group: ['**/job/handlers', '**/job/handlers.ts', '**/job/worker', '**/job/worker.ts'],
+              message:
+                'Engine code sits below the job dispatch: import job/context.ts, never job/handlers.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/main/electron/**', 'src/preload/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [tfjs, tfjsNodeStatic] }] },
   },

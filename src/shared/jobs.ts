@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import type { SerializedError } from './errors';
-import type { BackendReport, EnergyFigure } from './types';
+import type { JobResult, ResultKind } from './job-results';
+import { COMPRESSION_METHODS, QUANT_DTYPES } from './methods';
+import type { liveEnergySchema, epochMetricsSchema } from './result-parts';
+import type { BackendReport } from './types';
+
+export { COMPRESSION_METHODS, QUANT_DTYPES, type CompressionMethod, type QuantDtype } from './methods';
 
 export const ARCHITECTURES = ['lenet', 'vgg-small', 'resnet20', 'mobilenet-small'] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
@@ -141,18 +146,8 @@ export const datasetSpecSchema = commonOptionsSchema.extend({
   previews: z.number().int().min(0).max(64).default(0),
 });
 
-export const COMPRESSION_METHODS = [
-  'structured',
-  'magnitude',
-  'quantize',
-  'qat',
-  'structured+quantize',
-] as const;
-export type CompressionMethod = (typeof COMPRESSION_METHODS)[number];
 export const CRITERIA = ['l1', 'l2', 'bn', 'fpgm', 'taylor', 'random'] as const;
 export type Criterion = (typeof CRITERIA)[number];
-export const QUANT_DTYPES = ['float16', 'uint16', 'uint8'] as const;
-export type QuantDtype = (typeof QUANT_DTYPES)[number];
 
 /** How much a compress run spends measuring energy (ENERGY.md protocol); defaults keep it to seconds. */
 export const ENERGY_MODES = ['off', 'quick', 'full'] as const;
@@ -250,6 +245,33 @@ export const planSpecSchema = commonOptionsSchema.extend({
   ignoredLayers: z.array(z.string()).default([]),
 });
 
+/**
+ * Explore: structured pruning at several targets, each measured (accuracy after pruning, optionally
+ * after a brief fine-tuning, and latency), so the user picks a point on the curve (explore-job.ts).
+ */
+export const exploreSpecSchema = commonOptionsSchema.extend({
+  kind: z.literal('explore'),
+  model: z.string().min(1),
+  data: z.string().min(1),
+  out: z.string().min(1),
+  by: z.enum(['macs', 'params']).default('macs'),
+  targets: z.array(z.number().gt(0).lt(1)).min(1).max(19).default([0.2, 0.4, 0.6, 0.8]),
+  /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
+  inputScaling: z.enum(INPUT_SCALINGS).optional(),
+  criterion: z.enum(CRITERIA).default('l1'),
+  scope: z.enum(['global', 'layer']).default('layer'),
+  roundTo: z.number().int().min(1).default(1),
+  minChannels: z.number().int().min(1).default(1),
+  ignoredLayers: z.array(z.string()).default([]),
+  /** Brief fine-tuning of each point (0: accuracy right after pruning only). */
+  finetuneEpochs: z.number().int().min(0).max(20).default(0),
+  training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),
+  /** Evaluation samples per point (the first of the test split, else of the validation hold-out). */
+  samples: z.number().int().min(1).default(1000),
+});
+
+export type ExploreSpec = z.infer<typeof exploreSpecSchema>;
+
 export const demoSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('demo'),
   out: z.string().min(1),
@@ -322,27 +344,15 @@ export type JobSpecInput = z.input<typeof jobSpecSchema>;
 export type JobKind = JobSpec['kind'];
 export type SpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
 
+// Every job kind has a result schema (job-results.ts), and every result schema a job kind.
+type KindsMatch = [JobKind] extends [ResultKind] ? ([ResultKind] extends [JobKind] ? true : false) : false;
+const _everyKindHasAResult: KindsMatch = true;
+
 /** Live power and energy where measured; figures carry their labels. */
-export interface LiveEnergy {
-  watts: number | null;
-  /** Energy since the job started. */
-  total: EnergyFigure;
-}
+export type LiveEnergy = z.infer<typeof liveEnergySchema>;
 
 /** One finished epoch, as the training loop reports it and training.json records it. */
-export interface EpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  learningRate: number;
-  seconds: number;
-  samplesPerSecond: number;
-  /** Power now and energy since the job started, where a meter runs. */
-  energy?: LiveEnergy;
-}
+export type EpochMetrics = z.infer<typeof epochMetricsSchema>;
 
 /** Pruned while training: the structure was found after `epoch` and the network shrank (step of steps). */
 export interface PrunedEvent {
@@ -385,7 +395,7 @@ export type JobEventBody =
   | { type: 'checkpoint'; epoch: number; path: string }
   | PrunedEvent
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
-  | { type: 'result'; result: Record<string, unknown> }
+  | { type: 'result'; result: JobResult }
   | { type: 'error'; error: SerializedError }
   | { type: 'cancelled'; epoch?: number; batch?: number };
 

@@ -3,7 +3,15 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobSpec } from '../../shared/jobs';
+import type { JobSpec, ReportFormat } from '../../shared/jobs';
+import {
+  compressResultFixture,
+  datasetResultFixture,
+  exportModelResultFixture,
+  infoResultFixture,
+  reportResultFixture,
+  trainResultFixture,
+} from '../../shared/testing/result-fixtures';
 import { AppService, runFolderName } from './app-service';
 import { nodeWorkerLauncher } from './job-host';
 import { type RunRecord } from './runs';
@@ -69,7 +77,7 @@ async function writeRun(dir: string, patch: Partial<RunRecord>): Promise<void> {
 
 describe('AppService settings', () => {
   it('starts from defaults, persists a patch atomically, and reads it back', async () => {
-    const { service } = await serviceWith(completes({}));
+    const { service } = await serviceWith(completes(trainResultFixture()));
     expect(await service.getSettings()).toEqual({
       backend: 'auto',
       threads: null,
@@ -111,14 +119,16 @@ describe('AppService settings', () => {
   });
 
   it('refuses an invalid patch', async () => {
-    const { service } = await serviceWith(completes({}));
+    const { service } = await serviceWith(completes(trainResultFixture()));
     await expect(service.updateSettings({ pue: 9 })).rejects.toThrow(/pue|5/);
   });
 });
 
 describe('AppService jobs', () => {
   it('gives a job from the UI a fresh run folder and the backend from the settings', async () => {
-    const { service, launched, envs } = await serviceWith(completes({ accuracy: 0.8 }, 2));
+    const { service, launched, envs } = await serviceWith(
+      completes(trainResultFixture({ accuracy: 0.8 }), 2),
+    );
     await service.updateSettings({ backend: 'wasm', threads: 3, gridCountry: 'FR', pue: 1.1, cpuWatts: 35 });
     const status = await service.startJob({ kind: 'train', data: '/data/fm', arch: 'lenet' });
     const expected = path.join(dataDir, 'runs', status.runDir!.split(path.sep).at(-1)!);
@@ -142,7 +152,7 @@ describe('AppService jobs', () => {
   });
 
   it('gives a compress job the CPU power and energy mode from Settings unless it chose its own', async () => {
-    const { service, launched } = await serviceWith(completes({}, 1));
+    const { service, launched } = await serviceWith(completes(compressResultFixture(), 1));
     await service.updateSettings({ cpuWatts: 45, energyMode: 'off' });
     const request = { kind: 'compress', model: '/m', data: '/d', method: 'quantize' } as const;
     await service.waitForJob((await service.startJob(request)).jobId);
@@ -202,11 +212,12 @@ describe('AppService jobs', () => {
     const launched: JobSpec[] = [];
     const { service } = await serviceWith(async (job) => {
       if (job.spec.kind === 'train') return runsUntilCancelled()(job);
-      return completes({ info: { format: 'idx' }, previews: [{ label: 1 }] })(job);
+      return completes(datasetResultFixture())(job);
     }, launched);
     const training = await service.startJob({ kind: 'train', data: '/d', arch: 'lenet' });
     const preview = await service.describeDataset('/data/fm');
-    expect(preview).toEqual({ info: { format: 'idx' }, previews: [{ label: 1 }] });
+    const { info, previews } = datasetResultFixture();
+    expect(preview).toEqual({ info, previews });
     expect(launched[1]).toMatchObject({ kind: 'dataset', data: '/data/fm', previews: 4, backend: 'cpu' });
     expect((await service.listJobs()).map((j) => j.state)).toEqual(['running']);
     await service.cancelJob(training.jobId);
@@ -230,21 +241,20 @@ describe('AppService jobs', () => {
   it('caches the system info and refreshes it when the backend setting changes', async () => {
     const launched: JobSpec[] = [];
     const { service } = await serviceWith(
-      completes({
-        backend: 'cpu',
-        backends: [{ name: 'cpu', status: 'used' }],
-        energySources: [
-          {
-            id: 'rapl',
-            name: 'Linux RAPL',
-            label: 'unavailable',
-            status: 'unavailable',
-            reason: 'no powercap',
-          },
-        ],
-        system: { platform: 'linux', cpus: 2 },
-        versions: { node: '20' },
-      }),
+      completes(
+        infoResultFixture({
+          energySources: [
+            {
+              id: 'rapl',
+              name: 'Linux RAPL',
+              kind: 'measured',
+              label: 'unavailable',
+              status: 'unavailable',
+              reason: 'no powercap',
+            },
+          ],
+        }),
+      ),
       launched,
     );
     const info = await service.getSystemInfo();
@@ -252,9 +262,9 @@ describe('AppService jobs', () => {
     expect(launched).toHaveLength(1);
     expect(info.backends).toEqual([{ name: 'cpu', status: 'used' }]);
     expect(info.energySources).toEqual([
-      { id: 'rapl', name: 'Linux RAPL', label: 'Linux RAPL', status: 'unavailable', reason: 'no powercap' },
+      { id: 'rapl', label: 'Linux RAPL', status: 'unavailable', reason: 'no powercap' },
     ]);
-    expect(info.system).toMatchObject({ platform: 'linux', cpus: 2, dataDirectory: dataDir });
+    expect(info.system).toMatchObject({ cpu: 'Test CPU', cores: 2, dataDirectory: dataDir });
     expect(String(info.system.samplePath)).toMatch(/resources[/\\]samples[/\\]fashion-mnist-small$/);
     await service.updateSettings({ backend: 'cpu' });
     await service.getSystemInfo();
@@ -300,7 +310,7 @@ describe('AppService runs', () => {
   });
 
   it('reads a run: record, per-epoch history (a resume overrides repeated epochs), and files', async () => {
-    const { service } = await serviceWith(completes({}));
+    const { service } = await serviceWith(completes(trainResultFixture()));
     const dir = path.join(dataDir, 'runs', 'r');
     await writeRun(dir, {});
     const epoch = (n: number, loss: number) => ({
@@ -359,9 +369,7 @@ describe('AppService runs', () => {
     const { service } = await serviceWith(async (job) => {
       if (job.spec.kind === 'export-model') {
         await fs.writeFile(job.spec.to, 'h5');
-        completes({ kind: 'export-model', format: 'keras-h5', files: [{ path: job.spec.to, bytes: 2 }] })(
-          job,
-        );
+        completes(exportModelResultFixture([{ path: job.spec.to, bytes: 2 }], 'keras-h5'))(job);
         return;
       }
       const spec = job.spec as Extract<JobSpec, { kind: 'report' }>;
@@ -373,12 +381,12 @@ describe('AppService runs', () => {
         job.exit(1);
         return;
       }
-      const files: Record<string, string> = {};
+      const files: Partial<Record<ReportFormat, string>> = {};
       for (const format of spec.formats) {
         files[format] = path.join(spec.out!, `report.${format}`);
         await fs.writeFile(files[format]!, `${format} report`);
       }
-      completes({ kind: 'report', files })(job);
+      completes(reportResultFixture(spec.run, files))(job);
     }, launched);
     const dir = path.join(dataDir, 'runs', 'r');
     await writeRun(dir, { result: { accuracy: 0.91 } });
@@ -428,7 +436,7 @@ describe('AppService runs', () => {
     const { service } = await serviceWith(async (job) => {
       const spec = job.spec as Extract<JobSpec, { kind: 'export-model' }>;
       await fs.writeFile(spec.to, 'onnx');
-      completes({ kind: 'export-model', format: 'onnx', files: [{ path: spec.to, bytes: 4 }] })(job);
+      completes(exportModelResultFixture([{ path: spec.to, bytes: 4 }], 'onnx'))(job);
     }, launched);
     const dir = path.join(dataDir, 'runs', 'onnx');
     await writeRun(dir, { result: { accuracy: 0.91 } });
@@ -454,7 +462,7 @@ describe('AppService runs', () => {
 
   it('leaves a report job its own output folder (it writes into its run)', async () => {
     const launched: JobSpec[] = [];
-    const { service } = await serviceWith(completes({}), launched);
+    const { service } = await serviceWith(completes(trainResultFixture()), launched);
     const status = await service.startJob({ kind: 'report', run: '/runs/r', formats: ['html'] });
     await service.waitForJob(status.jobId);
     expect(launched[0]).toMatchObject({ kind: 'report', run: '/runs/r' });

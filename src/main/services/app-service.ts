@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type {
   DatasetPreview,
-  EnergySourceStatus,
   ExportRequest,
   ExportResult,
   JobMessage,
@@ -24,14 +23,16 @@ import type {
   SystemInfo,
 } from '../../shared/api';
 import { PollardError, usageError } from '../../shared/errors';
+import { type InfoResult, type PlanResult, type ResultOf, resultOfKind } from '../../shared/job-results';
 import {
   type JobEvent,
+  type JobKind,
   type JobSpec,
   type JobSpecInput,
   jobSpecSchema,
   type SpecOf,
 } from '../../shared/jobs';
-import type { BackendRung, ModelSummary } from '../../shared/types';
+import type { ModelSummary } from '../../shared/types';
 import { dataDirectory, SAMPLE_DATASET } from '../util/paths';
 import { POLLARD_VERSION } from '../util/version';
 import { type ApiHandlers, jobRequestSchema } from './api-methods';
@@ -154,20 +155,24 @@ export class AppService {
       previews: this.previewsPerClass,
       backend: 'cpu',
     });
-    return { info: result.info, previews: result.previews ?? [] } as DatasetPreview;
+    return { info: result.info, previews: result.previews };
   }
 
   async inspectModel(modelPath: string): Promise<ModelSummary> {
-    return (await this.runNow({
+    const {
+      kind: _kind,
+      backend: _backend,
+      runDir: _runDir,
+      ...summary
+    } = await this.runNow({
       kind: 'inspect',
       model: modelPath,
       backend: 'cpu',
-    })) as unknown as ModelSummary;
+    });
+    return summary;
   }
 
-  async planCompression(
-    spec: SpecOf<'plan'> | Extract<JobSpecInput, { kind: 'plan' }>,
-  ): Promise<Record<string, unknown>> {
+  async planCompression(spec: SpecOf<'plan'> | Extract<JobSpecInput, { kind: 'plan' }>): Promise<PlanResult> {
     return this.runNow(spec);
   }
 
@@ -233,7 +238,10 @@ export class AppService {
     const model = path.join(path.resolve(request.runDir), 'model');
     const target = path.resolve(request.targetDir);
     // Engine conversions, one job each; a format that fails is reported, the others still run.
-    const conversions: { format: string; spec: () => Promise<JobSpecInput> }[] = [];
+    const conversions: {
+      format: string;
+      spec: () => Promise<Extract<JobSpecInput, { kind: 'export-model' }>>;
+    }[] = [];
     if (request.modelFormats.includes('keras-h5')) {
       conversions.push({
         format: 'keras-h5',
@@ -283,7 +291,7 @@ export class AppService {
     for (const conversion of conversions) {
       try {
         const result = await this.runNow(await conversion.spec());
-        exported.files.push(...((result.files ?? []) as ExportResult['files']));
+        exported.files.push(...result.files);
       } catch (error) {
         exported.skipped.push({
           format: conversion.format,
@@ -382,7 +390,7 @@ export class AppService {
   }
 
   /** Run one job at once in its own process; its result, or its error as a PollardError. */
-  private async runNow(input: JobSpecInput | JobSpec): Promise<Record<string, unknown>> {
+  private async runNow<K extends JobKind>(input: Extract<JobSpecInput, { kind: K }>): Promise<ResultOf<K>> {
     const spec = jobSpecSchema.parse(input);
     const controller = new AbortController();
     this.immediate.add(controller);
@@ -392,7 +400,11 @@ export class AppService {
         signal: controller.signal,
         graceMs: this.graceMs,
       });
-      if (outcome.status === 'completed') return outcome.result;
+      if (outcome.status === 'completed') {
+        const result = resultOfKind(spec.kind as K, outcome.result);
+        if (result) return result;
+        throw new PollardError('internal', `${spec.kind}: the job returned a ${outcome.result.kind} result`);
+      }
       if (outcome.status === 'failed') throw PollardError.from(outcome.error);
       throw new PollardError('cancelled', `${spec.kind}: cancelled`);
     } finally {
@@ -400,22 +412,22 @@ export class AppService {
     }
   }
 
-  private toSystemInfo(result: Record<string, unknown>): SystemInfo {
+  private toSystemInfo(result: InfoResult): SystemInfo {
     const settings = this.settingsStore.get();
-    const system = (result.system ?? {}) as Record<string, string | number>;
     return {
       pollardVersion: POLLARD_VERSION,
-      versions: (result.versions ?? {}) as Record<string, string>,
-      backends: (result.backends ?? []) as BackendRung[],
+      versions: result.versions,
+      backends: result.backends,
       // The engine names a source `name` and keeps `label` for its energy label; the UI shows the name.
-      energySources: ((result.energySources ?? []) as (EnergySourceStatus & { name?: string })[]).map(
-        (source) => ({
-          ...source,
-          label: source.name ?? source.label,
-        }),
-      ),
+      energySources: result.energySources.map(({ id, name, status, detail, reason }) => ({
+        id,
+        label: name,
+        status,
+        ...(detail !== undefined ? { detail } : {}),
+        ...(reason !== undefined ? { reason } : {}),
+      })),
       system: {
-        ...system,
+        ...result.system,
         samplePath: SAMPLE_DATASET,
         dataDirectory: this.dataDir,
         runsDirectory: settings.runsDirectory,

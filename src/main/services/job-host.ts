@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SerializedError } from '../../shared/errors';
+import type { JobResult } from '../../shared/job-results';
 import type { JobCommand, JobEvent, JobSpec } from '../../shared/jobs';
 
 export interface WorkerProcess {
@@ -29,7 +30,7 @@ export interface WorkerProcess {
 export type WorkerLauncher = () => WorkerProcess;
 
 export type JobOutcome =
-  | { status: 'completed'; result: Record<string, unknown> }
+  | { status: 'completed'; result: JobResult }
   | { status: 'failed'; error: SerializedError }
   | { status: 'cancelled' };
 

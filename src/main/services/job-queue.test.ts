@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobMessage } from '../../shared/api';
 import { ioError } from '../../shared/errors';
 import { jobSpecSchema, type JobSpec } from '../../shared/jobs';
+import { trainResultFixture } from '../../shared/testing/result-fixtures';
 import { JobQueue, type JobRunner } from './job-queue';
 import { runJob } from './jobs';
 import {
@@ -36,7 +37,10 @@ describe('JobQueue', () => {
     const { queue, launched } = queueWith(async (job) => {
       started(job);
       await new Promise<void>((resolve) => gates.set((job.spec as { model: string }).model, resolve));
-      job.emit({ type: 'result', result: { model: (job.spec as { model: string }).model } });
+      job.emit({
+        type: 'result',
+        result: trainResultFixture({ modelPath: (job.spec as { model: string }).model }),
+      });
       job.exit(0);
     });
     const a = queue.enqueue(spec('a'));
@@ -62,7 +66,7 @@ describe('JobQueue', () => {
     gates.get('/m/c')!();
     const done = await queue.waitFor(c.jobId);
     expect(done.state).toBe('completed');
-    expect(done.result).toEqual({ model: '/m/c' });
+    expect(done.result).toEqual(trainResultFixture({ modelPath: '/m/c' }));
     expect(launched.map((s) => (s as { model: string }).model)).toEqual(['/m/a', '/m/b', '/m/c']);
   });
 
@@ -163,7 +167,7 @@ describe('JobQueue', () => {
   });
 
   it('keeps delivering to other subscribers when one throws, and stops after unsubscribe', async () => {
-    const { queue } = queueWith(completes({ accuracy: 0.9 }, 2));
+    const { queue } = queueWith(completes(trainResultFixture({ accuracy: 0.9 }), 2));
     const seen: string[] = [];
     queue.subscribe(() => {
       throw new Error('window closed');
@@ -178,7 +182,7 @@ describe('JobQueue', () => {
   });
 
   it('refuses to cancel a job it does not know', () => {
-    const { queue } = queueWith(completes({}));
+    const { queue } = queueWith(completes(trainResultFixture()));
     expect(() => queue.cancel('nope')).toThrow('cancelJob: no job nope in this session');
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobSpecSchema } from '../../shared/jobs';
 import { parseRunRecord, runDirOf } from '../../shared/run-record';
+import { compressResultFixture } from '../../shared/testing/result-fixtures';
 import { listRuns, readRun, RunRecorder } from './runs';
 
 let root: string;
@@ -40,7 +41,8 @@ describe('run.json', () => {
     const dir = path.join(root, 'run-1');
     const spec = compressSpec(dir);
     const recorder = await RunRecorder.open(dir, spec, { id: 'r1', command: ['pollard', 'compress'] });
-    await recorder.finish({ status: 'completed', result: { macsRatio: 0.48, accuracy: 0.91 } });
+    const result = compressResultFixture({ runDir: dir });
+    await recorder.finish({ status: 'completed', result });
     const text = await fs.readFile(path.join(dir, 'run.json'), 'utf8');
     const run = parseRunRecord(path.join(dir, 'run.json'), text);
     expect(run.status).toBe('completed');
@@ -48,7 +50,7 @@ describe('run.json', () => {
     expect(run.seed).toBe(7);
     expect(run.resumes).toBe(0);
     expect(run.spec).toEqual(spec);
-    expect(run.result).toEqual({ macsRatio: 0.48, accuracy: 0.91 });
+    expect(run.result).toEqual(result);
     expect(run.command).toEqual(['pollard', 'compress']);
   });
 

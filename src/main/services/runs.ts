@@ -40,6 +40,7 @@ export interface RunRecord {
   backend?: BackendReport;
   /** The command line that started the run, when it came from the CLI. */
   command?: string[];
+  /** The job's result as written (a JobResult); read it back with readJobResult(kind, …). */
   result?: Record<string, unknown>;
   error?: SerializedError;
   /** How many times this run was resumed. */

@@ -1,46 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { isCompressionResult, parseCompressionResult } from './compression-result';
+import type { CompressResult } from '../../shared/job-results';
+import {
+  compressResultFixture,
+  measuredEnergyFixture,
+  statistic,
+  trainResultFixture,
+} from '../../shared/testing/result-fixtures';
+import { compressionOf, parseCompressionResult, storedCompressionOf } from './compression-result';
 
-const result = {
-  method: 'structured',
-  backend: 'wasm',
-  runDir: '/runs/compress-1',
-  modelPath: '/runs/compress-1/model',
-  before: {
-    accuracy: 0.9012,
-    params: 61706,
-    macs: 420_000,
-    sizeBytes: 247_000,
-    sizeGzipBytes: 228_000,
-    latencyMs: { batch1: 1.25, batch32: 9.5 },
-    weightDtype: 'float32',
-  },
-  after: {
-    accuracy: 0.8933,
-    params: 30_001,
-    macs: 200_000,
-    sizeBytes: 120_500,
-    latencyMs: { batch1: 0.9 },
-  },
+const measured = measuredEnergyFixture();
+const result: CompressResult = compressResultFixture({
   energy: {
     before: { joules: 0.8, label: 'modelled:op-count', source: 'Horowitz 45 nm' },
     after: { joules: null, label: 'unavailable', source: 'op-count', reason: 'no MAC counts' },
     assumptions: ['after: int8 hardware'],
     measured: {
-      inference: {
-        status: 'measured',
-        result: {
-          original: {
-            total: {
-              gross: { median: 1.01, values: [1, 1.01, 1.2], label: 'modelled:tdp-load', source: 'TDP' },
-            },
-          },
-          compressed: { total: { gross: { median: 0.83, label: 'modelled:tdp-load', source: 'TDP' } } },
-        },
-      },
+      ...measured,
       training: {
-        original: { perEpoch: { median: 92.1, label: 'modelled:tdp-load', source: 'TDP' } },
-        compressed: { perEpoch: { median: null, label: 'unavailable', source: 'TDP', reason: 'resumed' } },
+        ...measured.training,
+        compressed: {
+          ...measured.training.compressed,
+          perEpoch: { ...statistic([]), label: 'unavailable', reason: 'resumed' },
+        },
       },
     },
   },
@@ -48,43 +29,59 @@ const result = {
     {
       name: 'conv2d_1',
       className: 'Conv2D',
-      channelsBefore: 6,
-      channelsAfter: 3,
+      outChannelsBefore: 6,
+      outChannelsAfter: 3,
       paramsBefore: 156,
       paramsAfter: 78,
+      macsBefore: 1000,
+      macsAfter: 500,
       sparsity: 0,
     },
-    { name: '<b>dense</b>', className: 'Dense', paramsBefore: 100, paramsAfter: 50, inbound: ['x'] },
+    {
+      name: '<b>dense</b>',
+      className: 'Dense',
+      outChannelsBefore: 10,
+      outChannelsAfter: 10,
+      paramsBefore: 100,
+      paramsAfter: 50,
+      macsBefore: 100,
+      macsAfter: 50,
+    },
   ],
   notes: ['latency is measured on wasm'],
   realised: ['the pruned model is genuinely smaller'],
-  evaluation: { split: 'test', samples: 2000 },
-};
+});
 
 describe('parseCompressionResult', () => {
-  it('reads before and after figures; a missing figure stays undefined', () => {
+  it('reads the before and after figures with their energy, each with its label and source', () => {
     const view = parseCompressionResult(result);
-    expect(view.method).toBe('structured');
+    expect(view.method).toBe('structured+quantize');
     expect(view.backend).toBe('wasm');
     expect(view.modelPath).toBe('/runs/compress-1/model');
     expect(view.before).toEqual({
-      accuracy: 0.9012,
-      params: 61706,
-      macs: 420_000,
-      sizeBytes: 247_000,
-      sizeGzipBytes: 228_000,
-      latencyBatch1Ms: 1.25,
-      latencyBatch32Ms: 9.5,
+      accuracy: 0.866,
+      params: 61_706,
+      macs: 416_520,
+      sizeBytes: 250_470,
+      sizeGzipBytes: 229_581,
+      latencyBatch1Ms: 0.14,
+      latencyBatch32Ms: 1.28,
       weightDtype: 'float32',
-      inferenceEnergy: { joules: 1.01, label: 'modelled:tdp-load', source: 'TDP' },
-      trainingEnergy: { joules: 92.1, label: 'modelled:tdp-load', source: 'TDP' },
+      inferenceEnergy: { joules: 4.1, label: 'modelled:tdp-load', source: 'CPU model' },
+      trainingEnergy: { joules: 121, label: 'modelled:tdp-load', source: 'CPU model' },
       opCountEnergy: { joules: 0.8, label: 'modelled:op-count', source: 'Horowitz 45 nm' },
     });
-    expect(view.after.sizeGzipBytes).toBeUndefined();
-    expect(view.after.latencyBatch32Ms).toBeUndefined();
-    expect(view.after.inferenceEnergy).toEqual({ joules: 0.83, label: 'modelled:tdp-load', source: 'TDP' });
+    expect(view.after.inferenceEnergy).toEqual({
+      joules: 2.1,
+      label: 'modelled:tdp-load',
+      source: 'CPU model',
+    });
     // Unavailable figures keep their reason and have no joules: never shown as 0.
-    expect(view.after.trainingEnergy).toEqual({ label: 'unavailable', source: 'TDP', reason: 'resumed' });
+    expect(view.after.trainingEnergy).toEqual({
+      label: 'unavailable',
+      source: 'CPU model',
+      reason: 'resumed',
+    });
     expect(view.after.opCountEnergy).toEqual({
       label: 'unavailable',
       source: 'op-count',
@@ -101,39 +98,70 @@ describe('parseCompressionResult', () => {
   it('builds per-layer columns from the rows, pairing before/after keys', () => {
     const view = parseCompressionResult(result);
     expect(view.layerColumns).toEqual([
-      { key: 'channels', label: 'channels', paired: true },
+      { key: 'outChannels', label: 'out channels', paired: true },
       { key: 'params', label: 'parameters', paired: true },
+      { key: 'macs', label: 'MACs', paired: true },
       { key: 'sparsity', label: 'sparsity', paired: false },
     ]);
     expect(view.layers[1]).toEqual({
       name: '<b>dense</b>',
       className: 'Dense',
       values: {
-        channelsBefore: undefined,
-        channelsAfter: undefined,
+        outChannelsBefore: 10,
+        outChannelsAfter: 10,
         paramsBefore: 100,
         paramsAfter: 50,
+        macsBefore: 100,
+        macsAfter: 50,
         sparsity: undefined,
       },
     });
   });
 
-  it('finds the comparison nested under `compression`; an unmeasured inference keeps its reason', () => {
-    const nested = {
-      runDir: '/runs/demo',
-      compression: {
-        before: { accuracy: 0.5 },
-        after: { accuracy: 0.4 },
-        energy: { measured: { inference: { status: 'unavailable', reason: 'energy.measure is off' } } },
+  it('keeps the reason of an unmeasured inference, and no measured figures without the measured block', () => {
+    const off = parseCompressionResult({
+      ...result,
+      energy: {
+        ...result.energy,
+        measured: { ...measured, inference: { status: 'unavailable', reason: 'energy.measure is off' } },
       },
+    });
+    expect(off.before.inferenceEnergy).toEqual({ reason: 'energy.measure is off' });
+    const none = parseCompressionResult(compressResultFixture());
+    expect(none.before.inferenceEnergy).toBeUndefined();
+    expect(none.before.trainingEnergy).toBeUndefined();
+  });
+});
+
+describe('compressionOf', () => {
+  it("finds a demo's comparison under `compression`, and none in a train result", () => {
+    const compression = compressResultFixture({ runDir: '/runs/demo/compressed' });
+    const demo = {
+      kind: 'demo' as const,
+      backend: 'wasm',
+      device: 'SIMD',
+      runDir: '/runs/demo',
+      data: '/samples/fm',
+      accuracy: compression.accuracy,
+      params: compression.params,
+      macs: compression.macs,
+      sizeBytes: compression.sizeBytes,
+      sizeGzipBytes: compression.sizeGzipBytes,
+      modelPath: compression.modelPath,
+      before: compression.before,
+      after: compression.after,
+      baseline: trainResultFixture(),
+      compression,
+      report: '/runs/demo/report/report.html',
+      reportFiles: { html: '/runs/demo/report/report.html' },
     };
-    expect(isCompressionResult(nested)).toBe(true);
-    const view = parseCompressionResult(nested);
-    expect(view.runDir).toBe('/runs/demo');
-    expect(view.before).toEqual({ accuracy: 0.5, inferenceEnergy: { reason: 'energy.measure is off' } });
-    expect(view.after).toEqual({ accuracy: 0.4, inferenceEnergy: { reason: 'energy.measure is off' } });
-    expect(view.layers).toEqual([]);
-    expect(isCompressionResult({ accuracy: 0.9 })).toBe(false);
+    expect(compressionOf(demo)?.runDir).toBe('/runs/demo/compressed');
+    expect(compressionOf(trainResultFixture())).toBeUndefined();
+  });
+
+  it('reads a stored result through the schema; an older shape is no comparison', () => {
+    expect(storedCompressionOf(JSON.parse(JSON.stringify(result)))?.after.params).toBe(24_507);
+    expect(storedCompressionOf({ before: { accuracy: 0.5 }, after: { accuracy: 0.4 } })).toBeUndefined();
   });
 });
 
@@ -143,6 +171,6 @@ describe('parseCompressionResult on 0 evaluation samples', () => {
     expect(view.evaluation).toEqual({ split: 'validation', samples: 0 });
     expect(view.before.accuracy).toBeUndefined();
     expect(view.after.accuracy).toBeUndefined();
-    expect(view.before.params).toBe(61706);
+    expect(view.before.params).toBe(61_706);
   });
 });

@@ -1,9 +1,11 @@
 /**
- * A compress job's result (also `run.json`'s `result` of a past compress run) read into what
- * the Results screen shows. The engine's record is `{ before, after, layers, energy, … }`;
- * anything missing stays undefined and is shown as a dash, never as 0.
+ * A compress job's result (also a demo's `compression`, and `run.json`'s `result` of a past run)
+ * read into what the Results screen shows. The result is the engine's own type (ResultOf<'compress'>
+ * in src/shared/job-results.ts); figures it does not hold (energy not measured, accuracy on no
+ * samples) stay undefined and are shown as a dash, never as 0.
  */
-import type { EnergyLabel } from '../../shared/types';
+import { type CompressResult, type JobResult, readJobResult, resultOfKind } from '../../shared/job-results';
+import type { EnergyFigure, EnergyLabel, EnergyStatistic } from '../../shared/types';
 
 /** One energy figure with how it was obtained (an unavailable one has no joules, and a reason). */
 export interface EnergyView {
@@ -61,86 +63,70 @@ export interface CompressionView {
   evaluation?: { split: string; samples: number };
 }
 
-type Json = Record<string, unknown>;
-const record = (value: unknown): Json | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+type Energies = Pick<ModelFigures, EnergyKey>;
 
-/** An EnergyFigure (`joules`) or an EnergyStatistic (`median`) as a view; undefined when absent. */
-function energyOf(value: unknown): EnergyView | undefined {
-  const figure = record(value);
-  if (!figure) return undefined;
-  const joules = num(figure.joules) ?? num(figure.median);
-  const label = str(figure.label);
-  const source = str(figure.source);
-  const reason = str(figure.reason);
+/** An EnergyFigure (`joules`) or an EnergyStatistic (`median`) as a view; an unavailable one keeps its reason. */
+function energyOf(figure: EnergyFigure | EnergyStatistic): EnergyView {
+  const joules = 'joules' in figure ? figure.joules : figure.median;
   return {
-    ...(joules !== undefined ? { joules } : {}),
-    ...(label ? { label } : {}),
-    ...(source ? { source } : {}),
-    ...(reason ? { reason } : {}),
+    ...(joules !== null ? { joules } : {}),
+    label: figure.label,
+    source: figure.source,
+    ...(figure.reason !== undefined ? { reason: figure.reason } : {}),
   };
 }
 
 /** The energy figures of one side ('original' or 'compressed' in the measured block). */
-function energiesOf(energy: Json | undefined, side: 'before' | 'after'): Pick<ModelFigures, EnergyKey> {
-  const measured = record(energy?.measured);
+function energiesOf(energy: CompressResult['energy'], side: 'before' | 'after'): Energies {
   const role = side === 'before' ? 'original' : 'compressed';
-  const inference = record(measured?.inference);
-  const protocol = record(inference?.result);
-  const inferenceFigure =
-    inference?.status === 'measured'
-      ? energyOf(record(record(protocol?.[role])?.total)?.gross)
-      : typeof inference?.reason === 'string'
-        ? { reason: inference.reason }
-        : undefined;
-  const training = energyOf(record(record(measured?.training)?.[role])?.perEpoch);
-  const opCount = energyOf(energy?.[side]);
+  const measured = energy.measured;
+  const inference = measured?.inference;
+  const inferenceEnergy: EnergyView | undefined =
+    inference === undefined
+      ? undefined
+      : inference.status === 'measured'
+        ? energyOf(inference.result[role].total.gross)
+        : { reason: inference.reason };
   return {
-    ...(inferenceFigure ? { inferenceEnergy: inferenceFigure } : {}),
-    ...(training ? { trainingEnergy: training } : {}),
-    ...(opCount ? { opCountEnergy: opCount } : {}),
+    ...(inferenceEnergy ? { inferenceEnergy } : {}),
+    ...(measured ? { trainingEnergy: energyOf(measured.training[role].perEpoch) } : {}),
+    opCountEnergy: energyOf(energy[side]),
   };
 }
 
-function figuresOf(value: unknown, energy: Json | undefined, side: 'before' | 'after'): ModelFigures {
-  const r = record(value) ?? {};
-  const latency = record(r.latencyMs) ?? {};
-  const entries: [keyof ModelFigures, number | undefined][] = [
-    ['accuracy', num(r.accuracy)],
-    ['params', num(r.params)],
-    ['macs', num(r.macs)],
-    ['sizeBytes', num(r.sizeBytes)],
-    ['sizeGzipBytes', num(r.sizeGzipBytes)],
-    ['latencyBatch1Ms', num(latency.batch1)],
-    ['latencyBatch32Ms', num(latency.batch32)],
-  ];
-  const figures: ModelFigures = Object.fromEntries(entries.filter(([, v]) => v !== undefined));
-  const weightDtype = str(r.weightDtype);
-  return { ...figures, ...(weightDtype ? { weightDtype } : {}), ...energiesOf(energy, side) };
+function figuresOf(result: CompressResult, side: 'before' | 'after'): ModelFigures {
+  const record = result[side];
+  return {
+    // An accuracy measured on no samples is no figure (shown as n/a), never 0.00%.
+    ...(result.evaluation.samples > 0 ? { accuracy: record.accuracy } : {}),
+    params: record.params,
+    macs: record.macs,
+    sizeBytes: record.sizeBytes,
+    sizeGzipBytes: record.sizeGzipBytes,
+    latencyBatch1Ms: record.latencyMs.batch1,
+    latencyBatch32Ms: record.latencyMs.batch32,
+    weightDtype: record.weightDtype,
+    ...energiesOf(result.energy, side),
+  };
 }
 
 const KNOWN_LABELS: Record<string, string> = {
-  channels: 'channels',
   outChannels: 'out channels',
-  inChannels: 'in channels',
   params: 'parameters',
   macs: 'MACs',
   sparsity: 'sparsity',
-  sensitivity: 'sensitivity',
-  ratio: 'ratio',
   dtype: 'dtype',
 };
 
-/** Columns from the rows' own keys, so the table shows whatever the engine records, in a stable order. */
-function columnsOf(rows: Json[]): LayerColumn[] {
+type LayerRecord = CompressResult['layers'][number];
+
+/** Columns from the rows' own keys (a magnitude run has sparsity, a quantized one dtype), in a stable order. */
+function columnsOf(rows: LayerRecord[]): LayerColumn[] {
   const columns: LayerColumn[] = [];
   const seen = new Set<string>();
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {
-      if (key === 'name' || key === 'className' || key === 'inbound') continue;
+      if (key === 'name' || key === 'className') continue;
       if (typeof value !== 'number' && typeof value !== 'string') continue;
       const pair = /^(.*)(Before|After)$/.exec(key);
       const base = pair ? pair[1]! : key;
@@ -153,61 +139,42 @@ function columnsOf(rows: Json[]): LayerColumn[] {
   return columns;
 }
 
-function layersOf(result: Json): { columns: LayerColumn[]; rows: LayerRow[] } {
-  const list = [result.layers, record(result.plan)?.layers].find(Array.isArray) as unknown[] | undefined;
-  const raw = (list ?? []).map(record).filter((r): r is Json => r !== undefined);
-  const columns = columnsOf(raw);
-  const rows = raw.map((r) => {
+function layersOf(result: CompressResult): { columns: LayerColumn[]; rows: LayerRow[] } {
+  const columns = columnsOf(result.layers);
+  const rows = result.layers.map((layer) => {
+    const cells: Record<string, number | string | undefined> = { ...layer };
     const values: LayerRow['values'] = {};
     for (const column of columns) {
-      if (column.paired) {
-        values[`${column.key}Before`] =
-          (r[`${column.key}Before`] as number | string | undefined) ?? undefined;
-        values[`${column.key}After`] = (r[`${column.key}After`] as number | string | undefined) ?? undefined;
-      } else {
-        const v = r[column.key];
-        values[column.key] = typeof v === 'number' || typeof v === 'string' ? v : undefined;
-      }
+      const keys = column.paired ? [`${column.key}Before`, `${column.key}After`] : [column.key];
+      for (const key of keys) values[key] = cells[key];
     }
-    return { name: str(r.name) ?? '?', className: str(r.className) ?? '', values };
+    return { name: layer.name, className: layer.className, values };
   });
   return { columns, rows };
 }
 
-export function parseCompressionResult(input: Json): CompressionView {
-  // A demo or pipeline result nests the comparison under `compression`.
-  const result = record(input.before) ? input : (record(input.compression) ?? input);
-  const energy = record(result.energy);
+export function parseCompressionResult(result: CompressResult): CompressionView {
   const { columns, rows } = layersOf(result);
-  const notes = [result.notes, result.realised, energy?.assumptions]
-    .filter(Array.isArray)
-    .flat()
-    .map((n) => (typeof n === 'string' ? n : (str(record(n)?.note) ?? JSON.stringify(n))));
-  const method = str(result.method);
-  const backend = str(result.backend) ?? str(record(result.backend)?.used);
-  const runDir = str(result.runDir) ?? str(input.runDir);
-  const modelPath = str(result.modelPath) ?? str(result.model);
-  const evaluation = record(result.evaluation);
-  const split = str(evaluation?.split);
-  const samples = num(evaluation?.samples);
-  // An accuracy measured on no samples is no figure (shown as n/a), never 0.00%.
-  const unmeasured = samples === 0 ? { accuracy: undefined } : {};
   return {
-    ...(split && samples !== undefined ? { evaluation: { split, samples } } : {}),
-    ...(method ? { method } : {}),
-    ...(backend ? { backend } : {}),
-    ...(runDir ? { runDir } : {}),
-    ...(modelPath ? { modelPath } : {}),
-    before: { ...figuresOf(result.before, energy, 'before'), ...unmeasured },
-    after: { ...figuresOf(result.after, energy, 'after'), ...unmeasured },
+    evaluation: result.evaluation,
+    method: result.method,
+    backend: result.backend,
+    runDir: result.runDir,
+    modelPath: result.modelPath,
+    before: figuresOf(result, 'before'),
+    after: figuresOf(result, 'after'),
     layerColumns: columns,
     layers: rows,
-    notes,
+    notes: [...result.notes, ...result.realised, ...result.energy.assumptions],
   };
 }
 
-/** Whether a result looks like a compression comparison at all. */
-export function isCompressionResult(input: Json): boolean {
-  const result = record(input.before) ? input : record(input.compression);
-  return !!result && !!record(result.before) && !!record(result.after);
+/** The compression comparison of a job's result: a compress job's own, or a demo's `compression`. */
+export function compressionOf(result: JobResult): CompressResult | undefined {
+  return resultOfKind('compress', result) ?? resultOfKind('demo', result)?.compression;
+}
+
+/** The same for a stored result (run.json), which may be an older run's or damaged. */
+export function storedCompressionOf(result: unknown): CompressResult | undefined {
+  return readJobResult('compress', result) ?? readJobResult('demo', result)?.compression;
 }

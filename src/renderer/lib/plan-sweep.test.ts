@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { PlanResult } from '../../shared/job-results';
+import { planResultFixture } from '../../shared/testing/result-fixtures';
 import {
   achievedText,
   nearestPoint,
@@ -8,20 +10,26 @@ import {
   sliderPoints,
 } from './plan-sweep';
 
-const totals = (target: number, macsAfter: number, paramsAfter: number) => ({
+const totals = (target: number, macsAfter: number, paramsAfter: number): PlanResult['points'][number] => ({
   target,
   ratio: target,
-  totals: { paramsBefore: 1000, paramsAfter, macsBefore: 10_000, macsAfter },
+  paramsBefore: 1000,
+  paramsAfter,
+  macsBefore: 10_000,
+  macsAfter,
+  groups: [],
+  layers: [],
 });
 
 describe('parsePlanSweep', () => {
-  it('reads points with nested totals, sorted by target', () => {
-    const sweep = parsePlanSweep({
-      by: 'macs',
-      points: [totals(0.5, 5000, 600), totals(0, 10_000, 1000), totals(0.25, 7400, 800)],
-      notes: ['lenet: the classifier is never pruned'],
-      unsupported: [{ name: 'lambda_1', reason: 'unknown layer' }],
-    });
+  it('reads the points sorted by target, the notes and the layers left whole', () => {
+    const sweep = parsePlanSweep(
+      planResultFixture({
+        points: [totals(0.5, 5000, 600), totals(0, 10_000, 1000), totals(0.25, 7400, 800)],
+        notes: ['lenet: the classifier is never pruned'],
+        unsupported: [{ name: 'lambda_1', className: 'Lambda', reason: 'unknown layer' }],
+      }),
+    );
     expect(sweep.by).toBe('macs');
     expect(sweep.points.map((p) => p.target)).toEqual([0, 0.25, 0.5]);
     expect(sweep.points[1]).toEqual({
@@ -37,39 +45,17 @@ describe('parsePlanSweep', () => {
     expect(sweep.unsupported).toEqual(['lambda_1: unknown layer']);
   });
 
-  it('reads flat points under `sweep` and a plan object with its own target', () => {
-    const sweep = parsePlanSweep({
-      by: 'params',
-      sweep: [
-        { fraction: 0.1, paramsBefore: 10, paramsAfter: 9, macsBefore: 100, macsAfter: 91 },
-        {
-          plan: {
-            target: { metric: 'params', fraction: 0.2 },
-            totals: { paramsBefore: 10, paramsAfter: 8, macsBefore: 100, macsAfter: 80 },
-          },
-        },
-        { target: 0.3 },
-      ],
-    });
-    expect(sweep.by).toBe('params');
-    expect(sweep.points.map((p) => [p.target, p.paramsAfter, p.macsAfter])).toEqual([
-      [0.1, 9, 91],
-      [0.2, 8, 80],
-    ]);
-  });
-
-  it('refuses a result without a sweep', () => {
-    expect(() => parsePlanSweep({ totals: {} })).toThrow('the dry run returned no sweep of targets');
-    expect(() => parsePlanSweep({ points: [{ target: 0.1 }] })).toThrow(
+  it('refuses a result without targets', () => {
+    expect(() => parsePlanSweep(planResultFixture({ points: [] }))).toThrow(
       'the dry run returned no usable targets',
     );
   });
 });
 
 describe('slider points', () => {
-  const sweep = parsePlanSweep({
-    points: [0, 0.05, 0.1, 0.15, 0.2].map((t) => totals(t, 10_000 * (1 - t), 1000)),
-  });
+  const sweep = parsePlanSweep(
+    planResultFixture({ points: [0, 0.05, 0.1, 0.15, 0.2].map((t) => totals(t, 10_000 * (1 - t), 1000)) }),
+  );
 
   it('leaves out the 0 target, which is not a compression', () => {
     expect(sliderPoints(sweep).map((p) => p.target)).toEqual([0.05, 0.1, 0.15, 0.2]);
@@ -105,20 +91,22 @@ describe('per-layer plan and the achieved figure', () => {
     macsAfter: 37_500,
   };
   // The engine's plan job puts totals and layers flat on each point.
-  const sweep = parsePlanSweep({
-    by: 'macs',
-    points: [0.6, 0.65, 0.7].map((target) => ({
-      target,
-      ratio: 0.69,
-      paramsBefore: 61_706,
-      paramsAfter: 24_507,
-      macsBefore: 416_520,
-      macsAfter: 133_702,
-      layers: [conv, { name: 'broken' }],
-    })),
-  });
+  const sweep = parsePlanSweep(
+    planResultFixture({
+      points: [0.6, 0.65, 0.7].map((target) => ({
+        target,
+        ratio: 0.69,
+        paramsBefore: 61_706,
+        paramsAfter: 24_507,
+        macsBefore: 416_520,
+        macsAfter: 133_702,
+        groups: [],
+        layers: [conv],
+      })),
+    }),
+  );
 
-  it('reads each layer of a point, leaving out malformed rows', () => {
+  it('reads each layer of a point', () => {
     expect(sweep.points[0]!.layers).toEqual([
       {
         name: 'conv2',

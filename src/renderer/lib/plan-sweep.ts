@@ -3,6 +3,7 @@
  * run over a sweep of targets. The slider snaps to the planned targets, so every position
  * shows numbers the pruner really computed, and moving it costs nothing.
  */
+import type { PlanResult } from '../../shared/job-results';
 
 /** One layer the plan changes (the engine's LayerPlan). */
 export interface PlanLayer {
@@ -37,91 +38,34 @@ export interface PlanSweep {
   unsupported: string[];
 }
 
-type Json = Record<string, unknown>;
-
-const record = (value: unknown): Json | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-
-function pointOf(entry: unknown): PlanPoint | undefined {
-  const e = record(entry);
-  if (!e) return undefined;
-  const plan = record(e.plan) ?? e;
-  const totals = record(plan.totals) ?? record(e.totals) ?? plan;
-  const targetRecord = record(e.target) ?? record(plan.target);
-  const target = num(e.target) ?? num(e.fraction) ?? num(targetRecord?.fraction);
-  const paramsBefore = num(totals.paramsBefore);
-  const paramsAfter = num(totals.paramsAfter);
-  const macsBefore = num(totals.macsBefore);
-  const macsAfter = num(totals.macsAfter);
-  if (
-    target === undefined ||
-    paramsBefore === undefined ||
-    paramsAfter === undefined ||
-    macsBefore === undefined ||
-    macsAfter === undefined
-  )
-    return undefined;
-  const ratio = num(plan.ratio) ?? num(e.ratio);
-  const layers = (Array.isArray(plan.layers) ? plan.layers : []).map(layerOf).filter((l) => l !== undefined);
+/** A plan job's point as the slider shows it. */
+function pointOf(point: PlanResult['points'][number]): PlanPoint {
   return {
-    target,
-    paramsBefore,
-    paramsAfter,
-    macsBefore,
-    macsAfter,
-    ...(ratio !== undefined ? { ratio } : {}),
-    layers,
+    target: point.target,
+    ratio: point.ratio,
+    paramsBefore: point.paramsBefore,
+    paramsAfter: point.paramsAfter,
+    macsBefore: point.macsBefore,
+    macsAfter: point.macsAfter,
+    layers: point.layers.map((layer) => ({
+      name: layer.name,
+      className: layer.className,
+      outChannelsBefore: layer.outChannelsBefore,
+      outChannelsAfter: layer.outChannelsAfter,
+      paramsBefore: layer.paramsBefore,
+      paramsAfter: layer.paramsAfter,
+      macsBefore: layer.macsBefore,
+      macsAfter: layer.macsAfter,
+    })),
   };
 }
 
-function layerOf(entry: unknown): PlanLayer | undefined {
-  const e = record(entry);
-  if (!e || typeof e.name !== 'string') return undefined;
-  const keys = [
-    'outChannelsBefore',
-    'outChannelsAfter',
-    'paramsBefore',
-    'paramsAfter',
-    'macsBefore',
-    'macsAfter',
-  ] as const;
-  const values = keys.map((key) => num(e[key]));
-  if (values.some((v) => v === undefined)) return undefined;
-  const [outChannelsBefore, outChannelsAfter, paramsBefore, paramsAfter, macsBefore, macsAfter] =
-    values as number[];
-  return {
-    name: e.name,
-    className: typeof e.className === 'string' ? e.className : '',
-    outChannelsBefore: outChannelsBefore!,
-    outChannelsAfter: outChannelsAfter!,
-    paramsBefore: paramsBefore!,
-    paramsAfter: paramsAfter!,
-    macsBefore: macsBefore!,
-    macsAfter: macsAfter!,
-  };
-}
-
-/** Read a plan job's result; throws when it holds no usable sweep. */
-export function parsePlanSweep(result: Json): PlanSweep {
-  const list = [result.points, result.sweep, result.plans].find(Array.isArray) as unknown[] | undefined;
-  if (!list) throw new Error('the dry run returned no sweep of targets');
-  const points = list
-    .map(pointOf)
-    .filter((p): p is PlanPoint => p !== undefined)
-    .sort((a, b) => a.target - b.target);
+/** Read a plan job's result; throws when it holds no targets. */
+export function parsePlanSweep(result: PlanResult): PlanSweep {
+  const points = result.points.map(pointOf).sort((a, b) => a.target - b.target);
   if (points.length === 0) throw new Error('the dry run returned no usable targets');
-  const notes = Array.isArray(result.notes) ? result.notes.filter((n) => typeof n === 'string') : [];
-  const unsupported = Array.isArray(result.unsupported)
-    ? result.unsupported.map((u) => {
-        const entry = record(u);
-        if (!entry) return String(u);
-        const name = typeof entry.name === 'string' ? entry.name : '?';
-        return typeof entry.reason === 'string' ? `${name}: ${entry.reason}` : name;
-      })
-    : [];
-  return { by: result.by === 'params' ? 'params' : 'macs', points, notes, unsupported };
+  const unsupported = result.unsupported.map((u) => `${u.name}: ${u.reason}`);
+  return { by: result.by, points, notes: result.notes, unsupported };
 }
 
 /** Points the slider offers: a compression target must be above 0. */

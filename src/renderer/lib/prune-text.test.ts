@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { TrainResult } from '../../shared/job-results';
 import { trainSpecSchema } from '../../shared/jobs';
+import { trainResultFixture } from '../../shared/testing/result-fixtures';
 import { trainSpec } from './job-specs';
 import { NO_DENSE_RUN, prunedText, savingText } from './prune-text';
 import { applyJobEvent, emptyJobModel } from './state/job-model';
@@ -25,14 +27,20 @@ describe('prune while training in the app', () => {
   });
 
   it('leads with the whole-run saving against the dense run, or says there is none', () => {
-    const savings = { energy: { ratio: 1.6543, label: 'modelled:tdp-load' }, wallTime: { ratio: 1.7 } };
-    expect(savingText({ savings })).toBe(
+    const savings: NonNullable<TrainResult['savings']> = {
+      energy: { ratio: 1.6543, label: 'modelled:tdp-load', source: 'CPU model' },
+      wallTime: { ratio: 1.7, label: 'measured:wall-clock' },
+      cpuTime: { ratio: 1.6, label: 'measured:process-cpu-time' },
+    };
+    expect(savingText(trainResultFixture({ savings }))).toBe(
       '1.65× less training energy and 1.70× less wall time than the dense run, over the whole run',
     );
-    expect(savingText({ savings: { ...savings, energy: { ratio: null } } })).toBe(
+    expect(
+      savingText(trainResultFixture({ savings: { ...savings, energy: { ...savings.energy, ratio: null } } })),
+    ).toBe(
       'training energy saving unavailable and 1.70× less wall time than the dense run, over the whole run',
     );
-    expect(savingText({ accuracy: 0.8 })).toBe(NO_DENSE_RUN);
+    expect(savingText(trainResultFixture())).toBe(NO_DENSE_RUN);
     expect(savingText(null)).toBe(NO_DENSE_RUN);
   });
 

@@ -1,4 +1,5 @@
 /** The app's words for a run pruned while training: when the structure was found, and the saving. */
+import { type JobResult, resultOfKind } from '../../shared/job-results';
 import type { PrunedEvent } from '../../shared/jobs';
 import { formatInt } from './format';
 
@@ -12,20 +13,13 @@ export function prunedText(prune: Omit<PrunedEvent, 'type'>): string {
   return `structure found at epoch ${prune.epoch} (${distance})${step}; network shrank from ${formatInt(prune.macsBefore)} to ${formatInt(prune.macsAfter)} MACs`;
 }
 
-function ratio(value: unknown): number | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const r = (value as { ratio?: unknown }).ratio;
-  return typeof r === 'number' && Number.isFinite(r) ? r : null;
-}
-
 /** Whole-run training energy and time saved against the dense run, from the train job's result. */
-export function savingText(result: Record<string, unknown> | null): string {
-  const savings = result?.savings;
-  if (typeof savings !== 'object' || savings === null) return NO_DENSE_RUN;
-  const { energy, wallTime } = savings as { energy?: unknown; wallTime?: unknown };
-  const e = ratio(energy);
-  const t = ratio(wallTime);
+export function savingText(result: JobResult | null): string {
+  const savings = result ? resultOfKind('train', result)?.savings : undefined;
+  if (!savings) return NO_DENSE_RUN;
+  const e = savings.energy.ratio;
+  const t = savings.wallTime.ratio;
   const energyText =
     e === null ? 'training energy saving unavailable' : `${e.toFixed(2)}× less training energy`;
-  return `${energyText} and ${t === null ? 'wall time unavailable' : `${t.toFixed(2)}× less wall time`} than the dense run, over the whole run`;
+  return `${energyText} and ${t.toFixed(2)}× less wall time than the dense run, over the whole run`;
 }

@@ -1,13 +1,14 @@
 /**
  * Job kind → engine function. Each handler is imported lazily so a job process loads only
- * what its job needs.
+ * what its job needs. Handlers return their kind's result type (src/shared/job-results.ts), so a
+ * key renamed in the engine fails the typecheck here. The jobs import only job/context.ts, never
+ * this file (lint enforces it), so imports run one way: handlers → jobs → context.
  */
+import type { ResultOf } from '../../../shared/job-results';
 import type { JobKind, SpecOf } from '../../../shared/jobs';
 import type { JobContext } from './context';
 
-// An object; handlers return typed results (interfaces too, hence not Record<string, unknown>).
-export type JobResult = object;
-export type JobHandler<K extends JobKind> = (spec: SpecOf<K>, ctx: JobContext) => Promise<JobResult>;
+export type JobHandler<K extends JobKind> = (spec: SpecOf<K>, ctx: JobContext) => Promise<ResultOf<K>>;
 
 type HandlerLoaders = { [K in JobKind]: () => Promise<JobHandler<K>> };
 

@@ -1,5 +1,6 @@
 /** `info` job: every backend rung (used, or why not), energy sources, devices and versions. */
 import os from 'node:os';
+import type { InfoResult } from '../../../shared/job-results';
 import type { SpecOf } from '../../../shared/jobs';
 import { POLLARD_VERSION } from '../../util/version';
 import { SAMPLE_DATASET } from '../../util/paths';
@@ -9,7 +10,6 @@ import { computeThreads } from '../backend/threads';
 import { probeEnergySources } from '../energy/sources';
 import { engineVersions } from '../versions';
 import type { JobContext } from './context';
-import type { JobResult } from './handlers';
 
 /** Whether convolutions on wasm run in ONNX Runtime's native CPU kernels, or why not. */
 function nativeKernelLine(): string {
@@ -19,7 +19,7 @@ function nativeKernelLine(): string {
     : `unavailable: ${status.reason ?? 'unknown'}`;
 }
 
-export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promise<JobResult> {
+export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promise<InfoResult> {
   const [rungs, energySources] = await Promise.all([probeBackends(), probeEnergySources()]);
   // The rung this process uses is "used"; the probe reports the others as available or not.
   const backends = rungs.map((rung) =>
@@ -27,6 +27,7 @@ export async function runInfoJob(_spec: SpecOf<'info'>, ctx: JobContext): Promis
   );
   const cpus = os.cpus();
   return {
+    kind: 'info',
     backend: ctx.backend.used,
     device: ctx.backend.device,
     pollardVersion: POLLARD_VERSION,

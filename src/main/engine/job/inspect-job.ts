@@ -1,10 +1,10 @@
 /** `inspect` job: format, input shape, classes, layers, parameters, MACs and sizes of a model. */
+import type { InspectResult } from '../../../shared/job-results';
 import type { SpecOf } from '../../../shared/jobs';
 import { inspectModel } from '../model/summary';
 import type { JobContext } from './context';
-import type { JobResult } from './handlers';
 
-export async function runInspectJob(spec: SpecOf<'inspect'>, ctx: JobContext): Promise<JobResult> {
+export async function runInspectJob(spec: SpecOf<'inspect'>, ctx: JobContext): Promise<InspectResult> {
   const summary = await inspectModel(spec.model);
-  return { backend: ctx.backend.used, ...summary, runDir: null };
+  return { kind: 'inspect', backend: ctx.backend.used, ...summary, runDir: null };
 }

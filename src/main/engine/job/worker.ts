@@ -15,6 +15,7 @@ import { wasmAbortInJob } from './wasm-abort';
 import { engineVersions } from '../versions';
 import { cancelledError, type JobContext } from './context';
 import { loadHandler } from './handlers';
+import { checkedResult } from './result-check';
 import { processTransport } from './transport';
 
 const transport = processTransport();
@@ -62,7 +63,7 @@ async function run(command: Extract<JobCommand, { type: 'start' }>): Promise<voi
     });
     const handler = await loadHandler(spec.kind);
     const result = await handler(spec as never, ctx);
-    emit({ type: 'result', result: result as Record<string, unknown> });
+    emit({ type: 'result', result: checkedResult(spec.kind, result, ctx.log) });
     await finish(0);
   } catch (error) {
     const serialized = serializeError(isWasmAbort(error) ? wasmAbortInJob(command.spec, error) : error);

@@ -2,6 +2,7 @@
  * For tests: a WorkerLauncher whose "process" runs a script in memory, so the queue, the
  * server and the IPC layer can be tested without starting the engine.
  */
+import type { JobResult } from '../../../shared/job-results';
 import type { JobCommand, JobEvent, JobEventBody, JobSpec } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import type { WorkerLauncher, WorkerProcess } from '../job-host';
@@ -83,7 +84,7 @@ export function started(job: FakeJob): void {
 }
 
 /** A job that reports `epochs` epochs and then its result. */
-export function completes(result: Record<string, unknown>, epochs = 0): FakeScript {
+export function completes(result: JobResult, epochs = 0): FakeScript {
   return (job) => {
     started(job);
     for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, JobEventBody } from '../../../shared/jobs';
+import { trainResultFixture } from '../../../shared/testing/result-fixtures';
 import { appendPoint, applyJobEvent, emptyJobModel, MAX_HISTORY_POINTS, MAX_LOG_LINES } from './job-model';
 import { SeqWindow } from './seq-window';
 
@@ -66,10 +67,11 @@ describe('applyJobEvent', () => {
       'epoch 1/2: loss 0.7000, accuracy 30.00%, validation 40.00%, 812 samples/s',
     );
 
-    applyJobEvent(model, ev(3, { type: 'result', result: { accuracy: 0.41, runDir: '/runs/train-1b' } }));
+    const result = trainResultFixture({ accuracy: 0.41, runDir: '/runs/train-1b' });
+    applyJobEvent(model, ev(3, { type: 'result', result }));
     expect(model.phase).toBe('completed');
     expect(model.fraction).toBe(1);
-    expect(model.result).toEqual({ accuracy: 0.41, runDir: '/runs/train-1b' });
+    expect(model.result).toEqual(result);
     expect(model.runDir).toBe('/runs/train-1b');
   });
 

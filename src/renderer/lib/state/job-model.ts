@@ -7,6 +7,7 @@
  * long run cannot make the renderer slow.
  */
 import type { SerializedError } from '../../../shared/errors';
+import type { JobResult } from '../../../shared/job-results';
 import type { JobEvent, JobKind, LiveEnergy, PrunedEvent } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import { SeqWindow } from './seq-window';
@@ -55,7 +56,7 @@ export interface JobModel {
   power: MetricPoint[];
   energy: LiveEnergy | null;
   logs: LogLine[];
-  result: Record<string, unknown> | null;
+  result: JobResult | null;
   error: SerializedError | null;
   startedAt: number | null;
   /** Pruned while training: each shrink step, in order. */

@@ -5,6 +5,7 @@
  */
 import type { JobStatus } from '../../../shared/api';
 import type { SerializedError } from '../../../shared/errors';
+import type { JobResult } from '../../../shared/job-results';
 import type { JobEvent, JobKind, JobSpec, LiveEnergy } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import {
@@ -41,7 +42,7 @@ export class JobState implements JobModel {
   power = $state.raw<MetricPoint[]>([]);
   energy = $state.raw<LiveEnergy | null>(null);
   logs = $state.raw<LogLine[]>([]);
-  result = $state.raw<Record<string, unknown> | null>(null);
+  result = $state.raw<JobResult | null>(null);
   error = $state.raw<SerializedError | null>(null);
   startedAt = $state<number | null>(null);
   prunes = $state.raw<JobModel['prunes']>([]);

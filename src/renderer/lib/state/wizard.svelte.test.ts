@@ -1,23 +1,24 @@
-import { describe, expect, it } from "vitest";
-import type {
-  DatasetPreview,
-  JobMessage,
-  JobStatus,
-  PollardApi,
-  RunDetails,
-} from "../../../shared/api";
-import { PollardError } from "../../../shared/errors";
-import type { JobEventBody, JobSpec, JobSpecInput } from "../../../shared/jobs";
-import type { ModelSummary } from "../../../shared/types";
-import { JobHub } from "./job-hub";
-import { exportFolderOf, WizardState } from "./wizard.svelte";
+import { describe, expect, it } from 'vitest';
+import type { DatasetPreview, JobMessage, JobStatus, PollardApi, RunDetails } from '../../../shared/api';
+import { PollardError } from '../../../shared/errors';
+import type { JobEventBody, JobSpec, JobSpecInput } from '../../../shared/jobs';
+import type { PlanResult } from '../../../shared/job-results';
+import {
+  compressResultFixture,
+  evaluateResultFixture,
+  planResultFixture,
+  trainResultFixture,
+} from '../../../shared/testing/result-fixtures';
+import type { ModelSummary } from '../../../shared/types';
+import { JobHub } from './job-hub';
+import { exportFolderOf, WizardState } from './wizard.svelte';
 
 const DATASET: DatasetPreview = {
   info: {
-    format: "idx",
-    source: "/data/fashion",
+    format: 'idx',
+    source: '/data/fashion',
     shape: [28, 28, 1],
-    classNames: ["a", "b"],
+    classNames: ['a', 'b'],
     train: { count: 100, perClass: [50, 50] },
     notes: [],
   },
@@ -25,9 +26,9 @@ const DATASET: DatasetPreview = {
 };
 
 const MODEL: ModelSummary = {
-  format: "tfjs-layers",
-  source: "/runs/train-1",
-  name: "lenet",
+  format: 'tfjs-layers',
+  source: '/runs/train-1',
+  name: 'lenet',
   inputShape: [null, 28, 28, 1],
   outputShape: [null, 2],
   classes: 2,
@@ -37,16 +38,17 @@ const MODEL: ModelSummary = {
   macs: 10_000,
   sizeBytes: 4000,
   sizeGzipBytes: 3000,
-  weightDtypes: ["float32"],
+  weightDtypes: ['float32'],
 };
 
-const COMPRESSION = {
-  method: "structured",
-  runDir: "/runs/compress-1",
-  before: { accuracy: 0.9, params: 1000, macs: 10_000 },
-  after: { accuracy: 0.89, params: 500, macs: 5000 },
+const fixture = compressResultFixture();
+const COMPRESSION = compressResultFixture({
+  method: 'structured',
+  runDir: '/runs/compress-1',
+  before: { ...fixture.before, accuracy: 0.9, params: 1000, macs: 10_000 },
+  after: { ...fixture.after, accuracy: 0.89, params: 500, macs: 5000 },
   layers: [],
-};
+});
 
 /** An in-memory PollardApi: jobs finish when the test emits their events. */
 class FakeApi implements Partial<PollardApi> {
@@ -61,10 +63,7 @@ class FakeApi implements Partial<PollardApi> {
     const seq = this.seq.get(jobId) ?? 0;
     this.seq.set(jobId, seq + 1);
     for (const listener of this.listeners)
-      listener({
-        jobId,
-        event: { ...body, seq, time: 0 } as JobMessage["event"],
-      });
+      listener({ jobId, event: { ...body, seq, time: 0 } as JobMessage['event'] });
   }
 
   subscribe = (listener: (m: JobMessage) => void): (() => void) => {
@@ -73,44 +72,40 @@ class FakeApi implements Partial<PollardApi> {
   };
   listJobs = async (): Promise<JobStatus[]> => [];
   describeDataset = async (path: string): Promise<DatasetPreview> => {
-    if (path.endsWith(".bad"))
-      throw new PollardError(
-        "bad-input",
-        `${path}: bad magic number 2050`,
-        path,
-      );
+    if (path.endsWith('.bad')) throw new PollardError('bad-input', `${path}: bad magic number 2050`, path);
     return DATASET;
   };
   inspectModel = async (): Promise<ModelSummary> => MODEL;
-  planCompression = async (spec: {
-    by?: string;
-  }): Promise<Record<string, unknown>> => {
+  planCompression = async (spec: { by?: 'macs' | 'params' }): Promise<PlanResult> => {
     this.planCalls += 1;
-    return {
-      by: spec.by,
+    return planResultFixture({
+      by: spec.by ?? 'macs',
       points: [0, 0.25, 0.5].map((target) => ({
         target,
+        ratio: target,
         paramsBefore: 1000,
         paramsAfter: 1000 * (1 - target),
         macsBefore: 10_000,
         macsAfter: 10_000 * (1 - target),
+        groups: [],
+        layers: [],
       })),
-    };
+    });
   };
   startJob = async (spec: JobSpecInput): Promise<JobStatus> => {
     this.started.push(spec);
     const jobId = `job-${this.started.length}`;
-    return { jobId, kind: spec.kind, state: "queued", spec: spec as JobSpec };
+    return { jobId, kind: spec.kind, state: 'queued', spec: spec as JobSpec };
   };
   resumeRun = async (runDir: string): Promise<JobStatus> => {
     this.resumed.push(runDir);
     const jobId = `resumed-${this.resumed.length}`;
     return {
       jobId,
-      kind: "compress",
-      state: "queued",
+      kind: 'compress',
+      state: 'queued',
       runDir,
-      spec: { kind: "compress", out: runDir } as JobSpec,
+      spec: { kind: 'compress', out: runDir } as JobSpec,
     };
   };
   cancelJob = async (jobId: string): Promise<void> => {
@@ -122,198 +117,174 @@ function setup(): { api: FakeApi; wizard: WizardState } {
   const api = new FakeApi();
   const hub = new JobHub(api as unknown as PollardApi);
   void hub.connect();
-  return {
-    api,
-    wizard: new WizardState(api as unknown as PollardApi, hub, "browser"),
-  };
+  return { api, wizard: new WizardState(api as unknown as PollardApi, hub, 'browser') };
 }
 
-const tick = (): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, 0));
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-describe("WizardState", () => {
-  it("shows a dataset error inline with what the user gave, and keeps the step", async () => {
+describe('WizardState', () => {
+  it('shows a dataset error inline with what the user gave, and keeps the step', async () => {
     const { wizard } = setup();
-    await wizard.openDataset("/data/x.bad", "x.bad");
-    expect(wizard.datasetError).toEqual({
-      source: "x.bad",
-      message: "/data/x.bad: bad magic number 2050",
-    });
+    await wizard.openDataset('/data/x.bad', 'x.bad');
+    expect(wizard.datasetError).toEqual({ source: 'x.bad', message: '/data/x.bad: bad magic number 2050' });
     expect(wizard.dataset).toBeNull();
     expect(wizard.canAdvance()).toBe(false);
-    await wizard.openDataset("/data/fashion", "fashion");
+    await wizard.openDataset('/data/fashion', 'fashion');
     expect(wizard.datasetError).toBeNull();
     expect(wizard.canAdvance()).toBe(true);
   });
 
-  it("trains a baseline, then opens its model with the accuracy the run reported", async () => {
+  it('trains a baseline, then opens its model with the accuracy the run reported', async () => {
     const { api, wizard } = setup();
-    await wizard.openDataset("/data/fashion", "fashion");
+    await wizard.openDataset('/data/fashion', 'fashion');
     wizard.limit = 500;
     const training = wizard.trainBaseline();
     await tick();
     expect(api.started).toEqual([
-      {
-        kind: "train",
-        data: "/data/fashion",
-        arch: "lenet",
-        training: { epochs: 1 },
-        limit: 500,
-      },
+      { kind: 'train', data: '/data/fashion', arch: 'lenet', training: { epochs: 1 }, limit: 500 },
     ]);
-    api.emit("job-1", {
-      type: "result",
-      result: { accuracy: 0.81, runDir: "/runs/train-1" },
+    const result = trainResultFixture({
+      accuracy: 0.81,
+      runDir: '/runs/train-1',
+      modelPath: '/runs/train-1/model',
     });
+    api.emit('job-1', { type: 'result', result });
     await training;
-    expect(wizard.modelPath).toBe("/runs/train-1");
+    expect(wizard.modelPath).toBe('/runs/train-1/model');
     expect(wizard.baselineAccuracy).toBe(0.81);
     // The accuracy came with the model: no evaluate job.
     expect(api.started).toHaveLength(1);
   });
 
-  it("measures the baseline of a dropped model with an evaluate job", async () => {
+  it('measures the baseline of a dropped model with an evaluate job', async () => {
     const { api, wizard } = setup();
-    await wizard.openDataset("/data/fashion", "fashion");
-    await wizard.openModel("/models/m", "m");
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm');
     await tick();
-    expect(api.started.at(-1)).toEqual({
-      kind: "evaluate",
-      model: "/models/m",
-      data: "/data/fashion",
-    });
-    api.emit("job-1", { type: "result", result: { accuracy: 0.77 } });
+    expect(api.started.at(-1)).toEqual({ kind: 'evaluate', model: '/models/m', data: '/data/fashion' });
+    api.emit('job-1', { type: 'result', result: evaluateResultFixture(0.77) });
     await tick();
     expect(wizard.baselineAccuracy).toBe(0.77);
   });
 
-  it("stops at the Model step when the model cannot be evaluated on the dataset", async () => {
+  it('stops at the Model step when the model cannot be evaluated on the dataset', async () => {
     const { api, wizard } = setup();
-    await wizard.openDataset("/data/fashion", "fashion");
-    await wizard.openModel("/models/m", "m");
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm');
     await tick();
     expect(wizard.reachable.method).toBe(true);
-    api.emit("job-1", {
-      type: "error",
-      error: {
-        code: "bad-input",
-        message: "expected input shape [32,32,1], got [28,28,1]",
-      },
+    api.emit('job-1', {
+      type: 'error',
+      error: { code: 'bad-input', message: 'expected input shape [32,32,1], got [28,28,1]' },
     });
     await tick();
     expect(wizard.evaluationError).toEqual({
-      source: "baseline accuracy",
-      message: "expected input shape [32,32,1], got [28,28,1]",
+      source: 'baseline accuracy',
+      message: 'expected input shape [32,32,1], got [28,28,1]',
     });
     expect(wizard.modelError).toEqual(wizard.evaluationError);
     expect(wizard.reachable.method).toBe(false);
-    wizard.step = "model";
+    wizard.step = 'model';
     expect(wizard.canAdvance()).toBe(false);
     // Another model clears it and is measured again.
-    await wizard.openModel("/models/other", "other");
+    await wizard.openModel('/models/other', 'other');
     expect(wizard.evaluationError).toBeNull();
     expect(wizard.reachable.method).toBe(true);
   });
 
-  it("presets the input scaling from the file and measures the baseline again when it changes", async () => {
+  it('presets the input scaling from the file and measures the baseline again when it changes', async () => {
     const { api, wizard } = setup();
     api.inspectModel = async () => ({
       ...MODEL,
       inputScalingGuess: {
-        scaling: "symmetric",
+        scaling: 'symmetric',
         reason: "layers Conv1 and bn_Conv1 are Keras MobileNetV2's",
       },
     });
-    await wizard.openDataset("/data/fashion", "fashion");
-    await wizard.openModel("/models/tm", "tm");
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/tm', 'tm');
     await tick();
-    expect(wizard.inputScaling).toBe("symmetric");
+    expect(wizard.inputScaling).toBe('symmetric');
     expect(api.started.at(-1)).toEqual({
-      kind: "evaluate",
-      model: "/models/tm",
-      data: "/data/fashion",
-      inputScaling: "symmetric",
+      kind: 'evaluate',
+      model: '/models/tm',
+      data: '/data/fashion',
+      inputScaling: 'symmetric',
     });
-    wizard.setInputScaling("unit");
+    wizard.setInputScaling('unit');
     await tick();
     expect(api.started.at(-1)).toEqual({
-      kind: "evaluate",
-      model: "/models/tm",
-      data: "/data/fashion",
-      inputScaling: "unit",
+      kind: 'evaluate',
+      model: '/models/tm',
+      data: '/data/fashion',
+      inputScaling: 'unit',
     });
     expect(wizard.baselineAccuracy).toBeNull();
   });
 
-  it("plans once per model, criterion and measure", async () => {
+  it('plans once per model, criterion and measure', async () => {
     const { api, wizard } = setup();
-    await wizard.openModel("/models/m", "m");
+    await wizard.openModel('/models/m', 'm');
     await wizard.loadPlan();
     await wizard.loadPlan();
     expect(api.planCalls).toBe(1);
     expect(wizard.plan?.points.map((p) => p.target)).toEqual([0, 0.25, 0.5]);
-    wizard.choice.targetBy = "params";
+    wizard.choice.targetBy = 'params';
     await wizard.loadPlan();
     expect(api.planCalls).toBe(2);
-    expect(wizard.plan?.by).toBe("params");
+    expect(wizard.plan?.by).toBe('params');
   });
 
-  it("runs a compression, is cancelled, resumes, and shows the results", async () => {
+  it('runs a compression, is cancelled, resumes, and shows the results', async () => {
     const { api, wizard } = setup();
-    await wizard.openDataset("/data/fashion", "fashion");
-    await wizard.openModel("/runs/train-1", "lenet", 0.9);
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/runs/train-1', 'lenet', 0.9);
     const run = wizard.startCompression();
     await tick();
-    expect(wizard.step).toBe("run");
-    expect(api.started.at(-1)).toMatchObject({
-      kind: "compress",
-      method: "structured",
-      targetMacs: 0.5,
-    });
-    api.emit("job-1", {
-      type: "started",
-      kind: "compress",
-      backend: { used: "wasm", device: "SIMD", rungs: [] },
-      runDir: "/runs/compress-1",
+    expect(wizard.step).toBe('run');
+    expect(api.started.at(-1)).toMatchObject({ kind: 'compress', method: 'structured', targetMacs: 0.5 });
+    api.emit('job-1', {
+      type: 'started',
+      kind: 'compress',
+      backend: { used: 'wasm', device: 'SIMD', rungs: [] },
+      runDir: '/runs/compress-1',
       pid: 1,
       versions: {},
     });
     await wizard.cancelCompression();
-    expect(api.cancelled).toEqual(["job-1"]);
-    api.emit("job-1", { type: "cancelled", epoch: 1, batch: 3 });
+    expect(api.cancelled).toEqual(['job-1']);
+    api.emit('job-1', { type: 'cancelled', epoch: 1, batch: 3 });
     await run;
-    expect(wizard.compressJob?.phase).toBe("cancelled");
+    expect(wizard.compressJob?.phase).toBe('cancelled');
     expect(wizard.results).toBeNull();
 
     const resumed = wizard.resumeCompression();
     await tick();
-    expect(api.resumed).toEqual(["/runs/compress-1"]);
-    api.emit("resumed-1", { type: "result", result: COMPRESSION });
+    expect(api.resumed).toEqual(['/runs/compress-1']);
+    api.emit('resumed-1', { type: 'result', result: COMPRESSION });
     await resumed;
     expect(wizard.results?.after.params).toBe(500);
-    expect(wizard.resultsRunDir).toBe("/runs/compress-1");
+    expect(wizard.resultsRunDir).toBe('/runs/compress-1');
     expect(wizard.reachable.export).toBe(true);
-    expect(wizard.defaultExportTarget()).toBe("/runs/compress-1/export");
+    expect(wizard.defaultExportTarget()).toBe('/runs/compress-1/export');
   });
 
-  it("opens a past compression run at its results", () => {
+  it('opens a past compression run at its results', () => {
     const { wizard } = setup();
     const details = {
-      summary: { dir: "/runs/compress-9" },
+      summary: { dir: '/runs/compress-9' },
       run: { result: COMPRESSION },
       history: [],
       files: [],
     } as unknown as RunDetails;
     expect(wizard.showRun(details)).toBe(true);
-    expect(wizard.step).toBe("results");
-    expect(wizard.resultsRunDir).toBe("/runs/compress-9");
-    expect(
-      wizard.showRun({ ...details, run: { result: { accuracy: 1 } } }),
-    ).toBe(false);
+    expect(wizard.step).toBe('results');
+    expect(wizard.resultsRunDir).toBe('/runs/compress-9');
+    expect(wizard.showRun({ ...details, run: { result: { accuracy: 1 } } })).toBe(false);
   });
 
-  it("puts exports beside the run, with the host path separator", () => {
-    expect(exportFolderOf("/runs/a/")).toBe("/runs/a/export");
-    expect(exportFolderOf("C:\\runs\\a")).toBe("C:\\runs\\a\\export");
+  it('puts exports beside the run, with the host path separator', () => {
+    expect(exportFolderOf('/runs/a/')).toBe('/runs/a/export');
+    expect(exportFolderOf('C:\\runs\\a')).toBe('C:\\runs\\a\\export');
   });
 });

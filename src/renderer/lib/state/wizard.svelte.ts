@@ -10,23 +10,19 @@ import type {
   PollardApi,
   RunDetails,
   SystemInfo,
-} from "../../../shared/api";
-import { PollardError } from "../../../shared/errors";
-import type {
-  ArchitectureName,
-  CompressionMethod,
-  InputScaling,
-} from "../../../shared/jobs";
-import type { ModelSummary } from "../../../shared/types";
-import type { HostKind } from "../bridge";
-import { relativePathOf } from "../files";
+} from '../../../shared/api';
+import { PollardError } from '../../../shared/errors';
+import type { ArchitectureName, CompressionMethod, InputScaling } from '../../../shared/jobs';
+import type { ModelSummary } from '../../../shared/types';
+import type { HostKind } from '../bridge';
+import { relativePathOf } from '../files';
 import {
   compressionOf,
   type CompressionView,
   parseCompressionResult,
   storedCompressionOf,
-} from "../compression-result";
-import { resultOfKind } from "../../../shared/job-results";
+} from '../compression-result';
+import { resultOfKind } from '../../../shared/job-results';
 import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
@@ -37,34 +33,24 @@ import {
   sensitivitySpec,
   trainSpec,
   withMethodDefaults,
-} from "../job-specs";
-import { parsePlanSweep, type PlanSweep } from "../plan-sweep";
-import {
-  parseSensitivityResult,
-  type SensitivityView,
-} from "../sensitivity-result";
-import type { JobHub } from "./job-hub";
-import type { JobState } from "./job-state.svelte";
+} from '../job-specs';
+import { parsePlanSweep, type PlanSweep } from '../plan-sweep';
+import { parseSensitivityResult, type SensitivityView } from '../sensitivity-result';
+import type { JobHub } from './job-hub';
+import type { JobState } from './job-state.svelte';
 
-export const STEPS = [
-  "dataset",
-  "model",
-  "method",
-  "run",
-  "results",
-  "export",
-] as const;
+export const STEPS = ['dataset', 'model', 'method', 'run', 'results', 'export'] as const;
 export type Step = (typeof STEPS)[number];
 export const STEP_TITLES: Record<Step, string> = {
-  dataset: "Dataset",
-  model: "Model",
-  method: "Method",
-  run: "Run",
-  results: "Results",
-  export: "Export",
+  dataset: 'Dataset',
+  model: 'Model',
+  method: 'Method',
+  run: 'Run',
+  results: 'Results',
+  export: 'Export',
 };
 
-export type View = "wizard" | "runs" | "settings" | "about";
+export type View = 'wizard' | 'runs' | 'settings' | 'about';
 
 /** An error as a step shows it: what the user gave (file names) and the host's one-line message. */
 export interface InlineError {
@@ -76,27 +62,27 @@ export function inlineError(error: unknown, source?: string): InlineError {
   const message =
     error instanceof PollardError || error instanceof Error
       ? error.message
-      : String(error ?? "unknown error");
+      : String(error ?? 'unknown error');
   return { ...(source ? { source } : {}), message };
 }
 
 /** `runDir` + "/export", with the separator the host's paths use. */
 export function exportFolderOf(runDir: string): string {
-  const separator = runDir.includes("\\") && !runDir.includes("/") ? "\\" : "/";
-  return `${runDir.replace(/[\\/]+$/, "")}${separator}export`;
+  const separator = runDir.includes('\\') && !runDir.includes('/') ? '\\' : '/';
+  return `${runDir.replace(/[\\/]+$/, '')}${separator}export`;
 }
 
 /** The fewest epochs in which the app waits for the channel masks to settle before pruning. */
 export const SHORTEST_WATCHED_RUN = 4;
 
 export class WizardState {
-  view = $state<View>("wizard");
-  step = $state<Step>("dataset");
+  view = $state<View>('wizard');
+  step = $state<Step>('dataset');
   systemInfo = $state.raw<SystemInfo | null>(null);
   /** The bundled sample dataset, where the host says where it is. */
   readonly samplePath = $derived.by(() => {
     const path = this.systemInfo?.system.samplePath;
-    return typeof path === "string" && path.length > 0 ? path : null;
+    return typeof path === 'string' && path.length > 0 ? path : null;
   });
 
   // ---- dataset ----
@@ -115,7 +101,7 @@ export class WizardState {
   model = $state.raw<ModelSummary | null>(null);
   modelError = $state.raw<InlineError | null>(null);
   modelBusy = $state<string | null>(null);
-  arch = $state<ArchitectureName>("lenet");
+  arch = $state<ArchitectureName>('lenet');
   epochs = $state(1);
   /** "Train a smaller network": prune while training to this MACs fraction removed, optionally against a dense run. */
   pruneWhileTraining = $state(false);
@@ -167,14 +153,7 @@ export class WizardState {
     // A compress job re-attached after a reload (or opened from Recent runs) shows its Run step.
     const run = this.compressJob !== null;
     const results = this.results !== null;
-    return {
-      dataset: true,
-      model: dataset,
-      method,
-      run: method || run,
-      results,
-      export: results,
-    };
+    return { dataset: true, model: dataset, method, run: method || run, results, export: results };
   });
 
   constructor(
@@ -193,7 +172,7 @@ export class WizardState {
   goto(step: Step): void {
     if (this.reachable[step]) {
       this.step = step;
-      this.view = "wizard";
+      this.view = 'wizard';
     }
   }
 
@@ -231,8 +210,7 @@ export class WizardState {
   async datasetFromFiles(files: File[]): Promise<void> {
     if (files.length === 0) return;
     const label = describeFiles(files);
-    this.datasetBusy =
-      this.host === "browser" ? `Uploading ${label}…` : `Opening ${label}…`;
+    this.datasetBusy = this.host === 'browser' ? `Uploading ${label}…` : `Opening ${label}…`;
     this.datasetError = null;
     try {
       const path = await this.api.resolveFiles(files);
@@ -245,11 +223,7 @@ export class WizardState {
 
   // ---- model ----
 
-  async openModel(
-    path: string,
-    label: string,
-    baselineAccuracy: number | null = null,
-  ): Promise<void> {
+  async openModel(path: string, label: string, baselineAccuracy: number | null = null): Promise<void> {
     this.modelBusy = `Reading ${label}…`;
     this.modelError = null;
     try {
@@ -275,8 +249,7 @@ export class WizardState {
   async modelFromFiles(files: File[]): Promise<void> {
     if (files.length === 0) return;
     const label = describeFiles(files);
-    this.modelBusy =
-      this.host === "browser" ? `Uploading ${label}…` : `Opening ${label}…`;
+    this.modelBusy = this.host === 'browser' ? `Uploading ${label}…` : `Opening ${label}…`;
     this.modelError = null;
     try {
       const path = await this.api.resolveFiles(files);
@@ -302,9 +275,7 @@ export class WizardState {
                 targetMacs: this.pruneTarget,
                 compareDense: this.compareDense,
                 // Early-Bird needs a first epoch and two stable ones before the last: shorter runs prune after epoch 1.
-                ...(this.epochs < SHORTEST_WATCHED_RUN
-                  ? { pruneAtEpoch: 1 }
-                  : {}),
+                ...(this.epochs < SHORTEST_WATCHED_RUN ? { pruneAtEpoch: 1 } : {}),
               }
             : null,
         }),
@@ -319,27 +290,18 @@ export class WizardState {
   async followTraining(job: JobState): Promise<void> {
     this.trainJob = job;
     const spec = job.spec;
-    if (spec?.kind === "train") {
+    if (spec?.kind === 'train') {
       this.arch = spec.arch;
       this.epochs = spec.training.epochs;
       this.limit = spec.limit ?? null;
-      if (this.datasetPath !== spec.data)
-        await this.openDataset(spec.data, baseName(spec.data));
-      if (this.dataset) this.step = "model";
+      if (this.datasetPath !== spec.data) await this.openDataset(spec.data, baseName(spec.data));
+      if (this.dataset) this.step = 'model';
     }
     const label = `${this.arch} baseline`;
     try {
-      if (
-        (await job.done()) !== "completed" ||
-        !job.result ||
-        this.trainJob !== job
-      )
-        return;
-      const result = resultOfKind("train", job.result);
-      if (!result)
-        throw new Error(
-          `the training run returned a ${job.result.kind} result`,
-        );
+      if ((await job.done()) !== 'completed' || !job.result || this.trainJob !== job) return;
+      const result = resultOfKind('train', job.result);
+      if (!result) throw new Error(`the training run returned a ${job.result.kind} result`);
       await this.openModel(result.modelPath, label, result.accuracy);
     } catch (error) {
       this.modelError = inlineError(error, label);
@@ -361,16 +323,10 @@ export class WizardState {
       const phase = await job.done();
       // A newer evaluation (another model or dataset) owns the outcome.
       if (this.evaluateJob !== job) return;
-      const evaluation = job.result
-        ? resultOfKind("evaluate", job.result)
-        : undefined;
-      if (phase === "completed" && evaluation)
-        this.baselineAccuracy = evaluation.accuracy;
-      else if (phase === "failed" && job.error) {
-        this.evaluationError = {
-          source: "baseline accuracy",
-          message: job.error.message,
-        };
+      const evaluation = job.result ? resultOfKind('evaluate', job.result) : undefined;
+      if (phase === 'completed' && evaluation) this.baselineAccuracy = evaluation.accuracy;
+      else if (phase === 'failed' && job.error) {
+        this.evaluationError = { source: 'baseline accuracy', message: job.error.message };
         this.modelError = this.evaluationError;
       }
     } catch (error) {
@@ -393,12 +349,7 @@ export class WizardState {
     try {
       this.plan = parsePlanSweep(
         await this.api.planCompression(
-          planSpec(
-            this.modelPath,
-            this.choice.criterion,
-            this.choice.targetBy,
-            this.choice,
-          ),
+          planSpec(this.modelPath, this.choice.criterion, this.choice.targetBy, this.choice),
         ),
       );
       this.planFor = key;
@@ -410,8 +361,7 @@ export class WizardState {
       this.planBusy = false;
     }
     // The model or criterion changed while this plan was computed: plan again for the new one.
-    if (this.modelPath && planKey(this.modelPath, this.choice) !== key)
-      await this.loadPlan();
+    if (this.modelPath && planKey(this.modelPath, this.choice) !== key) await this.loadPlan();
   }
 
   async analyseSensitivity(): Promise<void> {
@@ -427,13 +377,9 @@ export class WizardState {
       );
       this.sensitivityJob = job;
       const phase = await job.done();
-      const result = job.result
-        ? resultOfKind("sensitivity", job.result)
-        : undefined;
-      if (phase === "completed" && result)
-        this.sensitivity = parseSensitivityResult(result);
-      else if (phase === "failed" && job.error)
-        this.sensitivityError = { message: job.error.message };
+      const result = job.result ? resultOfKind('sensitivity', job.result) : undefined;
+      if (phase === 'completed' && result) this.sensitivity = parseSensitivityResult(result);
+      else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
     } catch (error) {
       this.sensitivityError = inlineError(error);
     }
@@ -442,15 +388,11 @@ export class WizardState {
   /** The finished sensitivity run of this model with the chosen criterion, which automatic mode reuses. */
   get sensitivityRun(): string | null {
     const job = this.sensitivityJob;
-    const result = job?.result
-      ? resultOfKind("sensitivity", job.result)
-      : undefined;
+    const result = job?.result ? resultOfKind('sensitivity', job.result) : undefined;
     const runDir = job?.runDir ?? result?.runDir ?? null;
     if (!this.sensitivity || !runDir) return null;
     // The engine refuses a sensitivity measured with another criterion: measure again instead.
-    return result === undefined || result.criterion === this.choice.criterion
-      ? runDir
-      : null;
+    return result === undefined || result.criterion === this.choice.criterion ? runDir : null;
   }
 
   // ---- run ----
@@ -458,7 +400,7 @@ export class WizardState {
   async startCompression(): Promise<void> {
     if (!this.modelPath || !this.datasetPath) return;
     this.runError = null;
-    this.step = "run";
+    this.step = 'run';
     try {
       const job = await this.hub.start(
         compressSpec(this.choice, {
@@ -478,25 +420,16 @@ export class WizardState {
   /** Watch a compress job (new, resumed, or found running) until it ends; then show its results. */
   async follow(job: JobState): Promise<void> {
     this.compressJob = job;
-    if (job.spec?.kind === "compress")
-      this.choice = { ...this.choice, method: job.spec.method };
+    if (job.spec?.kind === 'compress') this.choice = { ...this.choice, method: job.spec.method };
     this.results = null;
     this.exportResult = null;
-    if (
-      (await job.done()) !== "completed" ||
-      !job.result ||
-      this.compressJob !== job
-    )
-      return;
+    if ((await job.done()) !== 'completed' || !job.result || this.compressJob !== job) return;
     const compression = compressionOf(job.result);
     if (compression) {
       this.results = parseCompressionResult(compression);
       this.resultsRunDir = this.results.runDir ?? job.runDir;
     } else {
-      this.runError = {
-        message:
-          "the run finished but its result has no before/after comparison",
-      };
+      this.runError = { message: 'the run finished but its result has no before/after comparison' };
     }
   }
 
@@ -531,8 +464,8 @@ export class WizardState {
     this.resultsRunDir = details.summary.dir;
     this.exportResult = null;
     this.exportTarget = null;
-    this.view = "wizard";
-    this.step = "results";
+    this.view = 'wizard';
+    this.step = 'results';
     return true;
   }
 
@@ -540,20 +473,14 @@ export class WizardState {
     return this.resultsRunDir ? exportFolderOf(this.resultsRunDir) : null;
   }
 
-  async exportRun(
-    request: Omit<ExportRequest, "runDir" | "targetDir">,
-  ): Promise<void> {
+  async exportRun(request: Omit<ExportRequest, 'runDir' | 'targetDir'>): Promise<void> {
     const runDir = this.resultsRunDir;
     const targetDir = this.exportTarget ?? this.defaultExportTarget();
     if (!runDir || !targetDir) return;
     this.exportBusy = true;
     this.exportError = null;
     try {
-      this.exportResult = await this.api.exportRun({
-        runDir,
-        targetDir,
-        ...request,
-      });
+      this.exportResult = await this.api.exportRun({ runDir, targetDir, ...request });
       this.exportTarget = targetDir;
     } catch (error) {
       this.exportError = inlineError(error, targetDir);
@@ -571,10 +498,8 @@ export function baseName(path: string): string {
 /** "train-images.gz", "4 files (train-images.gz, …)" or a dropped folder's name. */
 export function describeFiles(files: File[]): string {
   const first = files[0];
-  if (!first) return "no files";
+  if (!first) return 'no files';
   const relative = relativePathOf(first);
-  if (relative.includes("/")) return relative.split("/")[0]!;
-  return files.length === 1
-    ? first.name
-    : `${files.length} files (${first.name}, …)`;
+  if (relative.includes('/')) return relative.split('/')[0]!;
+  return files.length === 1 ? first.name : `${files.length} files (${first.name}, …)`;
 }
