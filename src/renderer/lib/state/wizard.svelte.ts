@@ -115,16 +115,6 @@ export class WizardState {
   /** Why the model could not be evaluated on the dataset (e.g. a shape mismatch): the wizard stops at the Model step. */
   evaluationError = $state.raw<InlineError | null>(null);
 
-  /** A different input scaling changes the baseline accuracy: measure it again. */
-  setInputScaling(scaling: InputScaling): void {
-    if (scaling === this.inputScaling) return;
-    this.inputScaling = scaling;
-    this.baselineAccuracy = null;
-    this.evaluationError = null;
-    this.modelError = null;
-    void this.evaluateBaseline();
-  }
-
   // ---- method ----
   choice = $state<MethodChoice>({ ...DEFAULT_METHOD_CHOICE });
   plan = $state.raw<PlanSweep | null>(null);
@@ -335,6 +325,16 @@ export class WizardState {
   }
 
   // ---- method ----
+
+  /** A different input scaling changes the baseline accuracy: measure it again. */
+  setInputScaling(scaling: InputScaling): void {
+    if (scaling === this.inputScaling) return;
+    this.inputScaling = scaling;
+    this.baselineAccuracy = null;
+    this.evaluationError = null;
+    this.modelError = null;
+    void this.evaluateBaseline();
+  }
 
   setMethod(method: CompressionMethod): void {
     this.choice = withMethodDefaults(this.choice, method);
