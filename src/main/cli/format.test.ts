@@ -113,6 +113,40 @@ describe('formatResult of an ONNX export', () => {
   });
 });
 
+describe('formatResult of an int8 ONNX export of a QAT run', () => {
+  it('says which activation ranges QAT learned and which were calibrated', () => {
+    const spec = exportModelSpecSchema.parse({
+      kind: 'export-model',
+      model: '/r',
+      format: 'onnx',
+      to: '/m.onnx',
+    });
+    const line = (fromQat: number, calibrated: number, samples: number): string | undefined =>
+      formatResult(spec, {
+        format: 'onnx',
+        files: [{ path: '/m.onnx', bytes: 2048 }],
+        onnx: {
+          opset: 13,
+          layout: 'nchw',
+          foldedBatchNorms: 1,
+          verification: { samples: 16, inputs: 'dataset', maxAbsDiffOutput: 1e-7, maxAbsDiffLogits: 1e-6 },
+          int8: {
+            runtime: 'deployed on ONNX Runtime (CPU)',
+            calibration: { samples, method: 'minmax' },
+            activationRanges: { fromQat, calibrated },
+          },
+        },
+      }).split('\n')[4];
+    expect(line(6, 0, 0)).toBe(
+      'int8 (deployed on ONNX Runtime (CPU)): activation ranges learned in QAT for 6 tensors',
+    );
+    expect(line(5, 1, 256)).toBe(
+      'int8 (deployed on ONNX Runtime (CPU)): activation ranges learned in QAT for 5 tensors, 1 calibrated on 256 samples (minmax)',
+    );
+    expect(line(0, 6, 256)).toBe('int8 (deployed on ONNX Runtime (CPU)): calibrated on 256 samples (minmax)');
+  });
+});
+
 describe('formatResult of a compress run', () => {
   const spec = compressSpecSchema.parse({
     kind: 'compress',

@@ -302,8 +302,13 @@ function formatOnnxExport(onnx: Result): string[] {
     const ms = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)} ms` : 'n/a');
     const x = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)}×` : 'n/a');
     const calibration = record(int8.calibration);
+    const sources = record(int8.activationRanges);
+    const calibrated = `calibrated on ${String(calibration.samples)} samples (${String(calibration.method)})`;
     lines.push(
-      `int8 (${String(int8.runtime)}): calibrated on ${String(calibration.samples)} samples (${String(calibration.method)})`,
+      typeof sources.fromQat === 'number' && sources.fromQat > 0
+        ? `int8 (${String(int8.runtime)}): activation ranges learned in QAT for ${sources.fromQat} tensors` +
+            (sources.calibrated ? `, ${String(sources.calibrated)} ${calibrated}` : '')
+        : `int8 (${String(int8.runtime)}): ${calibrated}`,
       `  accuracy on ${String(accuracy.samples)} ${String(accuracy.split)} samples: float32 ${pct(accuracy.float32)}, int8 ${pct(accuracy.int8)}`,
       `  latency batch 1: float32 ${ms(f.batch1)}, int8 ${ms(q.batch1)} (speedup ${x(speedup.batch1)})`,
       `  latency batch 32: float32 ${ms(f.batch32)}, int8 ${ms(q.batch32)} (speedup ${x(speedup.batch32)})`,

@@ -16,6 +16,7 @@ import type { WeightQuantization } from '../model/weight-quantization';
 import { tf } from '../tf';
 import type { LayersModel, Tensor } from '../tf';
 import type { TrainHooks } from '../train/loop';
+import { ActivationRangeObserver, type RecordedRange } from './qat-ranges';
 import { weightKey } from './slicing';
 
 export type QuantGranularity = 'tensor' | 'channel';
@@ -59,11 +60,28 @@ export function fakeQuantizeWeight(
 
 export class QuantizationAwareTraining {
   private readonly saved = new Map<tf.Variable, Tensor>();
+  /** With `recordActivations`: each layer output's moving min/max (qat-ranges.ts). */
+  private readonly observer: ActivationRangeObserver | undefined;
 
   constructor(
     readonly model: LayersModel,
-    readonly options: { dtype: WeightQuantization; granularity: QuantGranularity },
-  ) {}
+    readonly options: {
+      dtype: WeightQuantization;
+      granularity: QuantGranularity;
+      recordActivations?: boolean;
+      /** Observe one batch in this many (default OBSERVE_EVERY). */
+      observeEvery?: number;
+    },
+  ) {
+    this.observer = options.recordActivations
+      ? new ActivationRangeObserver(model, options.observeEvery)
+      : undefined;
+  }
+
+  /** The activation ranges recorded so far by layer name (undefined unless recording). */
+  activationRanges(): Record<string, RecordedRange> | undefined {
+    return this.observer?.toJSON();
+  }
 
   private variables(all: boolean): { variable: tf.Variable; key: string }[] {
     const weights = all ? this.model.weights : this.model.trainableWeights;
@@ -101,9 +119,16 @@ export class QuantizationAwareTraining {
   }
 
   hooks(): TrainHooks {
+    const observer = this.observer;
     return {
-      beforeBatch: () => this.swapInQuantized(),
+      beforeBatch: async (_model, x) => {
+        await this.swapInQuantized();
+        if (observer && x) await observer.observe(x);
+      },
       beforeApply: () => this.restoreFloat(),
+      ...(observer
+        ? { saveState: () => observer.state(), restoreState: (state: unknown) => observer.restore(state) }
+        : {}),
     };
   }
 

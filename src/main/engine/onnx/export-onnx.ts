@@ -16,7 +16,7 @@ import type { Dataset } from '../data';
 import type { JobContext } from '../job/context';
 import type { LoadedModel } from '../model/types';
 import { tf } from '../tf';
-import { calibrateRanges } from './calibrate';
+import { activationRanges, qatRanges } from './activation-ranges';
 import { calibrationBatches, onnxAccuracy, samplesAsFloat } from './onnx-data';
 import type { CalibrationMethod } from './calibrate';
 import { layersToOnnx } from './layers-to-onnx';
@@ -32,7 +32,10 @@ const VERIFY_SAMPLES = 16;
 
 export interface OnnxInt8Summary {
   runtime: typeof ONNX_RUNTIME_LABEL;
+  /** Calibration of the ranges QAT did not learn (0 samples when it learned them all). */
   calibration: { samples: number; method: CalibrationMethod };
+  /** Quantized activation tensors by where their range came from: a QAT run, or calibration. */
+  activationRanges: { fromQat: number; calibrated: number };
   quantizedNodes: number;
   quantizedActivations: number;
   /** Top-1 accuracy (0..1) of both ONNX models on the dataset's test split (training split if none). */
@@ -158,18 +161,27 @@ export async function exportOnnx(
 
   const method = spec.calibrationMethod;
   const count = Math.min(spec.calibration, dataset.train.count);
-  ctx.emit({ type: 'stage', stage: 'calibrate int8', detail: `${count} training samples, ${method}` });
-  const batches = calibrationBatches(
-    dataset.train,
-    dataset.shape,
-    count,
-    normalization,
-    layout,
-    float.inputShape,
-  );
   const targets = quantizedActivations(float.graph);
-  const ranges = await calibrateRanges(float.graph, targets, batches, method);
-  const quantized = quantizeGraph(float.graph, ranges);
+  const learned = qatRanges(loaded.metadata, float, targets).size;
+  ctx.emit({
+    type: 'stage',
+    stage: 'calibrate int8',
+    detail:
+      learned > 0
+        ? `activation ranges learned in QAT for ${learned} of ${targets.length} tensors` +
+          (learned < targets.length
+            ? `; the other ${targets.length - learned} on ${count} training samples, ${method}`
+            : '')
+        : `${count} training samples, ${method}`,
+  });
+  const sources = await activationRanges(
+    float,
+    loaded.metadata,
+    targets,
+    () => calibrationBatches(dataset.train, dataset.shape, count, normalization, layout, float.inputShape),
+    method,
+  );
+  const quantized = quantizeGraph(float.graph, sources.ranges);
   const int8Bytes = encodeOnnxModel(quantized.graph);
 
   ctx.emit({ type: 'stage', stage: 'evaluate int8', detail: `${evaluation.count} samples` });
@@ -192,7 +204,8 @@ export async function exportOnnx(
     );
     summary.int8 = {
       runtime: ONNX_RUNTIME_LABEL,
-      calibration: { samples: count, method },
+      calibration: { samples: sources.calibrated > 0 ? count : 0, method },
+      activationRanges: { fromQat: sources.fromQat, calibrated: sources.calibrated },
       quantizedNodes: quantized.quantizedNodes,
       quantizedActivations: quantized.quantizedActivations,
       accuracy: {

@@ -60,6 +60,8 @@ export interface OnnxExportGraph {
   /** The logits output, when asked for and the model ends in a Dense with softmax. */
   logitsName?: string;
   foldedBatchNorms: number;
+  /** Activation tensor → the tfjs layer whose output it equals (QAT ranges are kept per layer). */
+  tensorLayers: ReadonlyMap<string, string>;
 }
 
 function tensorKey(t: SymbolicTensor): string {
@@ -585,5 +587,6 @@ export function layersToOnnx(model: LayersModel, options: LayersToOnnxOptions = 
     layout,
     ...(logitsName ? { logitsName } : {}),
     foldedBatchNorms: b.foldedBatchNorms,
+    tensorLayers: b.tensorLayers,
   };
 }

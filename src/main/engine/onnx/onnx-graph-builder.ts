@@ -135,6 +135,18 @@ export class GraphBuilder {
 
   set(key: string, slot: Slot): void {
     this.slots.set(key, slot);
+    if (!('pending' in slot)) this.recordLayer(slot.name, key);
+  }
+
+  /** ONNX tensor → the layer whose output holds the same values (in NCHW or CHW order). */
+  readonly tensorLayers = new Map<string, string>();
+
+  private recordLayer(tensor: string, key: string): void {
+    // Keys are `layer:node:tensor`: a model's layer with one output.
+    const parts = key.split(':');
+    if (parts.slice(-2).join(':') === '0:0' && !this.tensorLayers.has(tensor)) {
+      this.tensorLayers.set(tensor, parts.slice(0, -2).join(':'));
+    }
   }
 
   /** The slot itself (a pending convolution stays pending). */
@@ -154,6 +166,7 @@ export class GraphBuilder {
     let value: Value = 'pending' in slot ? this.writeConv(slot) : slot;
     if (value.chw && !keepChw) value = this.toHwc(value);
     this.slots.set(key, value);
+    this.recordLayer(value.name, key);
     return value;
   }
 
