@@ -42,6 +42,12 @@ export async function recalibrate(
   );
 }
 
+/** What fine-tuning reads of a job's spec (compress, explore). */
+export type FineTuneSpec = Pick<
+  SpecOf<'compress'>,
+  'finetuneEpochs' | 'energy' | 'training' | 'batchSize' | 'seed' | 'out' | 'resume'
+>;
+
 /**
  * Fine-tune with the spec's training options (none when `finetuneEpochs` is 0), then re-estimate
  * the BN statistics, which a short fine-tuning leaves behind the weights.
@@ -49,7 +55,7 @@ export async function recalibrate(
 export async function fineTune(
   model: LayersModel,
   data: CompressionData,
-  spec: SpecOf<'compress'>,
+  spec: FineTuneSpec,
   ctx: JobContext,
   name: string,
   hooks?: TrainHooks,
@@ -57,7 +63,8 @@ export async function fineTune(
 ): Promise<FineTuneRecord | undefined> {
   if (spec.finetuneEpochs === 0) return undefined;
   // Each stage under its own meter: every epoch's metrics carry the energy since the stage began.
-  const meter = spec.energy?.measure === false ? undefined : await EnergyMeter.start();
+  const energyOff = spec.energy?.measure === false || spec.energy?.mode === 'off';
+  const meter = energyOff ? undefined : await EnergyMeter.start();
   try {
     const outcome = await trainModel(
       model,

@@ -1,0 +1,127 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exploreSpecSchema, trainingOptionsSchema } from '../../../shared/jobs';
+import type { BackendReport } from '../../../shared/types';
+import { writeIdx } from '../data/idx-writer';
+import type { DatasetSplit } from '../data/types';
+import { createMemoryContext } from '../job/context';
+import { saveModel } from '../model/tfjs-layers-writer';
+import { tf } from '../tf';
+import { trainModel } from '../train/loop';
+import { Rng } from '../util/rng';
+import { markPareto, runExplore } from './explore-job';
+import { sequentialCnn } from './test-models';
+
+const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
+let root: string;
+let dataDir: string;
+let modelDir: string;
+
+/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
+function bands(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 3;
+    labels[i] = label;
+    for (let p = 0; p < 64; p++) {
+      const row = Math.floor(p / 8);
+      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
+      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    }
+  }
+  return { images, labels, count };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-explore-'));
+  dataDir = path.join(root, 'bands');
+  await fs.mkdir(dataDir);
+  await writeIdx(dataDir, 'train', bands(96, 1), [8, 8, 1]);
+  await writeIdx(dataDir, 't10k', bands(48, 2), [8, 8, 1]);
+  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
+  const model = sequentialCnn();
+  await trainModel(
+    model,
+    { train: bands(96, 3), shape: [8, 8, 1], classes: 3 },
+    { training: trainingOptionsSchema.parse({ learningRate: 0.01 }), batchSize: 16, seed: 1, epochs: 4 },
+    createMemoryContext(BACKEND),
+  );
+  modelDir = path.join(root, 'model');
+  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
+  model.dispose();
+});
+
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('markPareto', () => {
+  it('keeps the points no other point beats on both accuracy and MACs', () => {
+    const point = (macs: number, accuracyPruned: number, accuracyFineTuned?: number) => ({
+      target: 0,
+      params: 0,
+      macs,
+      macsRemoved: 0,
+      paramsRemoved: 0,
+      accuracyPruned,
+      ...(accuracyFineTuned !== undefined ? { accuracyFineTuned } : {}),
+      latencyMs: 1,
+    });
+    const marked = markPareto([
+      point(100, 0.9),
+      point(60, 0.9),
+      point(40, 0.5, 0.85),
+      point(50, 0.8),
+      point(20, 0.3),
+    ]);
+    // 100 MACs at 0.9 is beaten by 60 MACs at 0.9; 50 MACs at 0.8 by 40 MACs at 0.85 (fine-tuned).
+    expect(marked.map((p) => p.pareto)).toEqual([false, true, true, false, true]);
+  });
+});
+
+describe('runExplore', () => {
+  it('prunes the original at each target, measures every point, and writes explore.json and .csv', async () => {
+    const out = path.join(root, 'explore');
+    const spec = exploreSpecSchema.parse({
+      kind: 'explore',
+      model: modelDir,
+      data: dataDir,
+      out,
+      batchSize: 16,
+      targets: [0.6, 0.3],
+      finetuneEpochs: 1,
+    });
+    const ctx = createMemoryContext(BACKEND);
+    const result = await runExplore(spec, ctx, { latency: { batchSizes: [32], warmup: 0, runs: 2 } });
+    expect(result.points.map((p) => p.target)).toEqual([0, 0.3, 0.6]);
+    expect(result.evaluation).toEqual({ split: 'test', samples: 48 });
+    const [original, mild, strong] = result.points;
+    expect(original).toMatchObject({ macsRemoved: 0, paramsRemoved: 0 });
+    expect(original!.accuracyFineTuned).toBe(original!.accuracyPruned);
+    expect([original!.params, original!.macs]).toEqual([1_879, 11_678]);
+    expect(mild!.macsRemoved).toBeGreaterThanOrEqual(0.3);
+    expect(strong!.macsRemoved).toBeGreaterThanOrEqual(0.6);
+    expect(strong!.macs).toBeLessThan(mild!.macs);
+    for (const p of result.points) {
+      expect(p.latencyMs).toBeGreaterThan(0);
+      expect(p.accuracyFineTuned).toBeGreaterThanOrEqual(0);
+      expect(p.accuracyFineTuned).toBeLessThanOrEqual(1);
+    }
+    const stages = ctx.events.filter((e) => e.type === 'stage').map((e) => (e as { stage: string }).stage);
+    expect(stages).toContain('explore 1/2');
+    expect(stages).toContain('explore 2/2');
+    const written = JSON.parse(await fs.readFile(path.join(out, 'explore.json'), 'utf8')) as typeof result;
+    expect(written.points).toEqual(result.points);
+    const csv = (await fs.readFile(path.join(out, 'explore.csv'), 'utf8')).split('\r\n');
+    expect(csv[0]).toBe(
+      'target,params,macs,macs_removed,params_removed,accuracy_pruned,accuracy_finetuned,latency_ms_batch32,pareto',
+    );
+    expect(csv[1]!.startsWith('0,1879,11678,0.0000,0.0000,')).toBe(true);
+    expect(csv).toHaveLength(5);
+  });
+});
