@@ -132,6 +132,8 @@ describe('load curve and utilisation', () => {
     const idle = reader.mark();
     expect(reader.joulesBetween(soon, idle)).toBeCloseTo(28, 9); // 10 % of 280 W for 1 s
     expect(reader.label).toBe('modelled:tdp-load');
+    // Machine-wide figures include the idle draw: it has to be recorded to be subtracted.
+    expect(reader.idleWatts).toBeUndefined();
     await reader.close();
   });
 
@@ -158,7 +160,17 @@ describe('load curve and utilisation', () => {
     const busy = reader.mark();
     expect(reader.joulesBetween(start, busy)).toBeCloseTo(4.375 * 0.9 * 0.5, 9);
     now = 2000; // no CPU time: nothing attributed, not even idle power
-    expect(reader.joulesBetween(busy, reader.mark())).toBe(0);
+    const quiet = reader.mark();
+    expect(reader.joulesBetween(busy, quiet)).toBe(0);
+    expect(reader.idleWatts).toBe(0);
+    // Windows far shorter than a utilisation interval still get exactly their own CPU time.
+    now = 2010;
+    cpuMicros += 20_000; // 10 ms on both CPUs
+    const short = reader.mark();
+    expect(reader.joulesBetween(quiet, short)).toBeCloseTo(4.375 * 0.9 * (20_000 / 1e6 / 2), 12);
+    now = 2012;
+    cpuMicros += 1_000;
+    expect(reader.joulesBetween(short, reader.mark())).toBeCloseTo(4.375 * 0.9 * (1_000 / 1e6 / 2), 12);
     await reader.close();
   });
 

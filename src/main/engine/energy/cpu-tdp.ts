@@ -210,7 +210,7 @@ export interface CpuTdpOptions {
   table?: CpuTdpTable;
   curve?: LoadCurve;
   clock?: Clock;
-  /** Utilisation is re-read at most this often; marks in between reuse the last value. */
+  /** Utilisation is re-read at most this often; marks in between reuse the last value. Default 250 ms, 0 in process scope. */
   minUtilisationMs?: number;
   /**
    * `machine` (this class's default): whole-machine utilisation and the curve's idle share, as RAPL
@@ -237,6 +237,7 @@ class CpuTdpReader implements EnergyReader {
   private timesAt: number;
   private utilisation = 0;
   private readonly timer: NodeJS.Timeout;
+  readonly idleWatts: number | undefined;
 
   constructor(
     readonly source: string,
@@ -253,6 +254,8 @@ class CpuTdpReader implements EnergyReader {
     this.lastTimes = this.readTimes();
     this.timer = setInterval(() => this.mark(), pollMs);
     this.timer.unref();
+    // Without the idle share nothing is charged while this process does nothing: no idle draw to subtract.
+    this.idleWatts = attributeIdle ? undefined : 0;
   }
 
   mark(): ReaderMark {
@@ -260,9 +263,12 @@ class CpuTdpReader implements EnergyReader {
     if (at - this.timesAt >= this.minUtilisationMs) {
       const times = this.readTimes();
       const total = times.total - this.lastTimes.total;
-      if (total > 0) this.utilisation = (times.busy - this.lastTimes.busy) / total;
-      this.lastTimes = times;
-      this.timesAt = at;
+      // No time passed: keep the last reading, so no CPU time between readings goes uncounted.
+      if (total > 0) {
+        this.utilisation = (times.busy - this.lastTimes.busy) / total;
+        this.lastTimes = times;
+        this.timesAt = at;
+      }
     }
     if (at > this.lastAt) {
       this.joules += this.watts() * ((at - this.lastAt) / 1000);
@@ -365,7 +371,9 @@ export class CpuTdpSource implements EnergySource {
       this.options.scope !== 'process',
       this.readTimes(this.logicalCpus(), clock),
       clock,
-      this.options.minUtilisationMs ?? 250,
+      // This process's CPU time is one cheap call: read at every mark, so a window's energy is
+      // exactly power × the CPU time spent in it, however short the window.
+      this.options.minUtilisationMs ?? (this.options.scope === 'process' ? 0 : 250),
       this.options.pollMs ?? 1000,
     );
   }

@@ -15,6 +15,8 @@ export interface FakeSourceOptions {
   watts: number | ((at: number) => number);
   /** When set, probe and open fail with this reason. */
   unavailable?: string;
+  /** Idle power the reader knows without recording it (as the process-scoped CPU model: 0). */
+  idleWatts?: number;
 }
 
 export class FakeEnergySource implements EnergySource {
@@ -55,6 +57,7 @@ export class FakeEnergySource implements EnergySource {
       label,
       source: this.name,
       covers: this.covers,
+      ...(this.options.idleWatts !== undefined ? { idleWatts: this.options.idleWatts } : {}),
       mark(): ReaderMark {
         const at = advance();
         return { at, joules };

@@ -57,4 +57,47 @@ describe('latency runs as inference-energy runs (--energy quick)', () => {
       compressed.dispose();
     }
   });
+
+  it("records no idle power where every source knows it (the CPU model's 0 W), and does where one does not", async () => {
+    const original = sequentialCnn(1);
+    const compressed = sequentialCnn(2);
+    const clock = (): number => performance.now();
+    const sleeps: number[] = [];
+    const run = (idleWatts: number | undefined) =>
+      measureLatencyWithEnergy(original, compressed, {
+        latency: { runs: 3, warmup: 1, minSeconds: 0, maxRuns: 3 },
+        repetitions: 3,
+        idleSeconds: 2,
+        sources: [
+          new FakeEnergySource({
+            id: 'cpu-tdp',
+            kind: 'modelled',
+            clock,
+            watts: 10,
+            ...(idleWatts !== undefined ? { idleWatts } : {}),
+          }),
+        ],
+        clock,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      });
+    try {
+      const known = (await run(0)).inference;
+      expect(sleeps).toEqual([]);
+      expect(known.idle.seconds).toBe(0);
+      expect(known.idle.watts).toEqual([{ id: 'cpu-tdp', label: 'modelled:tdp-load', watts: 0 }]);
+      expect(known.idle.notRecorded).toMatch(/^not recorded: every source charges only this job's own work/);
+      // Nothing to subtract: the idle-subtracted figures are the gross ones, run for run.
+      expect(known.original.total.net.values).toEqual(known.original.total.gross.values);
+      expect(known.compressed.total.net.values).toEqual(known.compressed.total.gross.values);
+
+      const recorded = (await run(undefined)).inference;
+      expect(sleeps).toEqual([2000]);
+      expect(recorded.idle.notRecorded).toBeUndefined();
+    } finally {
+      original.dispose();
+      compressed.dispose();
+    }
+  });
 });

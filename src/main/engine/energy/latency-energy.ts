@@ -2,8 +2,10 @@
  * `--energy quick`: the batch-32 latency runs are the inference-energy runs. Instead of timing
  * the two models at batch 32 and then running them again under the energy meter, each protocol
  * run (alternated ABBA, see energy/protocol.ts) is a block of individually timed predict calls:
- * their timings are the latency figures, their metered windows the energy figures. What quick
- * adds to the latency stage is the short idle recording and the meter's start and stop.
+ * their timings are the latency figures, their metered windows the energy figures. Idle power is
+ * recorded only where a source needs it (RAPL, a GPU): the CPU model charges this process's own
+ * CPU time, whose idle draw is 0 W by construction, so on a machine with only that model quick
+ * adds nothing to the latency stage but the meter's start and stop.
  */
 import type { LatencyDetail, LatencyOptions } from '../compress/latency';
 import { inputFor, measureLatency, median, timeOnce } from '../compress/latency';
@@ -65,6 +67,7 @@ export async function measureLatencyWithEnergy(
       warmupRuns: 0,
       repetitions: options.repetitions,
       idleSeconds: options.idleSeconds,
+      recordIdle: 'unless-known',
       ...(options.sources ? { sources: options.sources } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),

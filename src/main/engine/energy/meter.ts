@@ -151,6 +151,19 @@ export class EnergyMeter {
     return snapshot;
   }
 
+  /**
+   * Idle power of every open source where each knows it without a recording (see
+   * `EnergyReader.idleWatts`); null where any open source needs its idle power recorded.
+   */
+  knownIdle(): IdlePower | null {
+    const idle: IdlePower = {};
+    for (const { state, reader } of this.open) {
+      if (reader.idleWatts === undefined) return null;
+      idle[state.id] = reader.idleWatts;
+    }
+    return this.open.length > 0 ? idle : null;
+  }
+
   get startSnapshot(): EnergySnapshot {
     return this.start;
   }

@@ -25,6 +25,12 @@ export interface InferenceEnergyOptions {
   repetitions?: number;
   /** Seconds of idle power recorded before the runs. Default 5. */
   idleSeconds?: number;
+  /**
+   * `always` (default): record idle power for `idleSeconds`. `unless-known`: skip the recording
+   * where every open source knows its idle power without one (the CPU model charging only this
+   * process's CPU time: 0 W), as `--energy quick` does; the result says it was not recorded.
+   */
+  recordIdle?: 'always' | 'unless-known';
   /** A running meter to use; otherwise one is started on `sources` and stopped at the end. */
   meter?: EnergyMeter;
   sources?: EnergySource[];
@@ -81,6 +87,8 @@ export interface InferenceEnergyResult {
   idle: {
     seconds: number;
     watts: { id: string; label: EnergyLabel; watts: number | null; reason?: string }[];
+    /** Why no idle power was recorded, where its value was known without a recording. */
+    notRecorded?: string;
   };
   /** The order the measured runs were made in. */
   order: ModelRole[];
@@ -268,6 +276,50 @@ function summariseModel(windows: EnergyWindow[], samples: number, idle: IdlePowe
   return { total, sources, seconds: spread(windows.map((window) => window.seconds)) };
 }
 
+const NOT_RECORDED =
+  "not recorded: every source charges only this job's own work (the CPU model counts this process's CPU time), so there is no idle draw in its figures to subtract";
+
+/** Idle power without a recording, where every open source knows it (see `EnergyReader.idleWatts`). */
+function knownIdleRecord(
+  meter: EnergyMeter,
+  known: IdlePower,
+): { idle: IdlePower; record: InferenceEnergyResult['idle'] } {
+  const watts = meter.states
+    .filter((state) => state.status === 'open')
+    .map((state) => ({ id: state.id, label: state.label, watts: known[state.id] ?? null }));
+  return { idle: known, record: { seconds: 0, watts, notRecorded: NOT_RECORDED } };
+}
+
+/** Idle power per source from a window of `idleSeconds` in which nothing runs. */
+async function recordIdlePower(
+  meter: EnergyMeter,
+  idleSeconds: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<{ idle: IdlePower; record: InferenceEnergyResult['idle'] }> {
+  const idleStart = await meter.settledSnapshot();
+  if (idleSeconds > 0) await sleep(idleSeconds * 1000);
+  const idleWindow = meter.window(idleStart, await meter.settledSnapshot());
+  const idle: IdlePower = {};
+  for (const source of idleWindow.sources) idle[source.id] = source.averageWatts;
+  if (idleWindow.seconds <= 0) {
+    for (const id of Object.keys(idle)) idle[id] = null;
+    const watts = idleWindow.sources.map((source) => ({
+      id: source.id,
+      label: 'unavailable' as const,
+      watts: null,
+      reason: 'idle power not recorded (idleSeconds 0)',
+    }));
+    return { idle, record: { seconds: idleWindow.seconds, watts } };
+  }
+  const watts = idleWindow.sources.map((source) => ({
+    id: source.id,
+    label: source.figure.label,
+    watts: source.averageWatts,
+    ...(source.figure.reason !== undefined ? { reason: source.figure.reason } : {}),
+  }));
+  return { idle, record: { seconds: idleWindow.seconds, watts } };
+}
+
 export async function measureInferenceEnergy(
   options: InferenceEnergyOptions,
 ): Promise<InferenceEnergyResult> {
@@ -301,27 +353,11 @@ export async function measureInferenceEnergy(
       progress('warm-up compressed');
     }
 
-    const idleStart = await meter.settledSnapshot();
-    if (idleSeconds > 0) await sleep(idleSeconds * 1000);
-    const idleWindow = meter.window(idleStart, await meter.settledSnapshot());
+    const known = options.recordIdle === 'unless-known' ? meter.knownIdle() : null;
+    const { idle, record } = known
+      ? knownIdleRecord(meter, known)
+      : await recordIdlePower(meter, idleSeconds, sleep);
     progress('idle');
-    const idle: IdlePower = {};
-    for (const source of idleWindow.sources) idle[source.id] = source.averageWatts;
-    const idleWatts =
-      idleWindow.seconds > 0
-        ? idleWindow.sources.map((source) => ({
-            id: source.id,
-            label: source.figure.label,
-            watts: source.averageWatts,
-            ...(source.figure.reason !== undefined ? { reason: source.figure.reason } : {}),
-          }))
-        : idleWindow.sources.map((source) => ({
-            id: source.id,
-            label: 'unavailable' as const,
-            watts: null,
-            reason: 'idle power not recorded (idleSeconds 0)',
-          }));
-    if (idleWindow.seconds <= 0) for (const id of Object.keys(idle)) idle[id] = null;
 
     const order: ModelRole[] = [];
     const windows: Record<ModelRole, EnergyWindow[]> = { original: [], compressed: [] };
@@ -350,7 +386,7 @@ export async function measureInferenceEnergy(
       samplesPerRun,
       warmupRuns,
       repetitions,
-      idle: { seconds: idleWindow.seconds, watts: idleWatts },
+      idle: record,
       order,
       original,
       compressed,

@@ -44,6 +44,12 @@ export interface EnergyReader {
   /** What was read, e.g. "RAPL package-0 + dram (intel-rapl:0, intel-rapl:0:2)". */
   readonly source: string;
   readonly covers: readonly EnergyPart[];
+  /**
+   * Idle power known without recording it, where the figures hold no idle draw by construction
+   * (the CPU model in process scope charges only this process's CPU time: 0 W). Undefined: unknown
+   * until recorded.
+   */
+  readonly idleWatts?: number;
   mark(): ReaderMark;
   /** Joules between two marks of this reader; null when it has no data for that window. */
   joulesBetween(from: ReaderMark, to: ReaderMark): number | null;

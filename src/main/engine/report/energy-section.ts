@@ -286,8 +286,11 @@ export function compressionEnergySection(
   if (measured?.inference.status === 'measured') {
     const result = measured.inference.result;
     rows.push(...inferenceRows(result));
+    const idleText = result.idle.notRecorded
+      ? `idle power ${result.idle.notRecorded}`
+      : `${result.idle.seconds.toFixed(1)} s of idle power`;
     methodNotes.push(
-      `Inference: ${result.warmupRuns} warm-up run${result.warmupRuns === 1 ? '' : 's'} of each model, ${result.idle.seconds.toFixed(1)} s of idle power, then ${result.repetitions} measured runs of each model alternated (${result.order.join(', ')}), ${result.samplesPerRun.toLocaleString('en-US')} samples per run at batch ${measured.inference.batchSize} on ${backend}. Energy per 1,000 samples, gross and with idle power × run time subtracted; the median and the interquartile range over the runs.`,
+      `Inference: ${result.warmupRuns} warm-up run${result.warmupRuns === 1 ? '' : 's'} of each model, ${idleText}, then ${result.repetitions} measured runs of each model alternated (${result.order.join(', ')}), ${result.samplesPerRun.toLocaleString('en-US')} samples per run at batch ${measured.inference.batchSize} on ${backend}. Energy per 1,000 samples, gross and with idle power × run time subtracted; the median and the interquartile range over the runs.`,
     );
   } else {
     const reason = measured ? `unavailable: ${measured.inference.reason}` : NOT_RECORDED;
@@ -454,7 +457,13 @@ export function compressionEnergySection(
     status: measured ? 'recorded' : energy?.before ? 'modelled-only' : 'not-recorded',
     backend,
     rows,
-    idle: result ? { seconds: result.idle.seconds, watts: result.idle.watts.map((w) => ({ ...w })) } : null,
+    idle: result
+      ? {
+          seconds: result.idle.seconds,
+          watts: result.idle.watts.map((w) => ({ ...w })),
+          ...(result.idle.notRecorded ? { notRecorded: result.idle.notRecorded } : {}),
+        }
+      : null,
     idleSubtraction,
     protocol: result
       ? {

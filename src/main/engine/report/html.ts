@@ -417,7 +417,7 @@ function energyHtml(doc: ReportDocument): string {
           )
           .join(
             '',
-          )}</tbody></table><p class="note">Recorded over ${e(energy.idle.seconds.toFixed(1))} s before the measured runs.</p>`
+          )}</tbody></table><p class="note">${e(energy.idle.notRecorded ? `Idle power ${energy.idle.notRecorded}.` : `Recorded over ${energy.idle.seconds.toFixed(1)} s before the measured runs.`)}</p>`
       : '';
   const sources =
     energy.sources.length > 0

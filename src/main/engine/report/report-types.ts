@@ -175,6 +175,8 @@ export interface EnergySection {
   idle: {
     seconds: number;
     watts: { id: string; label: EnergyLabel; watts: number | null; reason?: string }[];
+    /** Why no idle power was recorded, where it was known without a recording. */
+    notRecorded?: string;
   } | null;
   /**
    * Whether the idle-subtracted inference figures stand out of the noise: idle energy under 90% of
