@@ -4,7 +4,8 @@
  * backend, models alternated), writes the compressed model to `<out>/model/` and the record to
  * `<out>/compression.json`, and says what TensorFlow.js realises and what it does not.
  *
- * Methods:
+ * Each method has its runner (method-runners.ts); this file is the pipeline around it (load,
+ * evaluate, run the method, BN reference, export, read back, measure, record). Methods:
  *  - structured: prune channels (target MACs/params, optionally in N steps each followed by
  *    fine-tuning; or automatic mode from an accuracy budget), fine-tune;
  *  - magnitude: zero the smallest weights on a polynomial schedule during fine-tuning;
@@ -18,7 +19,6 @@
 import { modelNormalization } from '../data/input-scaling';
 import { requireSingleInputOutput } from '../model/single-io';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { compressEnergyOptionsSchema, type CompressionMethod, type SpecOf } from '../../../shared/jobs';
 import { usageError } from '../../../shared/errors';
@@ -33,27 +33,26 @@ import type { InferenceEnergyResult } from '../energy/protocol';
 import { writeJsonAtomic } from '../../util/atomic';
 import type { JobContext } from '../job/context';
 import { openModel } from '../model/registry';
+import type { LoadedModel } from '../model/types';
 import { saveModel } from '../model/tfjs-layers-writer';
 import type { WeightQuantization } from '../model/weight-quantization';
 import type { LayersModel } from '../tf';
 import type { LayerRow } from './compare';
 import type { FineTuneRecord } from './job-common';
-import { fineTune, RECALIBRATION_SAMPLES, recalibrate, stage } from './job-common';
+import { RECALIBRATION_SAMPLES, recalibrate, stage } from './job-common';
 import type { StructuredOutcome, StructuredStep } from './structured-run';
-import { runStructured } from './structured-run';
 import { countModel, exportedSize, layerTable } from './compare';
-import { buildDependencyGraph } from './graph';
 import type { CompressionData } from './job-data';
 import { accuracyOn, prepareCompressionData } from './job-data';
 import type { LatencyDetail, LatencyOptions } from './latency';
 import { measureLatency } from './latency';
 import type { LayerSparsity, SparsitySchedule } from './magnitude';
-import { defaultSchedule, MagnitudePruner, overallSparsity } from './magnitude';
 import type { PrunePlan } from './pruner';
-import { QuantizationAwareTraining } from './qat';
+import { QAT_RANGES_KEY } from './qat-ranges';
 import type { OnnxDeployment } from '../onnx/deployment';
 import { deploymentNote, deployOnOnnxRuntime } from './onnx-stage';
-import { buildPrunedModel } from './surgery';
+import type { MethodOutcome } from './method-runners';
+import { cloneModel, METHOD_RUNNERS } from './method-runners';
 
 export type ModelRecord = {
   /** Top-1, 0..1, on `evaluation.split`. */
@@ -208,6 +207,23 @@ export interface CompressRunOptions {
 /** Latency: at least 10 s per batch size on the pair (more runs on a busy machine), at most 120 s. */
 const DEFAULT_LATENCY: LatencyOptions = { minSeconds: 10, maxSeconds: 120 };
 
+/** What one compress run has gathered by the time it measures and records. */
+interface CompressRun {
+  spec: SpecOf<'compress'>;
+  ctx: JobContext;
+  data: CompressionData;
+  original: LayersModel;
+  /** The exported compressed model, read back from disk. */
+  reloaded: LayersModel;
+  method: MethodOutcome;
+  quantize: WeightQuantization | undefined;
+  accuracyBefore: number;
+  accuracyAfter: number;
+  originalBnRecalibratedAccuracy: number | undefined;
+  notes: string[];
+  modelPath: string;
+}
+
 export async function runCompress(
   spec: SpecOf<'compress'>,
   ctx: JobContext,
@@ -218,7 +234,7 @@ export async function runCompress(
   stage(ctx, 'load', spec.model);
   const loaded = await openModel(spec.model);
   const original = loaded.model;
-  let compressed: LayersModel | undefined;
+  let method: MethodOutcome | undefined;
   let reloaded: LayersModel | undefined;
   try {
     requireSingleInputOutput(original, spec.model);
@@ -237,155 +253,12 @@ export async function runCompress(
       ctx,
       'evaluate-before',
     );
-    const notes: string[] = [];
-    const fineTunes: FineTuneRecord[] = [];
-    if (data.evaluationSplit === 'validation') {
-      notes.push(
-        'the dataset has no test split: before/after accuracy is measured on the held-out validation samples',
-      );
-    }
-    const quantize: WeightQuantization | undefined =
-      spec.method === 'quantize' || spec.method === 'qat' || spec.method === 'structured+quantize'
-        ? spec.dtype
-        : undefined;
-    let structured: CompressResult['structured'];
-    let magnitude: CompressResult['magnitude'];
-    let quantization: CompressResult['quantization'];
-
-    if (spec.method === 'structured' || spec.method === 'structured+quantize') {
-      const outcome = await runStructured(original, data, spec, ctx);
-      compressed = outcome.model;
-      fineTunes.push(...outcome.fineTunes);
-      notes.push(...outcome.notes);
-      structured = {
-        criterion: spec.criterion,
-        scope: spec.scope,
-        steps: outcome.steps,
-        unsupported: outcome.unsupported,
-        ...(outcome.auto ? { auto: outcome.auto } : {}),
-      };
-    } else if (spec.method === 'magnitude') {
-      compressed = await cloneModel(original);
-      const pruner = new MagnitudePruner(compressed, {
-        scope: spec.scope,
-        ignoredLayers: spec.ignoredLayers,
-      });
-      const sparsity = spec.sparsity!;
-      let schedule: SparsitySchedule | undefined;
-      try {
-        if (spec.finetuneEpochs > 0) {
-          stage(
-            ctx,
-            'magnitude',
-            `polynomial schedule to ${(sparsity * 100).toFixed(0)}% sparsity during fine-tuning`,
-          );
-          const record = await fineTune(
-            compressed,
-            data,
-            spec,
-            ctx,
-            'fine-tune',
-            pruner.hooks((totalSteps) => (schedule = defaultSchedule(sparsity, totalSteps))),
-          );
-          if (record) fineTunes.push(record);
-          if (Math.abs(overallSparsity(await pruner.report()) - sparsity) > 0.005) {
-            // Early stopping can end fine-tuning before the schedule reached its final sparsity.
-            await pruner.prune(sparsity);
-            notes.push(
-              `fine-tuning ended before the schedule reached ${sparsity}; the final sparsity was applied after it`,
-            );
-          }
-        } else {
-          stage(ctx, 'magnitude', `one shot to ${(sparsity * 100).toFixed(0)}% sparsity, no fine-tuning`);
-          await pruner.prune(sparsity);
-          await recalibrate(compressed, data, spec.seed, ctx);
-        }
-        magnitude = {
-          sparsity,
-          scope: spec.scope,
-          ...(schedule ? { schedule } : {}),
-          layers: await pruner.report(),
-        };
-      } finally {
-        pruner.dispose();
-      }
-    } else if (spec.method === 'qat') {
-      compressed = await cloneModel(original);
-      stage(
-        ctx,
-        'qat',
-        `${spec.granularity === 'tensor' ? 'per-tensor' : 'per-channel'} ${spec.dtype} fake-quant on the weights`,
-      );
-      if (spec.granularity === 'channel') {
-        notes.push(
-          'per-channel QAT trains against one quantization range per output channel, but the TensorFlow.js weights manifest stores one range per tensor: the export re-quantizes per tensor (use --granularity tensor for QAT that matches the export exactly)',
-        );
-      }
-      const qat = new QuantizationAwareTraining(compressed, {
-        dtype: spec.dtype,
-        granularity: spec.granularity,
-      });
-      try {
-        const record = await fineTune(compressed, data, spec, ctx, 'fine-tune', qat.hooks());
-        if (record) fineTunes.push(record);
-      } finally {
-        qat.dispose();
-      }
-      stage(ctx, 'ptq-reference', 'post-training quantization of the original, for comparison');
-      // The QAT model's BN statistics are re-estimated after fine-tuning; so are the reference's,
-      // so that the comparison is QAT against PTQ and not adaptive BN against none.
-      const reference = await cloneModel(original);
-      try {
-        await recalibrate(reference, data, spec.seed, ctx);
-        quantization = {
-          dtype: spec.dtype,
-          granularity: spec.granularity,
-          ptqAccuracy: await quantizedAccuracy(reference, spec.dtype, data, spec.batchSize),
-        };
-      } finally {
-        reference.dispose();
-      }
-    } else {
-      compressed = original;
-    }
-    if (quantize && !quantization) quantization = { dtype: quantize };
-    const hasBatchNorm = compressed.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
-    let originalBnRecalibratedAccuracy: number | undefined;
-    if (hasBatchNorm && spec.method !== 'quantize') {
-      stage(ctx, 'reference', 'the original with its BN statistics re-estimated the same way');
-      const reference = await cloneModel(original);
-      try {
-        await recalibrate(reference, data, spec.seed, ctx);
-        originalBnRecalibratedAccuracy = await accuracyOn(
-          reference,
-          data.evaluation,
-          data,
-          spec.batchSize,
-          ctx,
-        );
-      } finally {
-        reference.dispose();
-      }
-      const structuredRun = spec.method === 'structured' || spec.method === 'structured+quantize';
-      const after = [
-        structuredRun || spec.finetuneEpochs === 0 ? 'pruning' : '',
-        spec.finetuneEpochs > 0 ? 'fine-tuning' : '',
-      ]
-        .filter(Boolean)
-        .join(' and after ');
-      notes.push(recalibrationNote(data.train.count, after, originalBnRecalibratedAccuracy));
-    }
-
-    stage(ctx, 'export', path.join(spec.out, 'model'));
-    const modelPath = path.join(spec.out, 'model');
-    await saveModel(compressed, modelPath, {
-      ...(quantize ? { quantize } : {}),
-      metadata: {
-        ...loaded.metadata,
-        normalization: data.normalization,
-        producedBy: { tool: 'pollard compress', method: spec.method, source: spec.model, runDir: spec.out },
-      },
-    });
+    method = await METHOD_RUNNERS[spec.method]({ original, data, spec, ctx });
+    const notes = [...evaluationNotes(data), ...method.notes];
+    const reference = await bnRecalibratedReference(original, method.compressed, data, spec, ctx);
+    if (reference) notes.push(reference.note);
+    const quantize = method.quantization?.dtype;
+    const modelPath = await exportCompressed(loaded.metadata, method, quantize, data, spec, ctx);
     reloaded = (await openModel(modelPath)).model;
     stage(ctx, 'evaluate-after', 'the exported model, read back from disk');
     const accuracyAfter = await accuracyOn(
@@ -396,103 +269,210 @@ export async function runCompress(
       ctx,
       'evaluate-after',
     );
-
-    // --energy quick: the batch-32 latency runs are the inference-energy runs (no second pass).
-    const quickEnergy =
-      measuresEnergy(spec) && compressEnergyOptionsSchema.parse(spec.energy ?? {}).mode === 'quick';
-    stage(
+    const run: CompressRun = {
+      spec,
       ctx,
-      'latency',
-      `warm median, batch 1 and 32, on ${ctx.backend.used}${quickEnergy ? ', batch 32 under the energy meter' : ''}`,
-    );
-    const quick = quickEnergy
-      ? await latencyWithEnergy(original, reloaded, spec, options.latency ?? DEFAULT_LATENCY, ctx)
-      : undefined;
-    const [latencyBefore, latencyAfter] =
-      quick?.latency ?? (await measureLatency([original, reloaded], options.latency ?? DEFAULT_LATENCY));
-    const deployment = await deployOnOnnxRuntime(original, reloaded, quantize === 'uint8', data, ctx);
-    const sizeBefore = await exportedSize(original);
-    const sizeAfter = await exportedSize(compressed, quantize);
-    const countsBefore = countModel(original);
-    const countsAfter = countModel(reloaded);
-    const before: ModelRecord = {
-      accuracy: accuracyBefore,
-      ...countsBefore,
-      ...sizeBefore,
-      latencyMs: { batch1: latencyBefore!.batch1, batch32: latencyBefore!.batch32 },
-      weightDtype: 'float32',
-    };
-    const after: ModelRecord = {
-      accuracy: accuracyAfter,
-      ...countsAfter,
-      ...sizeAfter,
-      latencyMs: { batch1: latencyAfter!.batch1, batch32: latencyAfter!.batch32 },
-      weightDtype: quantize ?? 'float32',
-    };
-    const accuracyDropPoints = (accuracyBefore - accuracyAfter) * 100;
-    if (structured?.auto)
-      structured.auto.budgetMet = accuracyDropPoints <= structured.auto.budgetPoints + 1e-9;
-    const sparsity = magnitude ? new Map(magnitude.layers.map((l) => [l.layer, l.sparsity])) : undefined;
-    const result: CompressResult = {
-      kind: 'compress',
-      method: spec.method,
-      backend: ctx.backend.used,
-      device: ctx.backend.device,
-      runDir: spec.out,
-      accuracy: after.accuracy,
-      params: after.params,
-      macs: after.macs,
-      sizeBytes: after.sizeBytes,
-      sizeGzipBytes: after.sizeGzipBytes,
-      modelPath,
-      evaluation: { split: data.evaluationSplit, samples: data.evaluation.count },
-      before,
-      after,
-      accuracyDropPoints,
-      ...(originalBnRecalibratedAccuracy !== undefined ? { originalBnRecalibratedAccuracy } : {}),
-      layers: layerTable(original, reloaded, {
-        ...(sparsity ? { sparsity } : {}),
-        ...(quantize ? { dtype: quantize } : {}),
-      }),
-      realised: [
-        ...realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
-        ...(deployment.onnxRuntime ? [deploymentNote(deployment.onnxRuntime)] : []),
-      ],
+      data,
+      original,
+      reloaded,
+      method,
+      quantize,
+      accuracyBefore,
+      accuracyAfter,
+      originalBnRecalibratedAccuracy: reference?.accuracy,
       notes,
-      latency: { before: latencyBefore!, after: latencyAfter! },
-      energy: {
-        ...modelledEnergy(original, reloaded, quantize, sparsity),
-        ...(!measuresEnergy(spec)
-          ? {}
-          : {
-              measured: await measureCompressEnergy({
-                spec,
-                ctx,
-                original,
-                compressed: reloaded,
-                loadOriginalCopy: async () => (await openModel(spec.model)).model,
-                data,
-                fineTunes,
-                originalBatchMs: before.latencyMs.batch32,
-                ...(quick ? { inference: quick.inference } : {}),
-              }),
-            }),
-      },
-      fineTune: fineTunes,
-      ...(structured ? { structured } : {}),
-      ...(magnitude ? { magnitude } : {}),
-      ...deployment,
-      ...(quantization ? { quantization } : {}),
+      modelPath,
     };
+    const result = await recordRun(run, await measureRun(run, options));
     await writeJsonAtomic(path.join(spec.out, COMPRESSION_FILE), result);
     await fs.rm(path.join(spec.out, 'steps'), { recursive: true, force: true });
     for (const note of result.realised) ctx.log('info', note);
     return result;
   } finally {
     reloaded?.dispose();
-    if (compressed && compressed !== original) compressed.dispose();
+    if (method && method.compressed !== original) method.compressed.dispose();
     original.dispose();
   }
+}
+
+function evaluationNotes(data: CompressionData): string[] {
+  return data.evaluationSplit === 'validation'
+    ? ['the dataset has no test split: before/after accuracy is measured on the held-out validation samples']
+    : [];
+}
+
+/**
+ * Where the compressed model's BN statistics were re-estimated (any method but quantize), the
+ * original's accuracy with its statistics re-estimated the same way, and the note that says so.
+ */
+async function bnRecalibratedReference(
+  original: LayersModel,
+  compressed: LayersModel,
+  data: CompressionData,
+  spec: SpecOf<'compress'>,
+  ctx: JobContext,
+): Promise<{ accuracy: number; note: string } | undefined> {
+  const hasBatchNorm = compressed.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
+  if (!hasBatchNorm || spec.method === 'quantize') return undefined;
+  stage(ctx, 'reference', 'the original with its BN statistics re-estimated the same way');
+  const reference = await cloneModel(original);
+  let accuracy: number;
+  try {
+    await recalibrate(reference, data, spec.seed, ctx);
+    accuracy = await accuracyOn(reference, data.evaluation, data, spec.batchSize, ctx);
+  } finally {
+    reference.dispose();
+  }
+  const structuredRun = spec.method === 'structured' || spec.method === 'structured+quantize';
+  const after = [
+    structuredRun || spec.finetuneEpochs === 0 ? 'pruning' : '',
+    spec.finetuneEpochs > 0 ? 'fine-tuning' : '',
+  ]
+    .filter(Boolean)
+    .join(' and after ');
+  return { accuracy, note: recalibrationNote(data.train.count, after, accuracy) };
+}
+
+/** Save the compressed model (quantized where the method says) to `<out>/model`. */
+async function exportCompressed(
+  metadata: LoadedModel['metadata'],
+  method: MethodOutcome,
+  quantize: WeightQuantization | undefined,
+  data: CompressionData,
+  spec: SpecOf<'compress'>,
+  ctx: JobContext,
+): Promise<string> {
+  const modelPath = path.join(spec.out, 'model');
+  stage(ctx, 'export', modelPath);
+  await saveModel(method.compressed, modelPath, {
+    ...(quantize ? { quantize } : {}),
+    metadata: {
+      ...metadata,
+      normalization: data.normalization,
+      producedBy: {
+        tool: 'pollard compress',
+        method: spec.method,
+        source: spec.model,
+        runDir: spec.out,
+        ...(method.qatRanges ? { [QAT_RANGES_KEY]: method.qatRanges } : {}),
+      },
+    },
+  });
+  return modelPath;
+}
+
+interface Measured {
+  before: ModelRecord;
+  after: ModelRecord;
+  latency: { before: LatencyDetail; after: LatencyDetail };
+  quick: Awaited<ReturnType<typeof latencyWithEnergy>>;
+  deployment: Awaited<ReturnType<typeof deployOnOnnxRuntime>>;
+}
+
+/** Latency (with energy under --energy quick), ONNX Runtime, sizes and counts, before and after. */
+async function measureRun(run: CompressRun, options: CompressRunOptions): Promise<Measured> {
+  const { spec, ctx, original, reloaded, quantize } = run;
+  // --energy quick: the batch-32 latency runs are the inference-energy runs (no second pass).
+  const quickEnergy =
+    measuresEnergy(spec) && compressEnergyOptionsSchema.parse(spec.energy ?? {}).mode === 'quick';
+  stage(
+    ctx,
+    'latency',
+    `warm median, batch 1 and 32, on ${ctx.backend.used}${quickEnergy ? ', batch 32 under the energy meter' : ''}`,
+  );
+  const latencyOptions = options.latency ?? DEFAULT_LATENCY;
+  const quick = quickEnergy
+    ? await latencyWithEnergy(original, reloaded, spec, latencyOptions, ctx)
+    : undefined;
+  const [latencyBefore, latencyAfter] =
+    quick?.latency ?? (await measureLatency([original, reloaded], latencyOptions));
+  const deployment = await deployOnOnnxRuntime(original, reloaded, quantize === 'uint8', run.data, ctx);
+  const sizeBefore = await exportedSize(original);
+  const sizeAfter = await exportedSize(run.method.compressed, quantize);
+  const latencyMs = (detail: LatencyDetail) => ({ batch1: detail.batch1, batch32: detail.batch32 });
+  return {
+    before: {
+      accuracy: run.accuracyBefore,
+      ...countModel(original),
+      ...sizeBefore,
+      latencyMs: latencyMs(latencyBefore!),
+      weightDtype: 'float32',
+    },
+    after: {
+      accuracy: run.accuracyAfter,
+      ...countModel(reloaded),
+      ...sizeAfter,
+      latencyMs: latencyMs(latencyAfter!),
+      weightDtype: quantize ?? 'float32',
+    },
+    latency: { before: latencyBefore!, after: latencyAfter! },
+    quick,
+    deployment,
+  };
+}
+
+/** The run's record (compression.json): the figures, what is realised, energy modelled and measured. */
+async function recordRun(run: CompressRun, measured: Measured): Promise<CompressResult> {
+  const { spec, ctx, method, quantize, original, reloaded } = run;
+  const { before, after, deployment, quick } = measured;
+  const accuracyDropPoints = (run.accuracyBefore - run.accuracyAfter) * 100;
+  const structured = method.structured;
+  if (structured?.auto) structured.auto.budgetMet = accuracyDropPoints <= structured.auto.budgetPoints + 1e-9;
+  const magnitude = method.magnitude;
+  const sparsity = magnitude ? new Map(magnitude.layers.map((l) => [l.layer, l.sparsity])) : undefined;
+  return {
+    kind: 'compress',
+    method: spec.method,
+    backend: ctx.backend.used,
+    device: ctx.backend.device,
+    runDir: spec.out,
+    accuracy: after.accuracy,
+    params: after.params,
+    macs: after.macs,
+    sizeBytes: after.sizeBytes,
+    sizeGzipBytes: after.sizeGzipBytes,
+    modelPath: run.modelPath,
+    evaluation: { split: run.data.evaluationSplit, samples: run.data.evaluation.count },
+    before,
+    after,
+    accuracyDropPoints,
+    ...(run.originalBnRecalibratedAccuracy !== undefined
+      ? { originalBnRecalibratedAccuracy: run.originalBnRecalibratedAccuracy }
+      : {}),
+    layers: layerTable(original, reloaded, {
+      ...(sparsity ? { sparsity } : {}),
+      ...(quantize ? { dtype: quantize } : {}),
+    }),
+    realised: [
+      ...realisedNotes(spec.method, ctx.backend.used, before, after, quantize),
+      ...(deployment.onnxRuntime ? [deploymentNote(deployment.onnxRuntime)] : []),
+    ],
+    notes: run.notes,
+    latency: measured.latency,
+    energy: {
+      ...modelledEnergy(original, reloaded, quantize, sparsity),
+      ...(!measuresEnergy(spec)
+        ? {}
+        : {
+            measured: await measureCompressEnergy({
+              spec,
+              ctx,
+              original,
+              compressed: reloaded,
+              loadOriginalCopy: async () => (await openModel(spec.model)).model,
+              data: run.data,
+              fineTunes: method.fineTunes,
+              originalBatchMs: before.latencyMs.batch32,
+              ...(quick ? { inference: quick.inference } : {}),
+            }),
+          }),
+    },
+    fineTune: method.fineTunes,
+    ...(structured ? { structured } : {}),
+    ...(magnitude ? { magnitude } : {}),
+    ...deployment,
+    ...(method.quantization ? { quantization: method.quantization } : {}),
+  };
 }
 
 function measuresEnergy(spec: SpecOf<'compress'>): boolean {
@@ -553,32 +533,6 @@ function modelledEnergy(
     ...(sparsity ? { sparsity: Object.fromEntries(sparsity) } : {}),
   });
   return { before: original.total, after: compressed.total, assumptions: compressed.assumptions };
-}
-
-/** A trainable copy of a model (same topology, copied weights): graph surgery that removes nothing. */
-function cloneModel(model: LayersModel): Promise<LayersModel> {
-  return buildPrunedModel(buildDependencyGraph(model), new Set());
-}
-
-/** Accuracy of a model exported with quantized weights and read back (post-training quantization). */
-async function quantizedAccuracy(
-  model: LayersModel,
-  dtype: WeightQuantization,
-  data: CompressionData,
-  batchSize: number,
-): Promise<number> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-ptq-'));
-  try {
-    await saveModel(model, path.join(dir, 'model'), { quantize: dtype });
-    const quantized = (await openModel(path.join(dir, 'model'))).model;
-    try {
-      return await accuracyOn(quantized, data.evaluation, data, batchSize);
-    } finally {
-      quantized.dispose();
-    }
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
 }
 
 export { runSensitivity } from './sensitivity-job';
