@@ -5,7 +5,8 @@ import { ioError } from '../../shared/errors';
 import type { PickKind } from '../services/api-methods';
 import { reportProblem } from './report-path';
 
-const DIALOGS: Record<PickKind, OpenDialogOptions> = {
+/** The native pickers; the model picker lists every format the registry opens (model.json, Keras, ONNX). */
+export const DIALOGS: Record<PickKind, OpenDialogOptions> = {
   'dataset-file': {
     title: 'Open a dataset file',
     properties: ['openFile'],
