@@ -180,6 +180,8 @@ async function syntheticRun(options: {
   ms: { original: number; compressed: number };
   noise: number;
   repetitions?: number;
+  /** A source that knows its idle power (0 W, the process-scoped CPU model) and quick's `unless-known`. */
+  knownIdle?: boolean;
 }) {
   const random = seeded(options.seed);
   const jitter = (): number => 1 + options.noise * (2 * random() - 1);
@@ -198,7 +200,12 @@ async function syntheticRun(options: {
     samplesPerRun: 1000,
     idleSeconds: 0.2,
     ...(options.repetitions !== undefined ? { repetitions: options.repetitions } : {}),
-    sources: [new FakeEnergySource({ id: 'rapl', clock, watts: power })],
+    sources: [
+      options.knownIdle
+        ? new FakeEnergySource({ id: 'cpu-tdp', kind: 'modelled', clock, watts: power, idleWatts: 0 })
+        : new FakeEnergySource({ id: 'rapl', clock, watts: power }),
+    ],
+    ...(options.knownIdle ? { recordIdle: 'unless-known' as const } : {}),
     clock,
     sleep: async (ms: number) => {
       now += ms;
@@ -281,6 +288,41 @@ describe('synthetic power traces with known answers', () => {
     expect(
       verdicts.filter((verdict) => verdict === 'no measurable difference').length,
     ).toBeGreaterThanOrEqual(9);
+  });
+
+  it('--energy quick (idle known, not recorded): identical models "no measurable difference" in ≥ 9 of 10, a 2× saving contains 2', async () => {
+    const verdicts: (string | undefined)[] = [];
+    let contains = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      // This job's own CPU power only: nothing is drawn between the runs.
+      const same = await syntheticRun({
+        seed,
+        idleWatts: 0,
+        watts: { original: 4, compressed: 4 },
+        ms: { original: 100, compressed: 100 },
+        noise: 0.1,
+        knownIdle: true,
+      });
+      expect(same.idle).toMatchObject({ seconds: 0, watts: [{ id: 'cpu-tdp', watts: 0 }] });
+      expect(same.original.total.net.values).toEqual(same.original.total.gross.values);
+      verdicts.push(same.savings.find((saving) => saving.id === 'total')!.verdict);
+      expect(negativeEnergies(same)).toEqual([]);
+      const half = await syntheticRun({
+        seed,
+        idleWatts: 0,
+        watts: { original: 4, compressed: 4 },
+        ms: { original: 200, compressed: 100 },
+        noise: 0.05,
+        knownIdle: true,
+      });
+      const total = half.savings.find((saving) => saving.id === 'total')!;
+      expect(total.verdict).toBe('saving');
+      if (1 / total.interval![1] <= 2 && 1 / total.interval![0] >= 2) contains++;
+    }
+    expect(
+      verdicts.filter((verdict) => verdict === 'no measurable difference').length,
+    ).toBeGreaterThanOrEqual(9);
+    expect(contains).toBeGreaterThanOrEqual(9);
   });
 
   it('a real 2× saving is reported as a saving whose interval contains 2 (9 of 10 seeded draws)', async () => {

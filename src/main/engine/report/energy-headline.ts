@@ -49,7 +49,11 @@ function compressionHeadline(energy: EnergySection): EnergyHeadline {
   if (!row || row.after === null) {
     return { rowId: 'inference-net', title, definition: SECONDARY, text: 'unavailable: not recorded' };
   }
-  const idle = row.id === 'inference-gross' ? 'including idle power' : 'with idle power subtracted';
+  const idle = energy.idle?.notRecorded
+    ? "with no idle draw in it (the figures charge only this job's own work)"
+    : row.id === 'inference-gross'
+      ? 'including idle power'
+      : 'with idle power subtracted';
   const runs = energy.protocol
     ? `, the median of ${energy.protocol.repetitions} alternated runs of each model`
     : '';

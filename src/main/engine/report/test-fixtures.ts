@@ -20,10 +20,15 @@ export const CPU_SOURCE = 'CPU model: Test CPU 8 W TDP, linear load curve';
 export const NO_RAPL = 'RAPL: /sys/class/powercap does not exist (not Linux, or no RAPL)';
 export const NO_NVML = 'NVML: libnvidia-ml.so.1 not found (no NVIDIA driver)';
 
-/** Inference energy as the protocol measures it: original runs 200 ms, compressed 50 ms, per 1,000 samples. */
+/**
+ * Inference energy as the protocol measures it: original runs 200 ms, compressed 50 ms, per 1,000
+ * samples. `quick`: as `--energy quick` on a machine with only the CPU model (this process's CPU
+ * time): no warm-up runs, nothing drawn between runs, idle power known (0 W) and not recorded.
+ */
 export async function fakeInference(
   busyWatts = 10,
   idleWatts = 2,
+  quick = false,
 ): Promise<CompressEnergyMeasurements['inference']> {
   let now = 1_000_000;
   const busy: [number, number][] = [];
@@ -37,9 +42,10 @@ export async function fakeInference(
   const result = await measureInferenceEnergy({
     workloads: { original: run(200), compressed: run(50) },
     samplesPerRun: 1000,
-    warmupRuns: 1,
+    warmupRuns: quick ? 0 : 1,
     repetitions: 3,
     idleSeconds: 2,
+    ...(quick ? { recordIdle: 'unless-known' as const } : {}),
     clock,
     sleep: async (ms) => {
       now += ms;
@@ -47,11 +53,18 @@ export async function fakeInference(
     sources: [
       new FakeEnergySource({ id: 'rapl', covers: ['cpu', 'dram'], clock, watts: 0, unavailable: NO_RAPL }),
       new FakeEnergySource({ id: 'nvml', covers: ['gpu'], clock, watts: 0, unavailable: NO_NVML }),
-      new FakeEnergySource({ id: 'cpu-tdp', kind: 'modelled', clock, watts }),
+      new FakeEnergySource({
+        id: 'cpu-tdp',
+        kind: 'modelled',
+        clock,
+        watts,
+        ...(quick ? { idleWatts: 0 } : {}),
+      }),
     ],
   });
   // The fake sources name themselves "fake <id>"; name the CPU model as the real one does.
-  const text = JSON.stringify(result).replaceAll('fake cpu-tdp', CPU_SOURCE);
+  const cpu = quick ? `${CPU_SOURCE}, this process only` : CPU_SOURCE;
+  const text = JSON.stringify(result).replaceAll('fake cpu-tdp', cpu);
   return { status: 'measured', batchSize: 32, result: JSON.parse(text) as typeof result };
 }
 
@@ -139,6 +152,8 @@ export interface FixtureOptions {
   arch?: string;
   /** A machine busy with other work: "idle" power as high as during the runs. */
   saturated?: boolean;
+  /** `--energy quick` with only the process-scoped CPU model: idle power known, not recorded. */
+  quick?: boolean;
 }
 
 /** A train run (the original) and a compress run made from it, in `root`. */
@@ -187,12 +202,16 @@ export async function writeCompressFixture(
       source: CPU_SOURCE,
     })),
   );
-  const inference = options.saturated ? await fakeInference(8, 8) : await fakeInference();
+  const inference = options.saturated
+    ? await fakeInference(8, 8)
+    : options.quick
+      ? await fakeInference(10, 0, true)
+      : await fakeInference();
   const measured: CompressEnergyMeasurements = {
     version: 1,
     options: {
       measure: true,
-      mode: 'full',
+      mode: options.quick ? 'quick' : 'full',
       repetitions: 3,
       warmupRuns: 1,
       idleSeconds: 2,
