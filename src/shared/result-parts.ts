@@ -3,6 +3,7 @@
  * shapes as interfaces; `satisfies` below keeps the two from drifting apart).
  */
 import { z } from 'zod';
+import { INPUT_SCALINGS } from './jobs';
 import type {
   BackendName,
   DatasetInfo,
@@ -125,5 +126,6 @@ export const modelSummarySchema = exactly<ModelSummary>()(
     sizeGzipBytes: z.number(),
     weightDtypes: z.array(z.string()),
     classNames: z.array(z.string()).optional(),
+    inputScalingGuess: z.object({ scaling: z.enum(INPUT_SCALINGS), reason: z.string() }).optional(),
   }),
 );
