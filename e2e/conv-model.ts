@@ -30,8 +30,8 @@ const conv = (name: string, filters: number, extra: Record<string, unknown> = {}
 /** Channels of each layer, for the weight shapes. */
 export const CONV_MODEL = { side: 28, conv1: 8, conv2: 16, classes: 10 } as const;
 
-/** Writes model.json + weights.bin for an input of `side`×`side`×1 and returns the two paths. */
-export function writeConvModel(dir: string, side: number = CONV_MODEL.side): string[] {
+/** Writes model.json + weights.bin for an input of `side`×`side`×1 (model `name`) and returns the two paths. */
+export function writeConvModel(dir: string, side: number = CONV_MODEL.side, name = `conv-${side}`): string[] {
   mkdirSync(dir, { recursive: true });
   const { conv1, conv2, classes } = CONV_MODEL;
   const flat = (((side - 2) >> 1) - 2) ** 2 * conv2;
@@ -66,7 +66,7 @@ export function writeConvModel(dir: string, side: number = CONV_MODEL.side): str
     convertedBy: null,
     modelTopology: {
       class_name: 'Sequential',
-      config: { name: `conv-${side}`, layers },
+      config: { name, layers },
       keras_version: 'tfjs-layers 4.22.0',
       backend: 'tensor_flow.js',
     },

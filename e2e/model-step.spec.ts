@@ -38,5 +38,40 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
   await expect(model.baselineAccuracy).not.toHaveText('—', { timeout: 120_000 });
   await expect(model.baselineAccuracy).not.toHaveText('measuring…', { timeout: 120_000 });
   await expect(model.error).toHaveCount(0);
+  // The file says nothing about its pixels: unit, and the step says so.
+  await expect(page.getByTestId('input-scaling')).toHaveValue('unit');
+  await expect(page.getByTestId('input-scaling-guess')).toHaveText(
+    'the file does not say how its pixels were scaled: check how the model was trained',
+  );
+  // The graph: one lane, output channels per layer.
+  await expect(page.getByTestId('model-graph').getByTestId('graph-channels')).toHaveText([
+    '8',
+    '8',
+    '16',
+    '1,936',
+    '10',
+  ]);
+  await expect(page.getByTestId('model-graph').getByTestId('graph-pruned')).toHaveCount(0);
+
+  // A model named like Keras's MobileNetV2 is guessed [−1, 1], and its baseline is measured that way.
+  const evaluated = page.waitForRequest(
+    (r) => r.url().endsWith('/api/call/startJob') && (r.postData() ?? '').includes('"evaluate"'),
+  );
+  await model.chooseModelFiles(writeConvModel(path.join(dir, 'mobilenet'), 28, 'mobilenetv2_e2e'));
+  await expect(page.getByTestId('model-name')).toHaveText('mobilenetv2_e2e', { timeout: 60_000 });
+  await expect(page.getByTestId('input-scaling')).toHaveValue('symmetric');
+  await expect(page.getByTestId('input-scaling-guess')).toHaveText(
+    'guessed from the file: model mobilenetv2_e2e is a Keras mobilenetv2, which takes [−1, 1]',
+  );
+  const [spec] = ((await evaluated).postDataJSON() as { args: Record<string, unknown>[] }).args;
+  expect(spec).toMatchObject({ kind: 'evaluate', inputScaling: 'symmetric', limit: 200 });
+  // Choosing another scaling measures the baseline again with it.
+  const again = page.waitForRequest(
+    (r) => r.url().endsWith('/api/call/startJob') && (r.postData() ?? '').includes('"evaluate"'),
+  );
+  await page.getByTestId('input-scaling').selectOption('unit');
+  const [unitSpec] = ((await again).postDataJSON() as { args: Record<string, unknown>[] }).args;
+  expect(unitSpec).toMatchObject({ kind: 'evaluate', inputScaling: 'unit' });
+  await expect(model.baselineAccuracy).toHaveAttribute('data-value', /\d/, { timeout: 120_000 });
   await shell.next(/Method/);
 });
