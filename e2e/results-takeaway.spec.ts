@@ -27,6 +27,33 @@ test('exported files, the zip and the report come to the browser', async ({ app 
     .getByRole('button', { name: 'Open' })
     .click();
   await expect(shell.title).toHaveText('5. Results');
+
+  await test.step('the charts step by 1, 2 or 5 in their unit and keep every label', async () => {
+    const chart = (title: string) =>
+      page
+        .getByTestId('results-chart')
+        .filter({ has: page.getByRole('heading', { name: title, exact: true }) });
+    // File sizes 250,471 / 29,315 bytes, gzipped 229,446 / 23,069: up to 244.6 KiB.
+    await expect(chart('Size').locator('figure')).toHaveAttribute(
+      'data-ticks',
+      '0 KiB | 100 KiB | 200 KiB | 300 KiB',
+    );
+    await expect(chart('Size').locator('figure')).toHaveAttribute('data-labels', 'file | gzipped');
+    // Latency 0.25 / 0.2 ms at batch 1, 6 / 1.5 ms at batch 32.
+    await expect(chart('Latency').locator('figure')).toHaveAttribute(
+      'data-ticks',
+      '0 ms | 2 ms | 4 ms | 6 ms',
+    );
+    await expect(chart('Latency').locator('figure')).toHaveAttribute('data-labels', 'batch 1 | batch 32');
+    await expect(chart('MACs').locator('figure')).toHaveAttribute(
+      'data-ticks',
+      '0 k | 100 k | 200 k | 300 k | 400 k',
+    );
+    await expect(chart('Inference energy').locator('figure')).toHaveAttribute(
+      'data-labels',
+      'per 1,000 samples',
+    );
+  });
   await shell.goto('export', /6\. Export/);
   await expect(page.getByTestId('open-folder')).toHaveCount(0);
   await exporter.setFormats(['tfjs'], ['html', 'json']);
