@@ -251,6 +251,37 @@ export const planResultSchema = z.object({
   unsupported: z.array(unsupportedLayerSchema),
 });
 
+export const explorePointSchema = z.object({
+  /** The fraction of MACs (or parameters) asked for; 0 is the original. */
+  target: z.number(),
+  params: z.number(),
+  macs: z.number(),
+  /** 1 − MACs after ÷ MACs before: what the plan achieved (rounding may overshoot the target). */
+  macsRemoved: z.number(),
+  paramsRemoved: z.number(),
+  /** Top-1 accuracy (0..1) right after pruning, BN statistics re-estimated, no fine-tuning. */
+  accuracyPruned: z.number(),
+  /** After the brief fine-tuning; absent when none was asked for. */
+  accuracyFineTuned: z.number().optional(),
+  /** Warm median at batch 32 on the job's backend, ms, measured alternately with every other point. */
+  latencyMs: z.number(),
+  /** No other point is at least as accurate with fewer MACs (or as cheap and more accurate). */
+  pareto: z.boolean(),
+});
+
+export const exploreResultSchema = z.object({
+  kind: z.literal('explore'),
+  runDir: z.string(),
+  by: z.enum(['macs', 'params']),
+  criterion: z.string(),
+  finetuneEpochs: z.number(),
+  evaluation: z.object({ split: splitSchema, samples: z.number() }),
+  /** The original first (target 0), then one point per target reached, in target order. */
+  points: z.array(explorePointSchema),
+  notes: z.array(z.string()),
+  files: z.object({ json: z.string(), csv: z.string() }),
+});
+
 // ---- demo, report, export-model --------------------------------------------------------------
 
 const reportFilesSchema = z.partialRecord(z.enum(['html', 'pdf', 'json', 'csv']), z.string());
@@ -294,6 +325,11 @@ export const reportResultSchema = z.object({
   schemaVersion: z.number(),
   title: z.string(),
   summary: detail.nullable(),
+  /** The energy section in plain text (report/energy-text.ts), as the CLI prints it. */
+  energy: z.object({
+    headline: z.object({ title: z.string(), text: z.string() }),
+    rows: z.array(z.tuple([z.string(), z.string(), z.string(), z.string()])),
+  }),
 });
 
 export const exportModelResultSchema = z.object({
@@ -316,6 +352,7 @@ export const jobResultSchemas = {
   compress: compressResultSchema,
   sensitivity: sensitivityResultSchema,
   plan: planResultSchema,
+  explore: exploreResultSchema,
   demo: demoResultSchema,
   report: reportResultSchema,
   'export-model': exportModelResultSchema,
@@ -336,6 +373,8 @@ export type CompressResult = ResultOf<'compress'>;
 export type SensitivityResult = ResultOf<'sensitivity'>;
 export type PlanResult = ResultOf<'plan'>;
 export type PlanPoint = z.infer<typeof planPointSchema>;
+export type ExploreResult = ResultOf<'explore'>;
+export type ExplorePoint = z.infer<typeof explorePointSchema>;
 export type DemoResult = ResultOf<'demo'>;
 export type ReportResult = ResultOf<'report'>;
 export type ExportModelResult = ResultOf<'export-model'>;

@@ -335,6 +335,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
   compressSpecSchema,
   sensitivitySpecSchema,
   planSpecSchema,
+  exploreSpecSchema,
   demoSpecSchema,
   reportSpecSchema,
   exportModelSpecSchema,

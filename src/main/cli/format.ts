@@ -1,5 +1,7 @@
 /** Human-readable output for each command (the `--json` output is the result object itself). */
+import type { ExploreResult } from '../../shared/job-results';
 import type { JobSpec } from '../../shared/jobs';
+import { formatExplore } from './explore-format';
 
 type Result = Record<string, unknown>;
 
@@ -244,6 +246,8 @@ export function formatResult(spec: JobSpec, result: Result): string {
       if (result.onnx !== undefined) lines.push(...formatOnnxExport(record(result.onnx)));
       break;
     }
+    case 'explore':
+      return formatExplore(result as unknown as ExploreResult);
     case 'report': {
       lines.push(String(result.title ?? 'report'));
       lines.push(...formatEnergyText(record(result.energy)));

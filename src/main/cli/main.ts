@@ -13,6 +13,7 @@ import type { JobSpec } from '../../shared/jobs';
 import { POLLARD_VERSION } from '../util/version';
 import { addCompressCommand } from './commands/compress';
 import { addDemoCommand, addServeCommand } from './commands/demo';
+import { addExploreCommand } from './commands/explore';
 import { addExportCommand } from './commands/export';
 import { addReportCommand } from './commands/report';
 import { addSensitivityCommand } from './commands/sensitivity';
@@ -48,6 +49,7 @@ export function buildProgram(
   addEvaluateCommand(program, action);
   addCompressCommand(program, action);
   addSensitivityCommand(program, action);
+  addExploreCommand(program, action);
   addExportCommand(program, action);
   addDemoCommand(program, action);
   addReportCommand(program, action);

@@ -308,6 +308,13 @@ export function reportResultFixture(runDir: string, files: ReportResult['files']
     schemaVersion: 1,
     title: 'Energy-savings report',
     summary: null,
+    energy: {
+      headline: {
+        title: 'Headline: inference energy per 1,000 samples on the machine this run ran on',
+        text: 'original 1.60 J, compressed 400 mJ: 4.00× less energy for the compressed model',
+      },
+      rows: [['Inference, idle-subtracted', '1.60 J', '400 mJ', '4.00× less']],
+    },
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ExplorePoint, ExploreResult } from '../../../shared/job-results';
 import { compressEnergyOptionsSchema, type ExploreSpec } from '../../../shared/jobs';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic';
 import { modelNormalization } from '../data/input-scaling';
@@ -30,37 +31,6 @@ import { applyPrunePlan, planFromImportance, type PrunePlan } from './pruner';
 
 /** Explore compares points by accuracy and latency; energy is the compress run's to measure. */
 const ENERGY_OFF = compressEnergyOptionsSchema.parse({ measure: false, mode: 'off' });
-
-export interface ExplorePoint {
-  /** The fraction of MACs (or parameters) asked for; 0 is the original. */
-  target: number;
-  params: number;
-  macs: number;
-  /** 1 − MACs after ÷ MACs before: what the plan achieved (rounding may overshoot the target). */
-  macsRemoved: number;
-  paramsRemoved: number;
-  /** Top-1 accuracy (0..1) right after pruning, BN statistics re-estimated, no fine-tuning. */
-  accuracyPruned: number;
-  /** After `finetuneEpochs` of fine-tuning; absent when none was asked for. */
-  accuracyFineTuned?: number;
-  /** Warm median at batch 32 on this backend, ms, measured alternately with every other point. */
-  latencyMs: number;
-  /** No other point is at least as accurate with fewer MACs (or as cheap and more accurate). */
-  pareto: boolean;
-}
-
-export interface ExploreJobResult {
-  kind: 'explore';
-  runDir: string;
-  by: 'macs' | 'params';
-  criterion: string;
-  finetuneEpochs: number;
-  evaluation: { split: 'test' | 'validation'; samples: number };
-  /** The original first (target 0), then one point per target reached, in target order. */
-  points: ExplorePoint[];
-  notes: string[];
-  files: { json: string; csv: string };
-}
 
 interface Candidate {
   target: number;
@@ -196,7 +166,7 @@ export async function runExplore(
   spec: ExploreSpec,
   ctx: JobContext,
   options: { latency?: Parameters<typeof measureLatency>[1] } = {},
-): Promise<ExploreJobResult> {
+): Promise<ExploreResult> {
   await fs.mkdir(spec.out, { recursive: true });
   stage(ctx, 'load', spec.model);
   const loaded = await openModel(spec.model);
@@ -243,7 +213,7 @@ export async function runExplore(
       }),
     );
     const files = { json: path.join(spec.out, 'explore.json'), csv: path.join(spec.out, 'explore.csv') };
-    const result: ExploreJobResult = {
+    const result: ExploreResult = {
       kind: 'explore',
       runDir: spec.out,
       by: spec.by,

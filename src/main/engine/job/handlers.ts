@@ -21,6 +21,7 @@ const loaders: HandlerLoaders = {
   compress: async () => (await import('../compress/compress-job')).runCompress,
   sensitivity: async () => (await import('../compress/compress-job')).runSensitivity,
   plan: async () => (await import('../compress/compress-job')).runPlan,
+  explore: async () => (await import('../compress/explore-job')).runExplore,
   demo: async () => (await import('./demo-job')).runDemoJob,
   report: async () => (await import('../report/report-job')).runReportJob,
   'export-model': async () => (await import('../model/export-model-job')).runExportModelJob,
