@@ -175,6 +175,23 @@ describe('validateTopology: named functions and objects', () => {
     expect(JSON.stringify(checked)).not.toContain('Evil');
   });
 
+  it('names an unnamed model as Keras does, never after the JSON key ("modelTopology")', () => {
+    const unnamed = validateTopology({ class_name: 'Sequential', config: { layers: [input] } }, FILE);
+    expect(unnamed.model.config.name).toBe('sequential');
+    const functional = validateTopology(
+      {
+        class_name: 'Functional',
+        config: {
+          layers: [{ ...(input as object), inbound_nodes: [] }],
+          input_layers: [['in', 0, 0]],
+          output_layers: [['in', 0, 0]],
+        },
+      },
+      FILE,
+    );
+    expect(functional.model.config.name).toBe('model');
+  });
+
   it('checks functional wiring: node references and call arguments', () => {
     const functional = (inbound: unknown): unknown => ({
       class_name: 'Model',

@@ -77,7 +77,9 @@ class TopologyValidator {
     if (Array.isArray(entry.config)) config = { layers: entry.config };
     else if (isRecord(entry.config)) config = entry.config;
     else this.bad(`${where}: model "${className}" has no config`);
-    const name = typeof config.name === 'string' ? config.name : where;
+    // An unnamed model gets Keras's default name ("sequential" or "model"), never the JSON key it came from.
+    const name =
+      typeof config.name === 'string' ? config.name : className === 'Sequential' ? 'sequential' : 'model';
     this.checkName(name, where);
     if (!Array.isArray(config.layers) || config.layers.length === 0) {
       this.bad(`model "${name}" has no layers`);
