@@ -196,7 +196,3 @@ export const compressResultSchema = z.object({
     })
     .optional(),
 });
-
-export type ModelRecord = z.infer<typeof modelRecordSchema>;
-export type CompressLayerRow = z.infer<typeof compressLayerRowSchema>;
-export type CompressEnergyMeasurementsView = z.infer<typeof compressEnergyMeasurementsSchema>;

@@ -61,15 +61,6 @@ export async function readRun(runDir: string): Promise<RunRecord> {
   return parseRunRecord(file, text);
 }
 
-export async function isRunFolder(dir: string): Promise<boolean> {
-  try {
-    await fs.access(path.join(dir, RUN_FILE));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function processAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {

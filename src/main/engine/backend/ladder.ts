@@ -159,10 +159,6 @@ export async function initBackend(
   return chosen;
 }
 
-export function currentBackend(): BackendReport | undefined {
-  return chosen;
-}
-
 /**
  * Every rung's availability for `pollard info`: loads each one to find out, then returns
  * to the backend that was active before. The rung this process runs on reads `used`.

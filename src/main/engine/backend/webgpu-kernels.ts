@@ -57,9 +57,6 @@ function makeAddN(original: KernelFunc): KernelFunc {
 
 const registeredByPollard = new Map<string, KernelConfig>();
 
-/** Kernels tfjs-backend-webgpu 4.22 has but that fail for what Pollard trains. */
-export const REPLACED_WEBGPU_KERNELS: readonly string[] = [tf.AddN];
-
 export function registerWebgpuTrainingKernels(): void {
   const current = tf.getKernel(tf.AddN, 'webgpu');
   if (current === undefined) {

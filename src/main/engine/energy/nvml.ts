@@ -19,7 +19,6 @@ import {
 } from './types';
 
 export const NVML_SUCCESS = 0;
-export const NVML_ERROR_NOT_SUPPORTED = 3;
 
 /** The NVML calls Pollard uses, each returning NVML's status code first. */
 export interface NvmlApi {

@@ -18,8 +18,10 @@
  * exactly what a reader of the exported model will see.
  */
 
-export type WeightQuantization = 'float16' | 'uint16' | 'uint8';
-export const WEIGHT_QUANTIZATIONS: readonly WeightQuantization[] = ['float16', 'uint16', 'uint8'];
+import type { QuantDtype } from '../../../shared/methods';
+
+/** The stored weight types (the spec's QUANT_DTYPES). */
+export type WeightQuantization = QuantDtype;
 
 export interface AffineQuantized {
   dtype: 'uint8' | 'uint16';
@@ -34,13 +36,6 @@ export type ManifestQuantization =
   | { dtype: 'float16'; original_dtype: 'float32' };
 
 const QUANT_MAX = { uint8: 255, uint16: 65535 } as const;
-
-/** Bytes per stored value. */
-export const QUANTIZED_BYTES: Readonly<Record<WeightQuantization, number>> = {
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
 
 /** NumPy's `np.round`: halves go to the even neighbour. */
 export function roundHalfEven(x: number): number {

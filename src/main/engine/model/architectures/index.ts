@@ -13,13 +13,6 @@ import { buildResnet20 } from './resnet20';
 import { checkArchitectureArgs } from './seeds';
 import { buildVggSmall } from './vgg-small';
 
-export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string>> = {
-  lenet: 'LeNet-5 style CNN: 2 convolutions, 3 dense layers (the fast demo model)',
-  'vgg-small': 'small VGG with batch normalisation: 3 blocks of 2 convolutions (32, 64, 128), dense 128',
-  resnet20: 'ResNet-20 (CIFAR variant): 3 stages × 3 residual blocks (16, 32, 64), projection shortcuts',
-  'mobilenet-small': 'small MobileNet: 5 depthwise-separable blocks and one SeparableConv2D',
-};
-
 const BUILDERS: Readonly<Record<ArchitectureName, typeof buildLenet>> = {
   lenet: buildLenet,
   'vgg-small': buildVggSmall,
