@@ -140,6 +140,70 @@ describe('ONNX import: grouped convolutions', () => {
   });
 });
 
+describe('ONNX import: tf2onnx layouts and auto_pad', () => {
+  const shape = (name: string, values: number[]): OnnxTensor => ({
+    name,
+    dims: [values.length],
+    dataType: 7,
+    floatData: [],
+    int64Data: values,
+    int32Data: [],
+  });
+
+  it('an NHWC input transposed to NCHW, and NCHW → NHWC before a Reshape, flatten in Keras order', () => {
+    // Two 1×1 filters: 1·c0 + 10·c1 + 100·c2, and c2.
+    const w = tensor('w', [2, 3, 1, 1], [1, 10, 100, 0, 0, 1]);
+    const g = graph(
+      [1, 2, 2, 3],
+      [
+        node('Transpose', ['x'], 'nchw', { perm: { ints: [0, 3, 1, 2] } }),
+        node('Conv', ['nchw', 'w'], 'c'),
+        node('Transpose', ['c'], 'nhwc', { perm: { ints: [0, 2, 3, 1] } }),
+        node('Reshape', ['nhwc', 's'], 'y'),
+      ],
+      [w, shape('s', [-1, 8])],
+    );
+    const model = onnxGraphToLayers(g, 'model.onnx');
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Conv2D', 'Flatten']);
+    expect(model.inputs[0]!.shape).toEqual([null, 2, 2, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+      [1, 2, 2, 3],
+    );
+    expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual([
+      321, 3, 654, 6, 987, 9, 1320, 12,
+    ]);
+  });
+
+  it('refuses a Transpose of a feature map other than before a Flatten', () => {
+    const g = graph([1, 2, 2, 2], [node('Transpose', ['x'], 't', { perm: { ints: [0, 1, 3, 2] } })]);
+    expect(() => onnxGraphToLayers(g, 'model.onnx')).toThrow(
+      'model.onnx: node "/Transpose" (op Transpose) of a feature map is supported only as NCHW → NHWC (perm 0, 2, 3, 1) before a Flatten',
+    );
+  });
+
+  it("auto_pad SAME_UPPER is 'same' (padding left out of a max); SAME_LOWER is refused", () => {
+    const pool = (autoPad: string): OnnxGraph =>
+      graph(
+        [1, 1, 1, 4],
+        [
+          node('MaxPool', ['x'], 'y', {
+            kernel_shape: { ints: [1, 3] },
+            strides: { ints: [1, 2] },
+            auto_pad: { s: autoPad },
+          }),
+        ],
+      );
+    const model = onnxGraphToLayers(pool('SAME_UPPER'), 'model.onnx');
+    expect(model.layers[1]?.getConfig().padding).toBe('same');
+    // Windows [−1, −2, −3] and [−3, −4, pad]: the pad is not a 0.
+    expect(run(pool('SAME_UPPER'), [1, 1, 1, 4], [-1, -2, -3, -4])).toEqual([-1, -3]);
+    expect(() => onnxGraphToLayers(pool('SAME_LOWER'), 'model.onnx')).toThrow(
+      'model.onnx: node "/MaxPool" (op MaxPool) has auto_pad SAME_LOWER; only NOTSET, VALID and SAME_UPPER are supported',
+    );
+  });
+});
+
 describe('ONNX import: MatMul and padded pools in the torch fixtures', () => {
   async function fixture(name: string): Promise<OnnxGraph> {
     const file = path.join(FIXTURES, `${name}.onnx`);

@@ -71,9 +71,16 @@ class Converter {
     if (!input || input.shape.length !== 4) {
       throw unsupported(this.file, 'only image classifiers with one NCHW input are imported');
     }
-    const [, c, h, w] = input.shape;
-    const x = tfl.input({ shape: [h ?? 0, w ?? 0, c ?? 0], name: 'input' });
+    // tf2onnx keeps a Keras model's NHWC input and transposes it to NCHW first.
+    const readers = this.consumers.get(input.name) ?? [];
+    const toNchw = readers.length === 1 && isPerm(readers[0]!, [0, 3, 1, 2]) ? readers[0] : undefined;
+    const [, a = 0, b = 0, c = 0] = input.shape;
+    const x = tfl.input({ shape: toNchw ? [a, b, c] : [b, c, a], name: 'input' });
     this.values.set(input.name, { kind: 'sym', t: x });
+    if (toNchw) {
+      this.absorbed.add(toNchw);
+      this.values.set(toNchw.outputs[0] ?? '', { kind: 'sym', t: x });
+    }
     for (const node of this.graph.nodes) {
       if (this.absorbed.has(node)) continue;
       this.convert(node);
@@ -102,6 +109,8 @@ class Converter {
     const v = this.value(name);
     if (v.kind !== 'sym')
       throw unsupported(this.file, `tensor "${name}" is a constant where a layer output is expected`);
+    if (v.nhwc)
+      throw unsupported(this.file, `tensor "${name}" is transposed to NHWC; only a Flatten may read it`);
     return v.t;
   }
 
@@ -192,6 +201,8 @@ class Converter {
         return this.matmul(node);
       case 'Pad':
         return this.pad(node);
+      case 'Transpose':
+        return this.transpose(node);
       default: {
         const folded = foldConstant(node, (n) => this.values.get(n), this.file);
         return folded ? this.set(node, folded) : this.refuse(node);
@@ -206,6 +217,15 @@ class Converter {
     this.apply(node, tfl.layers.reLU({ maxValue: bound(2), name: layerName(node) }));
   }
 
+  /** ONNX auto_pad: SAME_UPPER is TF's 'same' (any odd pixel after); SAME_LOWER has no Keras form. */
+  private autoPad(node: OnnxNode): 'SAME_UPPER' | 'VALID' | undefined {
+    const mode = node.attributes.get('auto_pad')?.s ?? 'NOTSET';
+    if (mode === 'SAME_UPPER' || mode === 'VALID') return mode;
+    if (mode !== 'NOTSET')
+      this.refuse(node, `has auto_pad ${mode}; only NOTSET, VALID and SAME_UPPER are supported`);
+    return undefined;
+  }
+
   /** Explicit zero padding where the ONNX pads are not Keras 'same' or 'valid' (exact for Conv). */
   private padded(
     node: OnnxNode,
@@ -214,6 +234,8 @@ class Converter {
   ): { input: Sym; padding: 'same' | 'valid' } {
     const pads = node.attributes.get('pads')?.ints ?? [0, 0, 0, 0];
     const input = this.sym(node.inputs[0] ?? '');
+    const auto = this.autoPad(node);
+    if (auto) return { input, padding: auto === 'SAME_UPPER' ? 'same' : 'valid' };
     if (pads.every((p) => p === 0)) return { input, padding: 'valid' };
     const same =
       strides.every((s) => s === 1) &&
@@ -289,12 +311,17 @@ class Converter {
     const [, h, w] = input.t.shape;
     if (ints('dilations', [1, 1]).some((d) => d !== 1))
       this.refuse(node, 'has dilations; only 1 is supported');
+    const size: [number, number] = [h ?? 0, w ?? 0];
+    const auto = this.autoPad(node);
     const plan = planPool({
       op: node.opType as 'MaxPool' | 'AveragePool',
-      size: [h ?? 0, w ?? 0],
+      size,
       kernel,
       strides,
-      pads: ints('pads', [0, 0, 0, 0]) as [number, number, number, number],
+      pads:
+        auto === undefined
+          ? (ints('pads', [0, 0, 0, 0]) as [number, number, number, number])
+          : autoPads(auto, size, kernel, strides),
       ceilMode: (node.attributes.get('ceil_mode')?.i ?? 0) !== 0,
       countIncludePad: (node.attributes.get('count_include_pad')?.i ?? 0) !== 0,
       nonNegative: input.nonNegative === true,
@@ -384,6 +411,28 @@ class Converter {
     );
   }
 
+  /**
+   * Transpose of a constant folds; of a feature map, only NCHW → NHWC right before a Flatten or
+   * Reshape to 2-D (tf2onnx's Keras Flatten), whose features are then already in Keras's order.
+   */
+  private transpose(node: OnnxNode): void {
+    const v = this.value(node.inputs[0] ?? '');
+    if (v.kind !== 'sym') {
+      const folded = foldConstant(node, (n) => this.values.get(n), this.file);
+      return folded ? this.set(node, folded) : this.refuse(node);
+    }
+    const readers = this.consumers.get(node.outputs[0] ?? '') ?? [];
+    const flattened =
+      readers.length > 0 && readers.every((r) => r.opType === 'Flatten' || r.opType === 'Reshape');
+    if (!isPerm(node, [0, 2, 3, 1]) || !flattened) {
+      this.refuse(
+        node,
+        'of a feature map is supported only as NCHW → NHWC (perm 0, 2, 3, 1) before a Flatten',
+      );
+    }
+    this.set(node, { kind: 'sym', t: v.t, nhwc: true });
+  }
+
   /** Flatten, or Reshape to [batch, -1]: a 4-D input keeps its CHW order for the next Gemm. */
   private flatten(node: OnnxNode): void {
     const v = this.value(node.inputs[0] ?? '');
@@ -396,7 +445,7 @@ class Converter {
     if (shape.length === 2) return this.set(node, v);
     const [h = 0, w = 0, c = 0] = shape.slice(1) as number[];
     const out = tfl.layers.flatten({ name: layerName(node) }).apply(v.t) as Sym;
-    this.set(node, { kind: 'sym', t: out, chw: h * w === 1 ? undefined : [c, h, w] });
+    this.set(node, { kind: 'sym', t: out, chw: h * w === 1 || v.nhwc ? undefined : [c, h, w] });
   }
 
   /** A Dense layer for x · kernel (+ bias), kernel [in, out] in ONNX's feature order. */
@@ -416,7 +465,10 @@ class Converter {
   private gemm(node: OnnxNode): void {
     const w = this.weight(node.inputs[1]);
     const attr = (n: string, d: number): number => node.attributes.get(n)?.i ?? d;
-    if (attr('transA', 0) !== 0 || (node.attributes.get('alpha')?.f ?? 1) !== 1) this.refuse(node);
+    const scaled = (n: string): boolean => (node.attributes.get(n)?.f ?? 1) !== 1;
+    if (attr('transA', 0) !== 0 || scaled('alpha') || (scaled('beta') && node.inputs[2])) {
+      this.refuse(node, 'is supported only with transA 0, alpha 1 and beta 1');
+    }
     let kernel = tf.tensor2d(w.data, w.dims as [number, number]);
     if (attr('transB', 0) === 1) kernel = tf.transpose(kernel);
     const bias = node.inputs[2] ? this.weight(node.inputs[2]).data : undefined;
@@ -445,11 +497,31 @@ class Converter {
   }
 }
 
+function isPerm(node: OnnxNode, perm: number[]): boolean {
+  const p = node.attributes.get('perm')?.ints ?? [];
+  return node.opType === 'Transpose' && p.length === perm.length && p.every((d, i) => d === perm[i]);
+}
+
 const ACTIVATIONS: Readonly<Record<string, 'sigmoid' | 'tanh' | 'softmax'>> = {
   Sigmoid: 'sigmoid',
   Tanh: 'tanh',
   Softmax: 'softmax',
 };
+
+/** The explicit [top, left, bottom, right] pads of auto_pad VALID or SAME_UPPER. */
+function autoPads(
+  mode: 'SAME_UPPER' | 'VALID',
+  size: [number, number],
+  kernel: [number, number],
+  strides: [number, number],
+): [number, number, number, number] {
+  if (mode === 'VALID') return [0, 0, 0, 0];
+  const total = size.map((n, i) =>
+    Math.max((Math.ceil(n / strides[i]!) - 1) * strides[i]! + kernel[i]! - n, 0),
+  );
+  const before = total.map((t) => Math.floor(t / 2));
+  return [before[0]!, before[1]!, total[0]! - before[0]!, total[1]! - before[1]!];
+}
 
 /** Dense kernel rows from ONNX's (c, h, w) flatten order to Keras's (h, w, c). */
 function permuteRows(kernel: tf.Tensor2D, [c, h, w]: [number, number, number]): tf.Tensor2D {

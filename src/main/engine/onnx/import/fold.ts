@@ -19,6 +19,8 @@ export type Value =
       chw?: [number, number, number];
       /** ≥ 0 by construction (Relu, Clip(0, …), Sigmoid, HardSigmoid, or pools of those). */
       nonNegative?: boolean;
+      /** A feature map transposed to NHWC (tf2onnx before a Flatten): its flatten is Keras's order. */
+      nhwc?: boolean;
     }
   | { kind: 'const'; dims: number[]; data: Float32Array }
   | { kind: 'ints'; data: number[] };
