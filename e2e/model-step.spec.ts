@@ -24,7 +24,7 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pollard-e2e-model-'));
   await model.chooseModelFiles(writeConvModel(path.join(dir, 'conv-32'), 32));
-  await expect(page.getByTestId('model-name')).toHaveText('conv-32', { timeout: 60_000 });
+  await expect(page.getByTestId('model-name')).toHaveText('conv-32', { timeout: 180_000 });
   // The baseline evaluation fails on the shape; the step says why and Next stays disabled.
   await expect(model.error).toContainText('baseline accuracy', { timeout: 120_000 });
   await expect(model.error).toContainText('28');
@@ -34,7 +34,7 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
 
   // The model that fits goes on.
   await model.chooseModelFiles(writeConvModel(path.join(dir, 'conv-28'), 28));
-  await expect(page.getByTestId('model-name')).toHaveText('conv-28', { timeout: 60_000 });
+  await expect(page.getByTestId('model-name')).toHaveText('conv-28', { timeout: 180_000 });
   await expect(model.baselineAccuracy).not.toHaveText('—', { timeout: 120_000 });
   await expect(model.baselineAccuracy).not.toHaveText('measuring…', { timeout: 120_000 });
   await expect(model.error).toHaveCount(0);
@@ -56,9 +56,10 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
   // A model named like Keras's MobileNetV2 is guessed [−1, 1], and its baseline is measured that way.
   const evaluated = page.waitForRequest(
     (r) => r.url().endsWith('/api/call/startJob') && (r.postData() ?? '').includes('"evaluate"'),
+    { timeout: 180_000 },
   );
   await model.chooseModelFiles(writeConvModel(path.join(dir, 'mobilenet'), 28, 'mobilenetv2_e2e'));
-  await expect(page.getByTestId('model-name')).toHaveText('mobilenetv2_e2e', { timeout: 60_000 });
+  await expect(page.getByTestId('model-name')).toHaveText('mobilenetv2_e2e', { timeout: 180_000 });
   await expect(page.getByTestId('input-scaling')).toHaveValue('symmetric');
   await expect(page.getByTestId('input-scaling-guess')).toHaveText(
     'guessed from the file: model mobilenetv2_e2e is a Keras mobilenetv2, which takes [−1, 1]',
@@ -68,6 +69,7 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
   // Choosing another scaling measures the baseline again with it.
   const again = page.waitForRequest(
     (r) => r.url().endsWith('/api/call/startJob') && (r.postData() ?? '').includes('"evaluate"'),
+    { timeout: 60_000 },
   );
   await page.getByTestId('input-scaling').selectOption('unit');
   const [unitSpec] = ((await again).postDataJSON() as { args: Record<string, unknown>[] }).args;
