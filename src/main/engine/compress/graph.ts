@@ -107,11 +107,11 @@ export class DependencyGraph {
     const maps = new ChannelMaps(model, ignored);
     for (const layer of layers) maps.add(layer);
     maps.fixOutputs();
-    const { sources, fixedElements, unions, elements } = maps;
+    const { fixedElements, unions, elements } = maps;
     this.nodes = maps.nodes;
     this.byName = maps.byName;
     this.unsupported = maps.unsupported;
-    this.sources = sources;
+    this.sources = maps.sources;
     this.elementCount = elements;
 
     // Pass 2: units (union-find components), fixed units, groups.
@@ -119,9 +119,15 @@ export class DependencyGraph {
     for (const [a, b] of unions) this.unionFind.union(a, b);
     for (const element of fixedElements) this.fixedRoots.add(this.unionFind.find(element));
 
-    const sourceUnion = new UnionFind(sources.length);
+    this.groups = this.buildGroups();
+    this.collectMembers();
+  }
+
+  /** Sources whose units are tied (one union-find over sources), each set one group. */
+  private buildGroups(): ChannelGroup[] {
+    const sourceUnion = new UnionFind(this.sources.length);
     const sourceOfRoot = new Map<number, number>();
-    sources.forEach((source, index) => {
+    this.sources.forEach((source, index) => {
       for (let j = 0; j < source.size; j++) {
         const root = this.unionFind.find(source.offset + j);
         const seen = sourceOfRoot.get(root);
@@ -131,7 +137,7 @@ export class DependencyGraph {
     });
     const groupsBySource = new Map<number, ChannelGroup>();
     const groups: ChannelGroup[] = [];
-    sources.forEach((source, index) => {
+    this.sources.forEach((source, index) => {
       const key = sourceUnion.find(index);
       let group = groupsBySource.get(key);
       if (!group) {
@@ -139,21 +145,29 @@ export class DependencyGraph {
         groupsBySource.set(key, group);
         groups.push(group);
       }
-      if (this.byName.get(source.layer)?.role === 'producer') group.producers.push(source.layer);
-      for (let j = 0; j < source.size; j++) {
-        const root = this.unionFind.find(source.offset + j);
-        if (this.groupOfRoot.has(root)) continue;
-        this.groupOfRoot.set(root, group);
-        if (this.fixedRoots.has(root)) group.fixedUnits++;
-        else group.units.push(root);
-      }
+      this.addSource(group, source);
     });
-    this.groups = groups.filter((group) => group.units.length > 0 && group.producers.length > 0);
-    for (const group of this.groups) {
+    const prunable = groups.filter((group) => group.units.length > 0 && group.producers.length > 0);
+    for (const group of prunable) {
       group.id = group.producers[0]!;
       group.units.sort((a, b) => a - b);
     }
-    // Members: every layer that reads or writes a prunable unit of the group.
+    return prunable;
+  }
+
+  private addSource(group: ChannelGroup, source: ChannelSource): void {
+    if (this.byName.get(source.layer)?.role === 'producer') group.producers.push(source.layer);
+    for (let j = 0; j < source.size; j++) {
+      const root = this.unionFind.find(source.offset + j);
+      if (this.groupOfRoot.has(root)) continue;
+      this.groupOfRoot.set(root, group);
+      if (this.fixedRoots.has(root)) group.fixedUnits++;
+      else group.units.push(root);
+    }
+  }
+
+  /** Members: every layer that reads or writes a prunable unit of the group. */
+  private collectMembers(): void {
     for (const node of this.nodes) {
       const touched = new Set<ChannelGroup>();
       for (const map of [node.outputMap, ...node.inputMaps]) {

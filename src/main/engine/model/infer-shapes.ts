@@ -127,7 +127,7 @@ class ShapeInference implements ShapeHost {
     }
   }
 
-  private checkOutput(label: string, shape: Shape): Shape {
+  checkOutput(label: string, shape: Shape): Shape {
     for (const d of shape.slice(1)) {
       if (d !== null && (!Number.isInteger(d) || d < 1)) {
         this.bad(
@@ -217,104 +217,28 @@ class ShapeInference implements ShapeHost {
 
   /** The node-resolution loop of tfjs's Container.fromConfig, with a progress guard. */
   private functional(entry: LayerEntry): { inputs: Shape[]; outputs: Shape[] } {
-    const modelName = String(entry.config.name ?? 'model');
+    const walk = new FunctionalWalk(this, entry);
     const layers = entry.config.layers as LayerEntry[];
-    const byName = new Map<string, LayerEntry>();
-    for (const layer of layers) byName.set(layer.config.name as string, layer);
-    const nodes = new Map<string, Shape[][]>();
-    const built = new Set<string>();
-    const unprocessed = new Map<string, unknown[][]>();
-
-    for (const layer of layers) {
-      const name = layer.config.name as string;
-      const initial: Shape[][] = [];
-      if (layer.class_name === 'InputLayer') {
-        const declared = this.declaredInput(layer.config, 'InputLayer');
-        if (declared === undefined) this.bad(`layer "${name}": InputLayer has no batch_input_shape`);
-        initial.push([this.checkOutput(`layer "${name}"`, declared)]);
-        if (this.counting)
-          this.layers.push({
-            name,
-            className: 'InputLayer',
-            outputShapes: [declared],
-            weights: [],
-            params: 0,
-          });
-        built.add(name);
-      } else if (MODEL_CLASS(layer.class_name) && this.hasOwnInput(layer)) {
-        // A nested model built from its own inputs already has node 0 (tfjs creates it).
-        initial.push(this.model(layer, undefined, true).outputs);
-        built.add(name);
-      }
-      nodes.set(name, initial);
-      const data = (layer.inbound_nodes as unknown[][] | undefined) ?? [];
-      if (data.length > 0) unprocessed.set(name, [...data]);
-    }
-
-    while (unprocessed.size > 0) {
-      let progressed = false;
-      for (const layer of layers) {
-        const name = layer.config.name as string;
-        const pending = unprocessed.get(name);
-        if (pending === undefined) continue;
-        unprocessed.delete(name);
-        for (const node of pending) {
-          const inputs: Shape[] = [];
-          let ready = true;
-          for (const ref of node as unknown[][]) {
-            const [source, nodeIndex, tensorIndex] = ref as [string, number, number];
-            if (!byName.has(source)) {
-              this.bad(
-                `layer "${name}" takes its input from "${source}", which is not a layer of model "${modelName}"`,
-              );
-            }
-            const sourceNodes = nodes.get(source)!;
-            if (sourceNodes.length <= nodeIndex) {
-              ready = false;
-              break;
-            }
-            const shape = sourceNodes[nodeIndex]![tensorIndex];
-            if (shape === undefined)
-              this.bad(
-                `layer "${name}" takes output ${tensorIndex} of "${source}", which has no such output`,
-              );
-            inputs.push(shape);
-          }
-          if (!ready) {
-            const again = unprocessed.get(name) ?? [];
-            again.push(node);
-            unprocessed.set(name, again);
-            continue;
-          }
-          progressed = true;
-          if (inputs.length === 0) continue;
-          const first = !built.has(name);
-          built.add(name);
-          nodes.get(name)!.push(this.layer(layer, inputs, first));
-        }
-      }
-      if (!progressed) {
-        const stuck = [...unprocessed.keys()].slice(0, 3).join('", "');
-        this.bad(
-          `model "${modelName}": the inputs of layer "${stuck}" can never be resolved (a cycle or a missing node)`,
-        );
-      }
-    }
-
-    const resolve = (refs: unknown, what: string): Shape[] =>
-      (refs as [string, number, number][]).map(([source, nodeIndex, tensorIndex]) => {
-        const shape = nodes.get(source)?.[nodeIndex]?.[tensorIndex];
-        if (shape === undefined)
-          this.bad(`model "${modelName}": ${what} refers to a missing tensor of layer "${source}"`);
-        return shape;
-      });
+    for (const layer of layers) walk.start(layer);
+    while (walk.pending()) walk.resolvePass(layers);
     return {
-      inputs: resolve(entry.config.input_layers, 'input_layers'),
-      outputs: resolve(entry.config.output_layers, 'output_layers'),
+      inputs: walk.resolve(entry.config.input_layers, 'input_layers'),
+      outputs: walk.resolve(entry.config.output_layers, 'output_layers'),
     };
   }
 
-  private hasOwnInput(entry: LayerEntry): boolean {
+  /** A functional model's InputLayer: its declared shape is its node 0. */
+  inputLayerShape(layer: LayerEntry): Shape {
+    const name = layer.config.name as string;
+    const declared = this.declaredInput(layer.config, 'InputLayer');
+    if (declared === undefined) this.bad(`layer "${name}": InputLayer has no batch_input_shape`);
+    if (this.counting) {
+      this.layers.push({ name, className: 'InputLayer', outputShapes: [declared], weights: [], params: 0 });
+    }
+    return this.checkOutput(`layer "${name}"`, declared);
+  }
+
+  hasOwnInput(entry: LayerEntry): boolean {
     return this.ownInputs(entry) !== undefined;
   }
 
@@ -354,6 +278,109 @@ class ShapeInference implements ShapeHost {
 
   isContainer(className: string): boolean {
     return MODEL_CLASS(className);
+  }
+}
+
+/** The state of one functional model's node resolution (ShapeInference.functional). */
+class FunctionalWalk {
+  private readonly modelName: string;
+  private readonly byName = new Map<string, LayerEntry>();
+  private readonly nodes = new Map<string, Shape[][]>();
+  private readonly built = new Set<string>();
+  private readonly unprocessed = new Map<string, unknown[][]>();
+
+  constructor(
+    private readonly inference: ShapeInference,
+    entry: LayerEntry,
+  ) {
+    this.modelName = String(entry.config.name ?? 'model');
+    for (const layer of entry.config.layers as LayerEntry[])
+      this.byName.set(layer.config.name as string, layer);
+  }
+
+  private bad(problem: string): never {
+    return this.inference.bad(problem);
+  }
+
+  /** Node 0 where it exists before any call (inputs, nested models with their own inputs). */
+  start(layer: LayerEntry): void {
+    const name = layer.config.name as string;
+    const initial: Shape[][] = [];
+    if (layer.class_name === 'InputLayer') {
+      initial.push([this.inference.inputLayerShape(layer)]);
+      this.built.add(name);
+    } else if (MODEL_CLASS(layer.class_name) && this.inference.hasOwnInput(layer)) {
+      // A nested model built from its own inputs already has node 0 (tfjs creates it).
+      initial.push(this.inference.model(layer, undefined, true).outputs);
+      this.built.add(name);
+    }
+    this.nodes.set(name, initial);
+    const data = (layer.inbound_nodes as unknown[][] | undefined) ?? [];
+    if (data.length > 0) this.unprocessed.set(name, [...data]);
+  }
+
+  pending(): boolean {
+    return this.unprocessed.size > 0;
+  }
+
+  /** One pass over the layers: every node whose inputs exist is called; none at all is an error. */
+  resolvePass(layers: LayerEntry[]): void {
+    let progressed = false;
+    for (const layer of layers) {
+      const name = layer.config.name as string;
+      const pending = this.unprocessed.get(name);
+      if (pending === undefined) continue;
+      this.unprocessed.delete(name);
+      for (const node of pending) {
+        const inputs = this.nodeInputs(name, node as unknown[][]);
+        if (inputs === undefined) {
+          const again = this.unprocessed.get(name) ?? [];
+          again.push(node);
+          this.unprocessed.set(name, again);
+          continue;
+        }
+        progressed = true;
+        if (inputs.length === 0) continue;
+        const first = !this.built.has(name);
+        this.built.add(name);
+        this.nodes.get(name)!.push(this.inference.layer(layer, inputs, first));
+      }
+    }
+    if (!progressed) {
+      const stuck = [...this.unprocessed.keys()].slice(0, 3).join('", "');
+      this.bad(
+        `model "${this.modelName}": the inputs of layer "${stuck}" can never be resolved (a cycle or a missing node)`,
+      );
+    }
+  }
+
+  /** The input shapes of one node of layer `name`, or undefined while a source node is missing. */
+  private nodeInputs(name: string, node: unknown[][]): Shape[] | undefined {
+    const inputs: Shape[] = [];
+    for (const ref of node) {
+      const [source, nodeIndex, tensorIndex] = ref as [string, number, number];
+      if (!this.byName.has(source)) {
+        this.bad(
+          `layer "${name}" takes its input from "${source}", which is not a layer of model "${this.modelName}"`,
+        );
+      }
+      const sourceNodes = this.nodes.get(source)!;
+      if (sourceNodes.length <= nodeIndex) return undefined;
+      const shape = sourceNodes[nodeIndex]![tensorIndex];
+      if (shape === undefined)
+        this.bad(`layer "${name}" takes output ${tensorIndex} of "${source}", which has no such output`);
+      inputs.push(shape);
+    }
+    return inputs;
+  }
+
+  resolve(refs: unknown, what: string): Shape[] {
+    return (refs as [string, number, number][]).map(([source, nodeIndex, tensorIndex]) => {
+      const shape = this.nodes.get(source)?.[nodeIndex]?.[tensorIndex];
+      if (shape === undefined)
+        this.bad(`model "${this.modelName}": ${what} refers to a missing tensor of layer "${source}"`);
+      return shape;
+    });
   }
 }
 
