@@ -414,7 +414,7 @@ async function measureRun(run: CompressRun, options: CompressRunOptions): Promis
 /** The run's record (compression.json): the figures, what is realised, energy modelled and measured. */
 async function recordRun(run: CompressRun, measured: Measured): Promise<CompressResult> {
   const { spec, ctx, method, quantize, original, reloaded } = run;
-  const { before, after, deployment, quick } = measured;
+  const { before, after, deployment } = measured;
   const accuracyDropPoints = (run.accuracyBefore - run.accuracyAfter) * 100;
   const structured = method.structured;
   if (structured?.auto) structured.auto.budgetMet = accuracyDropPoints <= structured.auto.budgetPoints + 1e-9;
@@ -449,30 +449,36 @@ async function recordRun(run: CompressRun, measured: Measured): Promise<Compress
     ],
     notes: run.notes,
     latency: measured.latency,
-    energy: {
-      ...modelledEnergy(original, reloaded, quantize, sparsity),
-      ...(!measuresEnergy(spec)
-        ? {}
-        : {
-            measured: await measureCompressEnergy({
-              spec,
-              ctx,
-              original,
-              compressed: reloaded,
-              loadOriginalCopy: async () => (await openModel(spec.model)).model,
-              data: run.data,
-              fineTunes: method.fineTunes,
-              originalBatchMs: before.latencyMs.batch32,
-              ...(quick ? { inference: quick.inference } : {}),
-            }),
-          }),
-    },
+    energy: await energyRecord(run, measured, sparsity),
     fineTune: method.fineTunes,
     ...(structured ? { structured } : {}),
     ...(magnitude ? { magnitude } : {}),
     ...deployment,
     ...(method.quantization ? { quantization: method.quantization } : {}),
   };
+}
+
+/** Energy modelled from op counts, and measured (the ENERGY.md protocol) unless --energy off. */
+async function energyRecord(
+  run: CompressRun,
+  measured: Measured,
+  sparsity: Map<string, number> | undefined,
+): Promise<CompressResult['energy']> {
+  const { spec, ctx, original, reloaded } = run;
+  const modelled = modelledEnergy(original, reloaded, run.quantize, sparsity);
+  if (!measuresEnergy(spec)) return modelled;
+  const energy = await measureCompressEnergy({
+    spec,
+    ctx,
+    original,
+    compressed: reloaded,
+    loadOriginalCopy: async () => (await openModel(spec.model)).model,
+    data: run.data,
+    fineTunes: run.method.fineTunes,
+    originalBatchMs: measured.before.latencyMs.batch32,
+    ...(measured.quick ? { inference: measured.quick.inference } : {}),
+  });
+  return { ...modelled, measured: energy };
 }
 
 function measuresEnergy(spec: SpecOf<'compress'>): boolean {
