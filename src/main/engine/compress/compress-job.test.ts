@@ -254,6 +254,38 @@ describe('runSensitivity and runPlan', () => {
     expect((await readJson(result.files.json)).baselineAccuracy).toBe(result.baselineAccuracy);
   });
 
+  it('automatic mode reads a finished sensitivity run instead of measuring again', async () => {
+    const sensitivityOut = path.join(root, 'sensitivity-for-auto');
+    await runSensitivity(
+      sensitivitySpecSchema.parse({
+        kind: 'sensitivity',
+        model: modelDir,
+        data: dataDir,
+        out: sensitivityOut,
+        samples: 6,
+        ratios: [0.25, 0.5],
+      }),
+      createMemoryContext(BACKEND),
+    );
+    const ctx = createMemoryContext(BACKEND);
+    const s = spec('auto-reuse', {
+      method: 'structured',
+      accuracyBudget: 100,
+      targetMacs: 0.2,
+      sensitivityRun: sensitivityOut,
+      finetuneEpochs: 0,
+    });
+    const result = await runCompress(s, ctx, FAST);
+    expect(result.notes).toContain(`automatic mode used the sensitivity measured in ${sensitivityOut}`);
+    // Nothing was measured: no sensitivity progress, and the run's copy holds the given ratios.
+    expect(ctx.events.some((e) => e.type === 'progress' && e.stage === 'sensitivity')).toBe(false);
+    const copy = JSON.parse(await fs.readFile(path.join(s.out, 'sensitivity.json'), 'utf8')) as {
+      ratios: number[];
+    };
+    expect(copy.ratios).toEqual([0.25, 0.5]);
+    expect(Object.values(result.structured!.auto!.ratios).every((r) => r === 0.25 || r === 0.5)).toBe(true);
+  });
+
   it('sweeps dry runs over targets', async () => {
     const result = await runPlan(
       planSpecSchema.parse({ kind: 'plan', model: modelDir, targets: [0, 0.25, 0.5, 0.97] }),
