@@ -226,6 +226,8 @@ export const sensitivitySpecSchema = commonOptionsSchema.extend({
   ratios: z.array(z.number().gt(0).lt(1)).default([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
   /** Validation samples used per measurement. */
   samples: z.number().int().min(1).default(1000),
+  /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
+  inputScaling: z.enum(INPUT_SCALINGS).optional(),
 });
 
 /** Dry run of structured pruning over a sweep of targets: what the app's target slider shows. */

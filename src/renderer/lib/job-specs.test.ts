@@ -181,5 +181,10 @@ describe('job specs', () => {
     expect(() =>
       hostParse(compressSpec(DEFAULT_METHOD_CHOICE, { ...scaled, inputScaling: 'raw' })),
     ).not.toThrow();
+    // The sensitivity analysis sees the pixels the same way.
+    expect(hostParse(sensitivitySpec(scaled, 'l1'))).toMatchObject({
+      kind: 'sensitivity',
+      inputScaling: 'symmetric',
+    });
   });
 });

@@ -264,6 +264,7 @@ export function sensitivitySpec(data: DataChoice, criterion: Criterion): Spec<'s
     criterion,
     // A sensitivity sweep evaluates the model ~9× per layer: keep each evaluation small.
     samples: Math.min(500, data.limit ?? 500),
+    ...scalingOf(data),
     ...limitOf(data.limit),
   });
 }

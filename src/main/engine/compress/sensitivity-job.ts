@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { SpecOf } from '../../../shared/jobs';
 import type { BackendName } from '../../../shared/types';
 import type { JobContext } from '../job/context';
+import { modelNormalization } from '../data/input-scaling';
 import { openModel } from '../model/registry';
 import type { Calibration } from './importance';
 import { stage, writeSensitivityFiles } from './job-common';
@@ -34,7 +35,7 @@ export async function runSensitivity(
       ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
       validationSplit: 0.1,
       seed: spec.seed,
-      ...(loaded.metadata.normalization ? { normalization: loaded.metadata.normalization } : {}),
+      ...modelNormalization(spec.inputScaling, loaded.metadata.normalization),
     });
     const subset = firstSamples(data.validation, spec.samples);
     if (spec.criterion === 'taylor') calibrationHolder.batch = calibrationBatch(data, 256, spec.seed);

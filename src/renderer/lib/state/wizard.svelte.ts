@@ -371,7 +371,12 @@ export class WizardState {
     try {
       const job = await this.hub.start(
         sensitivitySpec(
-          { model: this.modelPath, data: this.datasetPath, limit: this.limit },
+          {
+            model: this.modelPath,
+            data: this.datasetPath,
+            limit: this.limit,
+            inputScaling: this.inputScaling,
+          },
           this.choice.criterion,
         ),
       );
