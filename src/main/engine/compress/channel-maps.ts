@@ -4,7 +4,7 @@
  * opaque layers create elements; the other roles forward, repeat, join or tie their inputs' maps.
  */
 import { couplesChannels } from '../model/layers/activation';
-import { layerKnowledge } from '../model/layers/registry';
+import { isContainerLayer, layerKnowledge } from '../model/layers/registry';
 import type { Layer, LayerRole, PruningKnowledge } from '../model/layers/types';
 import type { LayersModel } from '../tf';
 
@@ -70,6 +70,7 @@ function classify(layer: Layer, inputShapes: number[][]): Classified {
   const className = layer.getClassName();
   const config = layer.getConfig() as Config;
   if (className === 'InputLayer') return { role: 'input' };
+  if (isContainerLayer(className)) return { role: 'opaque', reason: 'a nested model is left whole' };
   const inbound = layer.inboundNodes[0];
   // A layer fed by a multi-output layer's second tensor cannot be mapped from one channel map.
   if (inbound && inbound.tensorIndices.some((index) => index !== 0)) {
@@ -125,8 +126,21 @@ export class ChannelMaps {
     private readonly ignored: ReadonlySet<string>,
   ) {}
 
+  /**
+   * The call of `layer` in this model: a nested model also has the node that built it from its
+   * own inputs, so the call is the node whose inputs are layers already mapped.
+   */
+  private callOf(layer: Layer): Layer['inboundNodes'][number] | undefined {
+    const nodes = layer.inboundNodes;
+    const inModel = nodes.find(
+      (n) => n.inboundLayers.length > 0 && n.inboundLayers.every((l) => this.byName.has(l.name)),
+    );
+    return inModel ?? nodes[0];
+  }
+
   add(layer: Layer): void {
-    const inboundLayers = (layer.inboundNodes[0]?.inboundLayers ?? []) as Layer[];
+    const call = this.callOf(layer);
+    const inboundLayers = (call?.inboundLayers ?? []) as Layer[];
     const inputMaps = inboundLayers.map((l) => this.byName.get(l.name)!.outputMap);
     const inputShapes = inboundLayers.map((l) => this.byName.get(l.name)!.outputShape);
     const { role, reason, pruning } = classify(layer, inputShapes);
@@ -138,7 +152,7 @@ export class ChannelMaps {
       inputs: inboundLayers.map((l) => l.name),
       inputMaps,
       outputMap: new Int32Array(0),
-      outputShape: shapeOf(layer.outputShape),
+      outputShape: shapeOf(call?.outputShapes ?? layer.outputShape),
       ...(pruning ? { pruning } : {}),
     };
     if (reason !== undefined) node.reason = reason;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../tf';
-import type { LayersModel } from '../tf';
+import type { LayersModel, Tensor } from '../tf';
 import { summarizeLayers } from '../model/summary';
 import {
   isSupportedLayer,
@@ -157,7 +157,26 @@ const CASES: [string, () => LayersModel][] = [
       }),
   ],
   ['sequences (Embedding, Masking, SimpleRNN, GRU, Bidirectional, TimeDistributed, …)', sequenceNet],
+  ['nested Sequential and Model (left whole)', nestedNet],
 ];
+
+/** conv → a nested functional Model (two convs) → a nested Sequential (two convs) → conv. */
+function nestedNet(): LayersModel {
+  return around([8, 8, 2], (x) => {
+    const inner = tfl.input({ shape: [8, 8, 8], name: 'inner_in' });
+    const a = apply(tfl.layers.conv2d({ filters: 6, kernelSize: 1, name: 'inner_a' }), inner);
+    const b = apply(tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'inner_b' }), a);
+    const model = tfl.model({ inputs: inner, outputs: b, name: 'inner_model' });
+    const sequential = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [8, 8, 6], filters: 5, kernelSize: 3, name: 'seq_a' }),
+        tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'seq_b' }),
+      ],
+      name: 'inner_sequential',
+    });
+    return apply(sequential, apply(model, x));
+  });
+}
 
 /** Embedding → Masking → SimpleRNN → RepeatVector → GRU → Bidirectional(LSTM) → TimeDistributed(Dense) → Permute → Reshape → Conv1D. */
 function sequenceNet(): LayersModel {
@@ -186,6 +205,7 @@ function sequenceNet(): LayersModel {
 /** Every layer class in a model, nested models and wrapped layers included. */
 function classesIn(model: LayersModel, into = new Set<string>()): Set<string> {
   for (const layer of model.layers) {
+    if (layer instanceof tfl.LayersModel) classesIn(layer, into);
     into.add(layer.getClassName());
     const wrapped = (layer.getConfig() as { layer?: { className?: string } }).layer?.className;
     if (wrapped !== undefined) into.add(wrapped);
@@ -194,15 +214,14 @@ function classesIn(model: LayersModel, into = new Set<string>()): Set<string> {
 }
 
 /** Cases whose body leaves little to prune: a small MAC target. */
-const SMALL_TARGET = /^(LSTM|LayerNormalization|Rescaling|sequences)/;
+const SMALL_TARGET = /^(LSTM|LayerNormalization|Rescaling|sequences|nested)/;
 
 /**
  * Registered classes no case can hold: 'Functional' is Keras 3's name for a functional model
- * (TensorFlow.js builds it as 'Model'); the dependency graph cannot read a nested model (tfjs
- * gives it two inbound nodes); TensorFlow.js's Resizing reports a wrong symbolic output shape
- * ([null, 6, 6, 8] resized to 4×4 gives [4, 4, 6]), so no layer can follow it in a built model.
+ * (TensorFlow.js builds it as 'Model'); TensorFlow.js's Resizing reports a wrong symbolic output
+ * shape ([null, 6, 6, 8] resized to 4×4 gives [4, 4, 6]), so no layer can follow it in a built model.
  */
-const NOT_BUILDABLE = ['Functional', 'Model', 'Sequential', 'Resizing'];
+const NOT_BUILDABLE = ['Functional', 'Resizing'];
 
 describe('plan totals equal the summary of the built model', () => {
   for (const [name, make] of CASES) {
@@ -222,6 +241,18 @@ describe('plan totals equal the summary of the built model', () => {
       .map((entry) => entry.className)
       .filter((name) => !NOT_BUILDABLE.includes(name) && !covered.has(name));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('nested models', () => {
+  it('are left whole and copied weight for weight (each holds two kernels)', async () => {
+    const model = nestedNet();
+    const plan = await planPruning(model, { criterion: 'l1', scope: 'layer', ratio: 0 });
+    const built = await applyPrunePlan(model, plan);
+    const x = tf.randomUniform([2, 8, 8, 2], -1, 1, 'float32', 5);
+    const difference = tf.max(tf.abs(tf.sub(model.predict(x) as Tensor, built.predict(x) as Tensor)));
+    expect(difference.dataSync()[0]).toBe(0);
+    expect(plan.notes).toContain('inner_model (Model) left whole: a nested model is left whole');
   });
 });
 

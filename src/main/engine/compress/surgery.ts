@@ -80,10 +80,12 @@ export async function buildPrunedModel(
     const source = graph.node(layer.name).layer;
     if (!slice || layer.weights.length === 0) continue;
     const old = new Map(source.weights.map((w) => [weightKey(w.originalName), w]));
+    // A layer left whole is copied weight for weight (a nested model has several `kernel`s).
+    const whole = slice.weights.size === 0 && source.weights.length === layer.weights.length;
     const values = await Promise.all(
-      layer.weights.map((w) => {
+      layer.weights.map((w, index) => {
         const key = weightKey(w.originalName);
-        const from = old.get(key);
+        const from = whole ? source.weights[index] : old.get(key);
         if (!from) throw new PollardError('internal', `${layer.name}: no weight ${key} in the source model`);
         const axes = slice.weights.get(key);
         const expected = selectedShape(from.shape as number[], axes);
