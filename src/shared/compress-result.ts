@@ -123,7 +123,7 @@ export const onnxDeploymentSchema = z.object({
   after: deployedModelSchema,
   speedup: z.object({ batch1: z.number().nullable(), batch32: z.number().nullable() }),
   verdict: z.object({ batch1: z.string(), batch32: z.string() }),
-  calibration: z.object({ samples: z.number(), method: z.literal('minmax') }).optional(),
+  calibration: z.object({ samples: z.number(), method: z.literal('minmax'), fromQat: z.number() }).optional(),
 });
 
 export const compressResultSchema = z.object({

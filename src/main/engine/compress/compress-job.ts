@@ -386,7 +386,14 @@ async function measureRun(run: CompressRun, options: CompressRunOptions): Promis
     : undefined;
   const [latencyBefore, latencyAfter] =
     quick?.latency ?? (await measureLatency([original, reloaded], latencyOptions));
-  const deployment = await deployOnOnnxRuntime(original, reloaded, quantize === 'uint8', run.data, ctx);
+  const deployment = await deployOnOnnxRuntime(
+    original,
+    reloaded,
+    quantize === 'uint8',
+    run.data,
+    ctx,
+    run.method.qatRanges,
+  );
   const sizeBefore = await exportedSize(original);
   const sizeAfter = await exportedSize(run.method.compressed, quantize);
   const latencyMs = (detail: LatencyDetail) => ({ batch1: detail.batch1, batch32: detail.batch32 });

@@ -8,6 +8,7 @@ import type { OnnxDeployment } from '../onnx/deployment';
 import type { LayersModel } from '../tf';
 import { stage } from './job-common';
 import type { CompressionData } from './job-data';
+import type { RecordedRange } from './qat-ranges';
 
 /** The ONNX Runtime figures, or why there are none (a refused layer, ONNX Runtime not loading). */
 export async function deployOnOnnxRuntime(
@@ -16,6 +17,7 @@ export async function deployOnOnnxRuntime(
   int8: boolean,
   data: CompressionData,
   ctx: JobContext,
+  qatRanges?: Record<string, RecordedRange>,
 ): Promise<{ onnxRuntime?: OnnxDeployment; onnxRuntimeUnavailable?: string }> {
   stage(ctx, 'onnx-runtime', `both models on ONNX Runtime (CPU), ${int8 ? 'int8' : 'float32'}`);
   const [h, w, c] = original.inputs[0]!.shape.slice(1) as [number, number, number];
@@ -30,6 +32,7 @@ export async function deployOnOnnxRuntime(
       shape: [h, w, c],
       classes: original.outputs[0]!.shape.at(-1) as number,
       normalization: data.normalization,
+      ...(qatRanges ? { qatRanges } : {}),
     });
     return { onnxRuntime };
   } catch (error) {

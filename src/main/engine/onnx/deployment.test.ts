@@ -14,6 +14,8 @@ import { buildArchitecture } from '../model/architectures';
 import { tf } from '../tf';
 import type { LayersModel } from '../tf';
 import { latencyVerdict, measureOnnxDeployment } from './deployment';
+import { layersToOnnx } from './layers-to-onnx';
+import { quantizedActivations } from './quantize-qdq';
 
 const SAMPLE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -69,8 +71,18 @@ describe('measureOnnxDeployment', () => {
 
       const int8 = await measureOnnxDeployment({ ...input, int8: true });
       expect(int8.after.format).toBe('int8');
-      expect(int8.calibration).toEqual({ samples: 256, method: 'minmax' });
+      expect(int8.calibration).toEqual({ samples: 256, method: 'minmax', fromQat: 0 });
       expect(int8.after.sizeBytes).toBeLessThan(0.3 * int8.before.sizeBytes);
+      // A QAT run's learned ranges replace calibration for every layer output they cover.
+      const qatRanges = Object.fromEntries(compressed.layers.map((l) => [l.name, { min: -4, max: 4 }]));
+      const learned = await measureOnnxDeployment({ ...input, int8: true, qatRanges });
+      expect(learned.calibration).toEqual({ samples: 0, method: 'minmax', fromQat: 11 });
+      // One layer without a learned range: that tensor alone is calibrated, on the usual 256 samples.
+      const partial = { ...qatRanges };
+      const exported = layersToOnnx(compressed, { layout: 'nchw' });
+      delete partial[exported.tensorLayers.get(quantizedActivations(exported.graph)[0]!)!];
+      const mixed = await measureOnnxDeployment({ ...input, int8: true, qatRanges: partial });
+      expect(mixed.calibration).toEqual({ samples: 256, method: 'minmax', fromQat: 10 });
       for (const key of ['batch1', 'batch32'] as const) {
         const [p25, p75] = int8.after.latencySpreadMs[key];
         expect(p25).toBeLessThanOrEqual(int8.after.latencyMs[key]);

@@ -13,7 +13,8 @@ import { encodeOnnxModel } from '../backend/onnx-model';
 import type { LatencyMs } from '../compress/latency';
 import type { DatasetSplit, Normalization } from '../data';
 import type { LayersModel } from '../tf';
-import { calibrateRanges } from './calibrate';
+import { QAT_RANGES_KEY, type RecordedRange } from '../compress/qat-ranges';
+import { activationRanges } from './activation-ranges';
 import { ONNX_RUNTIME_LABEL } from './export-onnx';
 import { layersToOnnx } from './layers-to-onnx';
 import { calibrationBatches, onnxAccuracy } from './onnx-data';
@@ -43,7 +44,8 @@ export interface OnnxDeployment {
   speedup: { batch1: number | null; batch32: number | null };
   /** The sentence each speed-up is shown with. */
   verdict: { batch1: string; batch32: string };
-  calibration?: { samples: number; method: 'minmax' };
+  /** int8: activation ranges calibrated on training samples, and how many a QAT run had learned instead. */
+  calibration?: { samples: number; method: 'minmax'; fromQat: number };
 }
 
 export interface DeploymentInput {
@@ -56,6 +58,8 @@ export interface DeploymentInput {
   shape: readonly [number, number, number];
   classes: number;
   normalization: Normalization;
+  /** A QAT run's learned activation ranges (compress/qat-ranges.ts): used instead of calibrating those tensors. */
+  qatRanges?: Record<string, RecordedRange>;
 }
 
 /**
@@ -89,9 +93,20 @@ export async function measureOnnxDeployment(input: DeploymentInput): Promise<Onn
       layout,
       after.inputShape,
     );
-    const ranges = await calibrateRanges(after.graph, quantizedActivations(after.graph), batches, 'minmax');
-    afterGraph = quantizeGraph(after.graph, ranges).graph;
-    calibration = { samples: batches.reduce((n, b) => n + (b.dims[0] ?? 0), 0), method: 'minmax' };
+    const metadata = input.qatRanges ? { producedBy: { [QAT_RANGES_KEY]: input.qatRanges } } : {};
+    const ranges = await activationRanges(
+      after,
+      metadata,
+      quantizedActivations(after.graph),
+      () => batches,
+      'minmax',
+    );
+    afterGraph = quantizeGraph(after.graph, ranges.ranges).graph;
+    calibration = {
+      samples: ranges.calibrated > 0 ? batches.reduce((n, b) => n + (b.dims[0] ?? 0), 0) : 0,
+      method: 'minmax',
+      fromQat: ranges.fromQat,
+    };
   }
   const bytes = [encodeOnnxModel(before.graph), encodeOnnxModel(afterGraph)];
   const sessions = [await OnnxSession.create(bytes[0]!), await OnnxSession.create(bytes[1]!)];

@@ -34,7 +34,7 @@ const DEPLOYMENT = {
   },
   speedup: { batch1: null, batch32: 8.89 / 3.2 },
   verdict: { batch1: 'no measurable difference', batch32: '2.78× faster' },
-  calibration: { samples: 256, method: 'minmax' },
+  calibration: { samples: 256, method: 'minmax', fromQat: 0 },
 } satisfies OnnxDeployment;
 
 describe('ONNX Runtime rows in the compression report', () => {
