@@ -4,6 +4,7 @@ import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
   evaluateSpec,
+  exploreSpec,
   planKey,
   planSpec,
   sensitivitySpec,
@@ -185,6 +186,47 @@ describe('job specs', () => {
     expect(hostParse(sensitivitySpec(scaled, 'l1'))).toMatchObject({
       kind: 'sensitivity',
       inputScaling: 'symmetric',
+    });
+  });
+
+  it('explore sends the targets in order with the pruning shape, fine-tuning options only when it fine-tunes', () => {
+    const choice = {
+      ...DEFAULT_METHOD_CHOICE,
+      targetBy: 'params' as const,
+      criterion: 'fpgm' as const,
+      roundTo: 4,
+      learningRate: 0.0005,
+      batchSize: 32,
+      automatic: true,
+      steps: 3,
+    };
+    const targets = [0.6, 0.2];
+    expect(exploreSpec(choice, { ...data, inputScaling: 'raw' }, { targets, finetuneEpochs: 0 })).toEqual({
+      kind: 'explore',
+      model: '/runs/train-1',
+      data: '/data/fashion',
+      by: 'params',
+      targets: [0.2, 0.6],
+      criterion: 'fpgm',
+      roundTo: 4,
+      finetuneEpochs: 0,
+      batchSize: 32,
+      inputScaling: 'raw',
+      limit: 1000,
+    });
+    expect(targets).toEqual([0.6, 0.2]);
+    const tuned = exploreSpec(choice, data, { targets, finetuneEpochs: 2 });
+    expect(tuned.training).toEqual({ learningRate: 0.0005 });
+    expect(hostParse(tuned)).toMatchObject({ kind: 'explore', finetuneEpochs: 2, samples: 1000 });
+    expect(exploreSpec(DEFAULT_METHOD_CHOICE, data, { targets: [0.4], finetuneEpochs: 1 })).toEqual({
+      kind: 'explore',
+      model: '/runs/train-1',
+      data: '/data/fashion',
+      by: 'macs',
+      targets: [0.4],
+      criterion: 'l1',
+      finetuneEpochs: 1,
+      limit: 1000,
     });
   });
 });

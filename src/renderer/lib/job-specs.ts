@@ -199,6 +199,34 @@ export function compressSpec(choice: MethodChoice, data: DataChoice): Spec<'comp
   });
 }
 
+/**
+ * Explore: the Method step's pruning shape at several targets, each measured (optionally after a
+ * brief fine-tuning) to pick one. Automatic mode and steps are compress's alone.
+ */
+export function exploreSpec(
+  choice: MethodChoice,
+  data: DataChoice,
+  options: { targets: readonly number[]; finetuneEpochs: number },
+): Spec<'explore'> {
+  const tunes = options.finetuneEpochs > 0;
+  return hostRunFolder<'explore'>({
+    kind: 'explore',
+    model: data.model,
+    data: data.data,
+    by: choice.targetBy,
+    targets: [...options.targets].sort((a, b) => a - b),
+    criterion: choice.criterion,
+    ...pruningShape(choice),
+    finetuneEpochs: Math.floor(options.finetuneEpochs),
+    ...(tunes && choice.learningRate !== ADVANCED_DEFAULTS.learningRate
+      ? { training: { learningRate: choice.learningRate } }
+      : {}),
+    ...(choice.batchSize !== ADVANCED_DEFAULTS.batchSize ? { batchSize: Math.floor(choice.batchSize) } : {}),
+    ...scalingOf(data),
+    ...limitOf(data.limit),
+  });
+}
+
 export function trainSpec(options: {
   data: string;
   arch: ArchitectureName;

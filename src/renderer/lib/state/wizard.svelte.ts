@@ -27,6 +27,7 @@ import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
   evaluateSpec,
+  exploreSpec,
   type MethodChoice,
   planKey,
   planSpec,
@@ -124,6 +125,9 @@ export class WizardState {
   sensitivityJob = $state.raw<JobState | null>(null);
   sensitivity = $state.raw<SensitivityView | null>(null);
   sensitivityError = $state.raw<InlineError | null>(null);
+  /** The explore run of this model (several targets measured, to pick one); its error where it could not start. */
+  exploreJob = $state.raw<JobState | null>(null);
+  exploreError = $state.raw<InlineError | null>(null);
 
   // ---- run, results, export ----
   compressJob = $state.raw<JobState | null>(null);
@@ -224,6 +228,7 @@ export class WizardState {
       this.plan = null;
       this.planFor = null;
       this.sensitivity = null;
+      this.exploreJob = null;
       this.baselineAccuracy = baselineAccuracy;
       this.inputScaling = summary.inputScalingGuess?.scaling ?? null;
       this.evaluationError = null;
@@ -387,6 +392,23 @@ export class WizardState {
       else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
     } catch (error) {
       this.sensitivityError = inlineError(error);
+    }
+  }
+
+  /** Prune at each target and measure each point (ExplorePanel); the job's events and result show its progress. */
+  async startExplore(targets: readonly number[], finetuneEpochs: number): Promise<void> {
+    if (!this.modelPath || !this.datasetPath) return;
+    this.exploreError = null;
+    try {
+      const data = {
+        model: this.modelPath,
+        data: this.datasetPath,
+        limit: this.limit,
+        inputScaling: this.inputScaling,
+      };
+      this.exploreJob = await this.hub.start(exploreSpec(this.choice, data, { targets, finetuneEpochs }));
+    } catch (error) {
+      this.exploreError = inlineError(error);
     }
   }
 
