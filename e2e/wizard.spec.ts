@@ -242,7 +242,7 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
 
   await test.step('the run is in Recent runs and opens to the same results', async () => {
     await shell.view('runs').click();
-    const row = page.getByTestId('run-row').filter({ hasText: 'compress' }).first();
+    const row = page.locator('[data-testid="run-row"][data-kind="compress"]').first();
     await expect(row).toContainText('completed');
     await row.getByRole('button', { name: 'Open' }).click();
     await expect(shell.title).toHaveText('5. Results');
