@@ -131,11 +131,21 @@ describe('ONNX import: grouped convolutions', () => {
     expect(run(g, [1, 2, 1, 1], [2, 3])).toEqual([2, 4, 9, 12]);
   });
 
-  it('refuses other group counts with the node name and the groups', () => {
+  it('other groups become the equivalent Conv2D, zero outside the groups', () => {
+    // Group 2 over 4 inputs: outputs 0–1 read inputs 0–1, outputs 2–3 read inputs 2–3.
     const w = tensor('w', [4, 2, 1, 1], [1, 2, 3, 4, 5, 6, 7, 8]);
-    const g = graph([1, 4, 3, 3], [node('Conv', ['x', 'w'], 'y', { group: { i: 2 } })], [w]);
+    const g = graph([1, 4, 1, 1], [node('Conv', ['x', 'w'], 'y', { group: { i: 2 } })], [w]);
+    const model = onnxGraphToLayers(g, 'model.onnx');
+    expect(model.layers[1]?.getClassName()).toBe('Conv2D');
+    expect(model.layers[1]?.getWeights()[0]?.shape).toEqual([1, 1, 4, 4]);
+    expect(run(g, [1, 4, 1, 1], [1, 2, 3, 4])).toEqual([1 + 4, 3 + 8, 15 + 24, 21 + 32]);
+  });
+
+  it('refuses a group count that does not divide the output channels, naming the node', () => {
+    const w = tensor('w', [3, 2, 1, 1], [1, 2, 3, 4, 5, 6]);
+    const g = graph([1, 4, 1, 1], [node('Conv', ['x', 'w'], 'y', { group: { i: 2 } })], [w]);
     expect(() => onnxGraphToLayers(g, 'model.onnx')).toThrow(
-      'model.onnx: node "/Conv" (op Conv) has group 2 over 4 input channels: only group 1 and depthwise (group = input channels) convolutions are supported, TF.js has no grouped convolution',
+      'model.onnx: node "/Conv" (op Conv) has 3 output channels, not a multiple of its group 2',
     );
   });
 });

@@ -255,7 +255,8 @@ class Converter {
   /**
    * Conv: group 1 → Conv2D; group = input channels → DepthwiseConv2D with depth multiplier
    * out / in (ONNX's output channel c·m + j reads input c, the order Keras uses). Other groups
-   * have no TF.js layer and are refused.
+   * have no TF.js layer: they become the equivalent Conv2D whose kernel is zero outside the
+   * groups (exact outputs, G× the parameters and MACs of the grouped form).
    */
   private conv(node: OnnxNode): void {
     const w = this.weight(node.inputs[1]);
@@ -266,12 +267,8 @@ class Converter {
     if (dilations.some((d) => d !== 1))
       this.refuse(node, `has dilations [${dilations.join(', ')}]; only 1 is supported`);
     const depthwise = group !== 1 && inPerGroup === 1 && out % group === 0;
-    if (group !== 1 && !depthwise) {
-      this.refuse(
-        node,
-        `has group ${group} over ${inPerGroup * group} input channels: only group 1 and depthwise (group = input channels) convolutions are supported, TF.js has no grouped convolution`,
-      );
-    }
+    if (group !== 1 && out % group !== 0)
+      this.refuse(node, `has ${out} output channels, not a multiple of its group ${group}`);
     const bias = node.inputs[2] ? this.weight(node.inputs[2]) : undefined;
     const { input, padding } = this.padded(node, [kh, kw], strides);
     const common = {
@@ -288,7 +285,15 @@ class Converter {
     this.apply(node, layer, input);
     const k = depthwise
       ? tf.transpose(tf.tensor4d(w.data, [group, multiplier, kh, kw]), [2, 3, 0, 1])
-      : tf.transpose(tf.tensor4d(w.data, [out, inPerGroup, kh, kw]), [2, 3, 1, 0]);
+      : tf.transpose(
+          tf.tensor4d(blockDiagonal(w.data, out, inPerGroup, group, kh * kw), [
+            out,
+            inPerGroup * group,
+            kh,
+            kw,
+          ]),
+          [2, 3, 1, 0],
+        );
     layer.setWeights(bias ? [k, tf.tensor1d(bias.data)] : [k]);
   }
 
@@ -532,4 +537,29 @@ function permuteRows(kernel: tf.Tensor2D, [c, h, w]: [number, number, number]): 
 
 export function onnxGraphToLayers(graph: OnnxGraph, file: string): LayersModel {
   return new Converter(graph, file).run();
+}
+
+/**
+ * A grouped kernel [out, in/G, k] as the dense kernel [out, in, k] of the same convolution: output
+ * channel o (group o ÷ (out/G)) reads only its group's input channels; every other weight is 0.
+ */
+export function blockDiagonal(
+  weights: Float32Array,
+  out: number,
+  inPerGroup: number,
+  group: number,
+  taps: number,
+): Float32Array {
+  if (group === 1) return weights;
+  const inputs = inPerGroup * group;
+  const dense = new Float32Array(out * inputs * taps);
+  const outPerGroup = out / group;
+  for (let o = 0; o < out; o++) {
+    const first = Math.floor(o / outPerGroup) * inPerGroup;
+    for (let i = 0; i < inPerGroup; i++) {
+      const from = (o * inPerGroup + i) * taps;
+      dense.set(weights.subarray(from, from + taps), (o * inputs + first + i) * taps);
+    }
+  }
+  return dense;
 }
