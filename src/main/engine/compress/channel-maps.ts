@@ -79,8 +79,14 @@ function classify(layer: Layer, inputShapes: number[][]): Classified {
   if (layer.inboundNodes.length > 1) return { role: 'opaque', reason: 'layer is called more than once' };
   if (channelsFirst(config)) return { role: 'opaque', reason: 'channels_first data format' };
   const pruning = layerKnowledge(className)?.pruning;
-  if (pruning === undefined)
-    return { role: 'opaque', reason: `${className} is not understood by the pruner` };
+  if (pruning === undefined) {
+    // A weightless layer (Reshape, Permute, …) is not pruned itself: it hides the channels it rearranges.
+    const reason =
+      layer.countParams() === 0
+        ? `${className} rearranges its input, so the pruner cannot follow channels through it; the layers feeding it keep theirs`
+        : `${className} is not understood by the pruner`;
+    return { role: 'opaque', reason };
+  }
   const reason = pruning.refuse?.(config, inputShapes);
   return reason === undefined ? { role: pruning.role, pruning } : { role: 'opaque', reason };
 }

@@ -85,7 +85,12 @@ describe('DependencyGraph', () => {
   it('names the layers it cannot reason about and keeps their channels', () => {
     const graph = buildDependencyGraph(opaqueNet());
     expect(graph.unsupported).toEqual([
-      { name: 'reshape', className: 'Reshape', reason: 'Reshape is not understood by the pruner' },
+      {
+        name: 'reshape',
+        className: 'Reshape',
+        reason:
+          'Reshape rearranges its input, so the pruner cannot follow channels through it; the layers feeding it keep theirs',
+      },
       { name: 'attention', className: 'Activation', reason: 'softmax couples all channels' },
     ]);
     // conv2 feeds the Reshape, mix feeds the softmax: only conv1 stays prunable.

@@ -188,7 +188,7 @@ describe('pruning plan', () => {
   it('says which layers were left whole', async () => {
     const plan = await planPruning(opaqueNet(), { criterion: 'l1', scope: 'layer', ratio: 0.5 });
     expect(plan.notes).toEqual([
-      'reshape (Reshape) left whole: Reshape is not understood by the pruner',
+      'reshape (Reshape) left whole: Reshape rearranges its input, so the pruner cannot follow channels through it; the layers feeding it keep theirs',
       'attention (Activation) left whole: softmax couples all channels',
     ]);
   });
