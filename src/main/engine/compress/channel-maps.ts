@@ -65,6 +65,9 @@ function shapeOf(shape: unknown): number[] {
   return first.slice(1).map((dim) => (typeof dim === 'number' ? dim : -1));
 }
 
+/** Weightless layers that only move values around (their channels cannot be followed). */
+const REARRANGES: ReadonlySet<string> = new Set(['Reshape', 'Permute']);
+
 /** What role a layer plays (its entry in the layer table), or why it is opaque. */
 function classify(layer: Layer, inputShapes: number[][]): Classified {
   const className = layer.getClassName();
@@ -80,11 +83,10 @@ function classify(layer: Layer, inputShapes: number[][]): Classified {
   if (channelsFirst(config)) return { role: 'opaque', reason: 'channels_first data format' };
   const pruning = layerKnowledge(className)?.pruning;
   if (pruning === undefined) {
-    // A weightless layer (Reshape, Permute, …) is not pruned itself: it hides the channels it rearranges.
-    const reason =
-      layer.countParams() === 0
-        ? `${className} rearranges its input, so the pruner cannot follow channels through it; the layers feeding it keep theirs`
-        : `${className} is not understood by the pruner`;
+    // A layout change has no weights to prune: it hides the channels it rearranges.
+    const reason = REARRANGES.has(className)
+      ? `${className} rearranges its input, so the pruner cannot follow channels through it; the layers feeding it keep theirs`
+      : `${className} is not understood by the pruner`;
     return { role: 'opaque', reason };
   }
   const reason = pruning.refuse?.(config, inputShapes);
