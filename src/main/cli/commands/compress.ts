@@ -43,6 +43,7 @@ interface CompressFlags extends CommonFlags {
   ignore?: string;
   steps?: number;
   accuracyBudget?: number;
+  sensitivityRun?: string;
   granularity?: string;
   finetuneEpochs?: number;
   lr?: number;
@@ -55,6 +56,7 @@ const FLAG_METHODS: [keyof CompressFlags, string, readonly string[]][] = [
   ['targetMacs', '--target-macs', ['structured', 'structured+quantize']],
   ['targetParams', '--target-params', ['structured', 'structured+quantize']],
   ['accuracyBudget', '--accuracy-budget', ['structured', 'structured+quantize']],
+  ['sensitivityRun', '--sensitivity-run', ['structured', 'structured+quantize']],
   ['sparsity', '--sparsity', ['magnitude']],
   ['dtype', '--dtype', ['quantize', 'qat', 'structured+quantize']],
 ];
@@ -105,6 +107,11 @@ function methodOptions(command: Command): Command {
       'automatic mode: at most this many accuracy points lost (default: off)',
       nonNegative,
     )
+    .option(
+      '--sensitivity-run <dir>',
+      'automatic mode: use this finished sensitivity run of the model instead of measuring again (default: measure)',
+      absolute,
+    )
     .addOption(
       new Option('--granularity <g>', withDefault('QAT fake-quant granularity', d.granularity)).choices([
         'tensor',
@@ -141,6 +148,7 @@ function specOf(flags: CompressFlags): JobSpecInput {
       : {}),
     ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
     ...(flags.accuracyBudget !== undefined ? { accuracyBudget: flags.accuracyBudget } : {}),
+    ...(flags.sensitivityRun ? { sensitivityRun: flags.sensitivityRun } : {}),
     ...(flags.granularity ? { granularity: flags.granularity } : {}),
     ...(flags.finetuneEpochs !== undefined ? { finetuneEpochs: flags.finetuneEpochs } : {}),
     ...(flags.lr !== undefined ? { training: { learningRate: flags.lr } } : {}),
