@@ -1,0 +1,60 @@
+/** Step 3's Explore disclosure: targets, brief fine-tuning, Run explore, its progress, charts and table. */
+import type { Locator, Page } from '@playwright/test';
+
+export class ExplorePage {
+  readonly panel: Locator;
+  readonly rows: Locator;
+  readonly progress: Locator;
+  readonly phase: Locator;
+  readonly picked: Locator;
+  readonly macsChart: Locator;
+  readonly latencyChart: Locator;
+
+  constructor(readonly page: Page) {
+    this.panel = page.getByTestId('explore');
+    this.rows = page.getByTestId('explore-row');
+    this.progress = page.getByTestId('explore-progress');
+    this.phase = page.getByTestId('explore-progress-phase');
+    this.picked = page.getByTestId('explore-picked');
+    this.macsChart = page.getByTestId('explore-chart-macs');
+    this.latencyChart = page.getByTestId('explore-chart-latency');
+  }
+
+  async open(): Promise<void> {
+    if (!(await this.panel.evaluate((d) => (d as HTMLDetailsElement).open)))
+      await this.panel.locator('summary').click();
+  }
+
+  chip(target: number): Locator {
+    return this.page.locator(`[data-testid="explore-chip"][data-target="${target}"]`);
+  }
+
+  /** Press the chips so exactly `targets` are chosen. */
+  async chooseTargets(targets: number[]): Promise<void> {
+    for (const chip of await this.page.getByTestId('explore-chip').all()) {
+      const wanted = targets.includes(Number(await chip.getAttribute('data-target')));
+      if ((await chip.getAttribute('aria-pressed')) !== String(wanted)) await chip.click();
+    }
+  }
+
+  async setEpochs(epochs: number): Promise<void> {
+    await this.page.getByTestId('explore-epochs').fill(String(epochs));
+  }
+
+  async run(): Promise<void> {
+    await this.page.getByTestId('explore-run').click();
+  }
+
+  async cancel(): Promise<void> {
+    await this.page.getByTestId('explore-progress-cancel').click();
+  }
+
+  row(target: number): Locator {
+    return this.page.locator(`[data-testid="explore-row"][data-target="${target}"]`);
+  }
+
+  /** Each row's cell texts, for exact comparison. */
+  column(testid: string): Locator {
+    return this.rows.getByTestId(testid);
+  }
+}
