@@ -124,7 +124,9 @@ export const trainResultSchema = z.object({
   parallelism: z.object({
     threads: z.number(),
     replicas: z.number(),
-    microBatch: z.number().nullable().optional(),
+    sliceSize: z.number(),
+    microBatch: z.number(),
+    kernelThreads: z.number(),
   }),
   epochs: z.number(),
   stoppedEarly: z.boolean(),
@@ -332,13 +334,48 @@ export const reportResultSchema = z.object({
   }),
 });
 
+const latencyPairSchema = z.object({ batch1: z.number(), batch32: z.number() });
+
+export const onnxExportSummarySchema = z.object({
+  opset: z.number(),
+  layout: z.enum(['nchw', 'nhwc']),
+  inputShape: z.array(z.number()),
+  foldedBatchNorms: z.number(),
+  /** float32 graph in ONNX Runtime vs TensorFlow.js on the same inputs. */
+  verification: z.object({
+    samples: z.number(),
+    maxAbsDiffOutput: z.number(),
+    maxAbsDiffLogits: z.number().optional(),
+    inputs: z.enum(['dataset', 'synthetic']),
+  }),
+  int8: z
+    .object({
+      runtime: z.string(),
+      calibration: z.object({ samples: z.number(), method: z.enum(['minmax', 'percentile']) }),
+      activationRanges: z.object({ fromQat: z.number(), calibrated: z.number() }),
+      quantizedNodes: z.number(),
+      quantizedActivations: z.number(),
+      accuracy: z.object({
+        split: z.enum(['test', 'train']),
+        samples: z.number(),
+        float32: z.number(),
+        int8: z.number(),
+        agreement: z.number(),
+      }),
+      latencyMs: z.object({ float32: latencyPairSchema, int8: latencyPairSchema }),
+      speedup: latencyPairSchema,
+      sizeBytes: z.object({ float32: z.number(), int8: z.number() }),
+    })
+    .optional(),
+});
+
 export const exportModelResultSchema = z.object({
   kind: z.literal('export-model'),
   backend: z.string(),
   format: z.enum(['tfjs', 'keras-h5', 'onnx']),
   files: z.array(z.object({ path: z.string(), bytes: z.number() })),
   /** ONNX only: verification against TensorFlow.js and, for int8, accuracy and latency. */
-  onnx: detail.optional(),
+  onnx: onnxExportSummarySchema.optional(),
 });
 
 // ---- the map -----------------------------------------------------------------------------------

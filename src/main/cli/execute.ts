@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { ioError, type SerializedError } from '../../shared/errors';
+import { type ReportResult, resultOfKind } from '../../shared/job-results';
 import type { JobSpec, ReportFormat, SpecOf } from '../../shared/jobs';
 import { runJob } from '../services/jobs';
 import { formatResult } from './format';
@@ -56,8 +57,8 @@ export async function execute(spec: JobSpec, flags: CommonFlags): Promise<number
         const printed = report ? { ...outcome.result, energyReport: report.result } : outcome.result;
         process.stdout.write(JSON.stringify(printed) + '\n');
       } else {
-        process.stdout.write(formatResult(spec, outcome.result));
-        if (report) process.stdout.write(formatResult(report.spec, report.result));
+        process.stdout.write(formatResult(outcome.result));
+        if (report) process.stdout.write(formatResult(report.result));
       }
       return EXIT.ok;
     }
@@ -76,7 +77,7 @@ async function writeReport(
   compress: SpecOf<'compress'>,
   flags: CommonFlags,
   printer: ProgressPrinter,
-): Promise<{ spec: JobSpec; result: Record<string, unknown> } | undefined> {
+): Promise<{ result: ReportResult } | undefined> {
   const spec = parseSpec({
     kind: 'report',
     run: compress.out,
@@ -86,8 +87,14 @@ async function writeReport(
   });
   const { outcome } = await runJob(spec, { onEvent: (event) => printer.handle(event), graceMs: 15_000 });
   printer.end();
-  if (outcome.status === 'completed') return { spec, result: outcome.result };
-  const why = outcome.status === 'failed' ? outcome.error.message.split('\n')[0] : 'cancelled';
+  const result = outcome.status === 'completed' ? resultOfKind('report', outcome.result) : undefined;
+  if (result) return { result };
+  const why =
+    outcome.status === 'failed'
+      ? outcome.error.message.split('\n')[0]
+      : outcome.status === 'cancelled'
+        ? 'cancelled'
+        : 'the report job returned no report';
   process.stderr.write(`pollard: the compression is saved, but its report was not written: ${why}\n`);
   if (flags.verbose && outcome.status === 'failed' && outcome.error.stack)
     process.stderr.write(outcome.error.stack + '\n');

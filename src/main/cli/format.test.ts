@@ -1,12 +1,39 @@
 import { describe, expect, it } from 'vitest';
+import type { CompressResult, ExportModelResult } from '../../shared/job-results';
 import {
-  compressSpecSchema,
-  evaluateSpecSchema,
-  exportModelSpecSchema,
-  infoSpecSchema,
-  trainSpecSchema,
-} from '../../shared/jobs';
+  compressResultFixture,
+  evaluateResultFixture,
+  evaluationFixture,
+  exportModelResultFixture,
+  infoResultFixture,
+  trainResultFixture,
+} from '../../shared/testing/result-fixtures';
 import { formatResult, table } from './format';
+
+/** An int8 ONNX export's result, as the export-model job writes it. */
+function onnxExport(folded: number, fromQat: number, samples: number, calibrated = 6): ExportModelResult {
+  return {
+    ...exportModelResultFixture([{ path: '/m.onnx', bytes: 2048 }], 'onnx'),
+    onnx: {
+      opset: 13,
+      layout: 'nchw',
+      inputShape: [1, 1, 28, 28],
+      foldedBatchNorms: folded,
+      verification: { samples: 16, inputs: 'dataset', maxAbsDiffOutput: 1.2e-7, maxAbsDiffLogits: 5.2e-6 },
+      int8: {
+        runtime: 'deployed on ONNX Runtime (CPU)',
+        calibration: { samples, method: 'minmax' },
+        activationRanges: { fromQat, calibrated },
+        quantizedNodes: 8,
+        quantizedActivations: 6,
+        accuracy: { split: 'test', samples: 2000, float32: 0.8835, int8: 0.884, agreement: 0.99 },
+        latencyMs: { float32: { batch1: 0.34, batch32: 8.89 }, int8: { batch1: 0.14, batch32: 3.2 } },
+        speedup: { batch1: 2.43, batch32: 2.78 },
+        sizeBytes: { float32: 250_000, int8: 70_000 },
+      },
+    },
+  };
+}
 
 describe('table', () => {
   it('right-aligns numeric columns after a left-aligned first column', () => {
@@ -44,30 +71,52 @@ describe('table', () => {
 
 describe('formatResult of a train run pruned while training', () => {
   it('says when and why it pruned and what the dense run cost', () => {
-    const spec = trainSpecSchema.parse({ kind: 'train', data: '/d', arch: 'vgg-small', out: '/r' });
-    const text = formatResult(spec, {
-      accuracy: 0.85,
-      wallSeconds: 100,
-      pruneWhileTraining: {
-        prunedAtEpoch: 2,
-        detail: 'mask distance under 0.1 for 1 epoch (0.054)',
-        macsBefore: 1000,
-        macsAfter: 480,
-        paramsBefore: 2000,
-        paramsAfter: 900,
-      },
-      dense: { accuracy: 0.86, wallSeconds: 150 },
-      savings: {
-        wallTime: { ratio: 1.5, label: 'measured:wall-clock' },
-        cpuTime: { ratio: 1.25, label: 'measured:process-cpu-time' },
-        energy: {
-          ratio: null,
-          label: 'unavailable',
-          reason: 'no training energy was measured for both runs',
+    const text = formatResult(
+      trainResultFixture({
+        accuracy: 0.85,
+        wallSeconds: 100,
+        pruneWhileTraining: {
+          prunedAtEpoch: 2,
+          reason: 'masks-stable',
+          detail: 'mask distance under 0.1 for 1 epoch (0.054)',
+          maskDistances: [null, 0.054],
+          target: { metric: 'macs', fraction: 0.5 },
+          pruneSteps: 1,
+          steps: [],
+          macsBefore: 1000,
+          macsAfter: 480,
+          paramsBefore: 2000,
+          paramsAfter: 900,
         },
-      },
-    });
-    expect(text.split('\n').slice(1, 4)).toEqual([
+        dense: {
+          source: 'trained in this job',
+          accuracy: 0.86,
+          evaluatedOn: 'test',
+          wallSeconds: 150,
+          cpuSeconds: 160,
+          trainingEnergy: { joules: null, label: 'unavailable', source: 'CPU model' },
+          epochs: 3,
+          macs: 1000,
+          params: 2000,
+        },
+        savings: {
+          wallTime: { ratio: 1.5, label: 'measured:wall-clock' },
+          cpuTime: { ratio: 1.25, label: 'measured:process-cpu-time' },
+          energy: {
+            ratio: null,
+            label: 'unavailable',
+            source: 'CPU model',
+            reason: 'no training energy was measured for both runs',
+          },
+        },
+      }),
+    );
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'accuracy 85.00%',
+      'parameters 61,706 · MACs 416,520 · size 244.6 KiB',
+      'training 4,200 samples/s on wasm, 2 threads',
+    ]);
+    expect(text.split('\n').slice(3, 6)).toEqual([
       'pruned after epoch 2 (mask distance under 0.1 for 1 epoch (0.054)): MACs 1,000 → 480, parameters 2,000 → 900',
       'dense run: accuracy 86.00%, 150.0 s; this run 100.0 s',
       'savings: wall time 1.50×, CPU time 1.25×; training energy — (unavailable: no training energy was measured for both runs)',
@@ -77,29 +126,7 @@ describe('formatResult of a train run pruned while training', () => {
 
 describe('formatResult of an ONNX export', () => {
   it('prints the check against tfjs and, for int8, accuracy and latency against float32', () => {
-    const spec = exportModelSpecSchema.parse({
-      kind: 'export-model',
-      model: '/m',
-      format: 'onnx',
-      to: '/m.onnx',
-    });
-    const text = formatResult(spec, {
-      format: 'onnx',
-      files: [{ path: '/m.onnx', bytes: 2048 }],
-      onnx: {
-        opset: 13,
-        layout: 'nchw',
-        foldedBatchNorms: 6,
-        verification: { samples: 16, inputs: 'dataset', maxAbsDiffOutput: 1.2e-7, maxAbsDiffLogits: 5.2e-6 },
-        int8: {
-          runtime: 'deployed on ONNX Runtime (CPU)',
-          calibration: { samples: 256, method: 'minmax' },
-          accuracy: { split: 'test', samples: 2000, float32: 0.8835, int8: 0.884 },
-          latencyMs: { float32: { batch1: 0.34, batch32: 8.89 }, int8: { batch1: 0.14, batch32: 3.2 } },
-          speedup: { batch1: 2.43, batch32: 2.78 },
-        },
-      },
-    });
+    const text = formatResult(onnxExport(6, 0, 256));
     expect(text.split('\n').slice(0, 8)).toEqual([
       'onnx:',
       '  /m.onnx  2.0 KiB',
@@ -115,28 +142,8 @@ describe('formatResult of an ONNX export', () => {
 
 describe('formatResult of an int8 ONNX export of a QAT run', () => {
   it('says which activation ranges QAT learned and which were calibrated', () => {
-    const spec = exportModelSpecSchema.parse({
-      kind: 'export-model',
-      model: '/r',
-      format: 'onnx',
-      to: '/m.onnx',
-    });
     const line = (fromQat: number, calibrated: number, samples: number): string | undefined =>
-      formatResult(spec, {
-        format: 'onnx',
-        files: [{ path: '/m.onnx', bytes: 2048 }],
-        onnx: {
-          opset: 13,
-          layout: 'nchw',
-          foldedBatchNorms: 1,
-          verification: { samples: 16, inputs: 'dataset', maxAbsDiffOutput: 1e-7, maxAbsDiffLogits: 1e-6 },
-          int8: {
-            runtime: 'deployed on ONNX Runtime (CPU)',
-            calibration: { samples, method: 'minmax' },
-            activationRanges: { fromQat, calibrated },
-          },
-        },
-      }).split('\n')[4];
+      formatResult(onnxExport(1, fromQat, samples, calibrated)).split('\n')[4];
     expect(line(6, 0, 0)).toBe(
       'int8 (deployed on ONNX Runtime (CPU)): activation ranges learned in QAT for 6 tensors',
     );
@@ -148,73 +155,73 @@ describe('formatResult of an int8 ONNX export of a QAT run', () => {
 });
 
 describe('formatResult of a compress run', () => {
-  const spec = compressSpecSchema.parse({
-    kind: 'compress',
-    model: '/m',
-    data: '/d',
-    out: '/r',
-    method: 'structured',
-    target: { macs: 0.5 },
-  });
-  const side = (accuracy: number): Record<string, unknown> => ({
+  const side = (accuracy: number): CompressResult['before'] => ({
     accuracy,
     params: 100,
     macs: 200,
     sizeBytes: 400,
     sizeGzipBytes: 300,
     latencyMs: { batch1: 0.4, batch32: 4 },
+    weightDtype: 'float32',
   });
+  const compress = (overrides: Partial<CompressResult>): CompressResult =>
+    compressResultFixture({ before: side(0.9), after: side(0.9), ...overrides });
 
   it('signs the accuracy change and says which split and how many samples', () => {
-    const text = formatResult(spec, {
-      evaluation: { split: 'test', samples: 10000 },
-      before: side(0.855),
-      after: side(0.843),
-    });
+    const text = formatResult(
+      compress({ evaluation: { split: 'test', samples: 10000 }, before: side(0.855), after: side(0.843) }),
+    );
     expect(text.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', '85.50%', '84.30%', '−1.20', 'pts']);
     expect(text).toContain('accuracy on 10,000 test samples\n');
-    const better = formatResult(spec, { before: side(0.9), after: side(0.904) });
+    const better = formatResult(compress({ before: side(0.9), after: side(0.904) }));
     expect(better.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', '90.00%', '90.40%', '+0.40', 'pts']);
   });
 
   it('shows n/a, not 0.00%, for an accuracy on 0 samples', () => {
-    const text = formatResult(spec, {
-      evaluation: { split: 'validation', samples: 0 },
-      before: side(0),
-      after: side(0),
-    });
+    const text = formatResult(
+      compress({ evaluation: { split: 'validation', samples: 0 }, before: side(0), after: side(0) }),
+    );
     expect(text.split('\n')[1]!.split(/\s+/)).toEqual(['accuracy', 'n/a', 'n/a', 'n/a']);
     expect(text).toContain('accuracy on 0 validation samples: none, so there is no accuracy to compare');
   });
   it('adds the ONNX Runtime rows where the job measured them', () => {
-    const deployed = (accuracy: number, format: string, batch32: number) => ({
+    const deployed = (accuracy: number, format: 'float32' | 'int8', batch32: number) => ({
       format,
       accuracy,
       latencyMs: { batch1: 0.05, batch32 },
-    });
-    const text = formatResult(spec, {
-      before: side(0.9),
-      after: side(0.9),
-      onnxRuntime: {
-        before: deployed(0.866, 'float32', 8.89),
-        after: deployed(0.865, 'int8', 3.2),
-        verdict: { batch1: 'no measurable difference', batch32: '2.78× faster' },
+      latencySpreadMs: {
+        batch1: [0.04, 0.06] as [number, number],
+        batch32: [batch32, batch32] as [number, number],
       },
+      sizeBytes: 1000,
     });
-    const lines = text.split('\n');
-    expect(lines.at(-4)!.split(/\s{2,}/)).toEqual([
+    const text = formatResult(
+      compress({
+        onnxRuntime: {
+          runtime: 'deployed on ONNX Runtime (CPU)',
+          evaluation: { split: 'test', samples: 2000 },
+          before: deployed(0.866, 'float32', 8.89),
+          after: deployed(0.865, 'int8', 3.2),
+          speedup: { batch1: null, batch32: 2.78 },
+          verdict: { batch1: 'no measurable difference', batch32: '2.78× faster' },
+        },
+      }),
+    );
+    // The table's last three rows, then the samples line and the run folder.
+    const lines = text.split('\n').slice(0, -3);
+    expect(lines.at(-3)!.split(/\s{2,}/)).toEqual([
       'ONNX Runtime float32→int8, accuracy',
       '86.60%',
       '86.50%',
       '−0.10 pts',
     ]);
-    expect(lines.at(-3)!.split(/\s{2,}/)).toEqual([
+    expect(lines.at(-2)!.split(/\s{2,}/)).toEqual([
       'ONNX Runtime float32→int8, batch 1',
       '0.05 ms',
       '0.05 ms',
       'no measurable difference',
     ]);
-    expect(lines.at(-2)!.split(/\s{2,}/)).toEqual([
+    expect(lines.at(-1)!.split(/\s{2,}/)).toEqual([
       'ONNX Runtime float32→int8, batch 32',
       '8.89 ms',
       '3.20 ms',
@@ -225,25 +232,37 @@ describe('formatResult of a compress run', () => {
 
 describe('formatResult of info', () => {
   it('says "unavailable" once for an unavailable energy source', () => {
-    const spec = infoSpecSchema.parse({ kind: 'info' });
-    const text = formatResult(spec, {
-      energySources: [{ id: 'rapl', label: 'unavailable', status: 'unavailable', reason: 'no powercap' }],
-    });
+    const text = formatResult(
+      infoResultFixture({
+        energySources: [
+          {
+            id: 'rapl',
+            name: 'Linux RAPL',
+            kind: 'measured',
+            label: 'unavailable',
+            status: 'unavailable',
+            reason: 'no powercap',
+          },
+        ],
+      }),
+    );
     expect(text).toContain('rapl  unavailable  no powercap');
     expect(text).not.toContain('unavailable unavailable');
   });
 });
 
 describe('formatResult of an evaluation', () => {
-  const spec = evaluateSpecSchema.parse({ kind: 'evaluate', model: '/m', data: '/d' });
   const classNames = Array.from({ length: 10 }, (_, i) => `class ${i}`);
+  const evaluation = (accuracy: number) => ({
+    ...evaluateResultFixture(accuracy),
+    ...evaluationFixture(accuracy),
+    classNames,
+  });
 
   it('says how many samples, and flags a chance-level accuracy', () => {
-    expect(formatResult(spec, { accuracy: 0.091, count: 2000, classNames }).split('\n')[0]).toBe(
+    expect(formatResult(evaluation(0.091)).split('\n')[0]).toBe(
       'accuracy 9.10% on 2,000 samples: chance level for 10 classes (10.00%); check --input-scaling and the class order',
     );
-    expect(formatResult(spec, { accuracy: 0.855, count: 2000, classNames }).split('\n')[0]).toBe(
-      'accuracy 85.50% on 2,000 samples',
-    );
+    expect(formatResult(evaluation(0.855)).split('\n')[0]).toBe('accuracy 85.50% on 2,000 samples');
   });
 });

@@ -1,29 +1,36 @@
-/** Human-readable output for each command (the `--json` output is the result object itself). */
-import type { ExploreResult } from '../../shared/job-results';
-import type { JobSpec } from '../../shared/jobs';
+/**
+ * Human-readable output for each command (the `--json` output is the result object itself). Each
+ * job's result is read as its kind's type (src/shared/job-results.ts).
+ */
+import type {
+  CompressResult,
+  ExportModelResult,
+  InfoResult,
+  InspectResult,
+  JobResult,
+  ReportResult,
+  TrainResult,
+} from '../../shared/job-results';
 import { formatExplore } from './explore-format';
 
-type Result = Record<string, unknown>;
-
-const int = (n: unknown): string => (typeof n === 'number' ? Math.round(n).toLocaleString('en-US') : '—');
-const pct = (n: unknown): string => (typeof n === 'number' ? `${(n * 100).toFixed(2)}%` : '—');
-const bytes = (n: unknown): string => {
-  if (typeof n !== 'number') return '—';
+const int = (n: number | undefined): string =>
+  n !== undefined ? Math.round(n).toLocaleString('en-US') : '—';
+const pct = (n: number | undefined): string => (n !== undefined ? `${(n * 100).toFixed(2)}%` : '—');
+const bytes = (n: number | undefined): string => {
+  if (n === undefined) return '—';
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 };
-const ms = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)} ms` : '—');
+const ms = (n: number): string => `${n.toFixed(2)} ms`;
+const times = (n: number | null): string => (n !== null ? `${n.toFixed(2)}×` : '—');
 /** A change of two 0..1 accuracies in percentage points, always signed: "+0.40 pts", "−1.20 pts". */
-const points = (before: unknown, after: unknown): string => {
-  if (typeof before !== 'number' || typeof after !== 'number') return '—';
+const points = (before: number, after: number): string => {
   const change = (after - before) * 100;
   return `${change >= 0 ? '+' : '−'}${Math.abs(change).toFixed(2)} pts`;
 };
-const ratio = (before: unknown, after: unknown): string =>
-  typeof before === 'number' && typeof after === 'number' && after > 0
-    ? `${(before / after).toFixed(2)}×`
-    : '—';
+const ratio = (before: number, after: number): string =>
+  after > 0 ? `${(before / after).toFixed(2)}×` : '—';
 
 /**
  * Render rows as an aligned table: numbers (`numeric`) right-aligned after a left-aligned first
@@ -49,17 +56,15 @@ export function table(rows: string[][], align: 'numeric' | 'text' = 'numeric'): 
   );
 }
 
-function record(value: unknown): Result {
-  return value && typeof value === 'object' ? (value as Result) : {};
-}
-
-function formatCompression(result: Result): string {
-  const before = record(result.before);
-  const after = record(result.after);
-  const latencyBefore = record(before.latencyMs);
-  const latencyAfter = record(after.latencyMs);
-  const evaluation = record(result.evaluation);
+function formatCompression(result: CompressResult): string {
+  const { before, after, evaluation } = result;
   const measured = evaluation.samples !== 0;
+  const pair = (label: string, show: (n: number) => string, b: number, a: number): string[] => [
+    label,
+    show(b),
+    show(a),
+    ratio(b, a),
+  ];
   const rows = [
     ['', 'before', 'after', 'change'],
     [
@@ -68,49 +73,28 @@ function formatCompression(result: Result): string {
       measured ? pct(after.accuracy) : 'n/a',
       measured ? points(before.accuracy, after.accuracy) : 'n/a',
     ],
-    ['parameters', int(before.params), int(after.params), ratio(before.params, after.params)],
-    ['MACs', int(before.macs), int(after.macs), ratio(before.macs, after.macs)],
-    ['file size', bytes(before.sizeBytes), bytes(after.sizeBytes), ratio(before.sizeBytes, after.sizeBytes)],
-    [
-      'gzipped',
-      bytes(before.sizeGzipBytes),
-      bytes(after.sizeGzipBytes),
-      ratio(before.sizeGzipBytes, after.sizeGzipBytes),
-    ],
-    [
-      'latency, batch 1',
-      ms(latencyBefore.batch1),
-      ms(latencyAfter.batch1),
-      ratio(latencyBefore.batch1, latencyAfter.batch1),
-    ],
-    [
-      'latency, batch 32',
-      ms(latencyBefore.batch32),
-      ms(latencyAfter.batch32),
-      ratio(latencyBefore.batch32, latencyAfter.batch32),
-    ],
+    pair('parameters', int, before.params, after.params),
+    pair('MACs', int, before.macs, after.macs),
+    pair('file size', bytes, before.sizeBytes, after.sizeBytes),
+    pair('gzipped', bytes, before.sizeGzipBytes, after.sizeGzipBytes),
+    pair('latency, batch 1', ms, before.latencyMs.batch1, after.latencyMs.batch1),
+    pair('latency, batch 32', ms, before.latencyMs.batch32, after.latencyMs.batch32),
+    ...onnxRuntimeRows(result.onnxRuntime),
   ];
-  rows.push(...onnxRuntimeRows(result));
-  const where =
-    typeof evaluation.samples === 'number'
-      ? `accuracy on ${int(evaluation.samples)} ${String(evaluation.split)} samples${measured ? '' : ': none, so there is no accuracy to compare'}\n`
-      : '';
-  return table(rows) + where;
+  const none = measured ? '' : ': none, so there is no accuracy to compare';
+  return table(rows) + `accuracy on ${int(evaluation.samples)} ${evaluation.split} samples${none}\n`;
 }
 
 /** Both models deployed on ONNX Runtime (CPU), where the compress job measured them. */
-function onnxRuntimeRows(result: Result): string[][] {
-  if (result.onnxRuntime === undefined) return [];
-  const d = record(result.onnxRuntime);
-  const before = record(d.before);
-  const after = record(d.after);
-  const verdict = record(d.verdict);
-  const tag = `ONNX Runtime ${String(before.format)}→${String(after.format)}`;
+function onnxRuntimeRows(deployment: CompressResult['onnxRuntime']): string[][] {
+  if (!deployment) return [];
+  const { before, after, verdict } = deployment;
+  const tag = `ONNX Runtime ${before.format}→${after.format}`;
   const latency = (key: 'batch1' | 'batch32') => [
     `${tag}, batch ${key === 'batch1' ? 1 : 32}`,
-    ms(record(before.latencyMs)[key]),
-    ms(record(after.latencyMs)[key]),
-    String(verdict[key]),
+    ms(before.latencyMs[key]),
+    ms(after.latencyMs[key]),
+    verdict[key],
   ];
   return [
     [`${tag}, accuracy`, pct(before.accuracy), pct(after.accuracy), points(before.accuracy, after.accuracy)],
@@ -120,23 +104,20 @@ function onnxRuntimeRows(result: Result): string[][] {
 }
 
 /** When and why a train run pruned, and the dense comparison where there is one. */
-function formatPruneWhileTraining(result: Result): string[] {
-  const pwt = record(result.pruneWhileTraining);
+function formatPruneWhileTraining(result: TrainResult): string[] {
+  const pwt = result.pruneWhileTraining;
+  if (!pwt) return [];
   const lines = [
-    typeof pwt.prunedAtEpoch === 'number'
-      ? `pruned after epoch ${pwt.prunedAtEpoch} (${String(pwt.detail)}): MACs ${int(pwt.macsBefore)} → ${int(pwt.macsAfter)}, parameters ${int(pwt.paramsBefore)} → ${int(pwt.paramsAfter)}`
-      : `not pruned: ${String(pwt.detail)}`,
+    pwt.prunedAtEpoch !== null
+      ? `pruned after epoch ${pwt.prunedAtEpoch} (${pwt.detail}): MACs ${int(pwt.macsBefore)} → ${int(pwt.macsAfter)}, parameters ${int(pwt.paramsBefore)} → ${int(pwt.paramsAfter)}`
+      : `not pruned: ${pwt.detail}`,
   ];
-  if (result.dense !== undefined) {
-    const dense = record(result.dense);
-    const savings = record(result.savings);
-    const wall = record(savings.wallTime);
-    const cpu = record(savings.cpuTime);
-    const energy = record(savings.energy);
-    const times = (n: unknown): string => (typeof n === 'number' ? `${n.toFixed(2)}×` : '—');
+  const { dense, savings } = result;
+  if (dense && savings) {
+    const energy = savings.energy;
     lines.push(
-      `dense run: accuracy ${pct(dense.accuracy)}, ${Number(dense.wallSeconds).toFixed(1)} s; this run ${Number(result.wallSeconds).toFixed(1)} s`,
-      `savings: wall time ${times(wall.ratio)}, CPU time ${times(cpu.ratio)}; training energy ${times(energy.ratio)} (${String(energy.label)}${energy.reason ? `: ${String(energy.reason)}` : ''})`,
+      `dense run: accuracy ${pct(dense.accuracy)}, ${dense.wallSeconds.toFixed(1)} s; this run ${result.wallSeconds.toFixed(1)} s`,
+      `savings: wall time ${times(savings.wallTime.ratio)}, CPU time ${times(savings.cpuTime.ratio)}; training energy ${times(energy.ratio)} (${energy.label}${energy.reason ? `: ${energy.reason}` : ''})`,
     );
   }
   return lines;
@@ -146,177 +127,174 @@ function formatPruneWhileTraining(result: Result): string[] {
  * " on N samples", and a hint when the accuracy is within 2 points of guessing (1 in N classes):
  * a model at chance level usually gets its input scaled or its classes ordered differently.
  */
-export function evaluatedOn(result: Result): string {
-  const count = typeof result.count === 'number' ? ` on ${int(result.count)} samples` : '';
-  const classes = Array.isArray(result.classNames) ? result.classNames.length : 0;
-  const accuracy = typeof result.accuracy === 'number' ? result.accuracy : undefined;
-  if (accuracy === undefined || classes < 2 || accuracy > 1 / classes + 0.02) return count;
+export function evaluatedOn(evaluation: { accuracy: number; count: number; classNames: string[] }): string {
+  const count = ` on ${int(evaluation.count)} samples`;
+  const classes = evaluation.classNames.length;
+  if (classes < 2 || evaluation.accuracy > 1 / classes + 0.02) return count;
   return `${count}: chance level for ${classes} classes (${pct(1 / classes)}); check --input-scaling and the class order`;
 }
 
-/** Every input and output of an inspected model, one line each. */
-function ioLines(result: Result): string[] {
-  const shapes = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-  return [
-    ...shapes(result.inputs).map((shape, i) => `input ${i + 1}: ${JSON.stringify(shape)}`),
-    ...shapes(result.outputs).map((shape, i) => `output ${i + 1}: ${JSON.stringify(shape)}`),
-  ];
-}
-
-/** The report's energy section (report/energy-text.ts): the headline, then one row per figure. */
-function formatEnergyText(energy: Result): string[] {
-  const headline = record(energy.headline);
-  const rows = Array.isArray(energy.rows) ? (energy.rows as string[][]) : [];
-  if (headline.title === undefined) return [];
-  const lines = [`${String(headline.title)}: ${String(headline.text)}`];
-  if (rows.length > 0)
-    lines.push(table([['energy', 'before', 'after', 'change'], ...rows], 'text').trimEnd());
+function formatInfo(result: InfoResult): string[] {
+  const lines = ['Backends'];
+  lines.push(
+    table(
+      result.backends.map((r) => [r.name, r.status, r.device ?? r.reason ?? '']),
+      'text',
+    ).trimEnd(),
+  );
+  if (result.energySources.length > 0) {
+    lines.push('', 'Energy sources');
+    lines.push(
+      table(
+        // An unavailable source's label is "unavailable" too: say it once.
+        result.energySources.map((s) => [
+          s.id,
+          s.status,
+          ...(s.label === s.status ? [] : [s.label]),
+          s.detail ?? s.reason ?? '',
+        ]),
+        'text',
+      ).trimEnd(),
+    );
+  }
+  lines.push('', 'System');
+  lines.push(
+    table(
+      Object.entries(result.system).map(([k, v]) => [k, String(v)]),
+      'text',
+    ).trimEnd(),
+  );
   return lines;
 }
 
-export function formatResult(spec: JobSpec, result: Result): string {
+function formatInspect(result: InspectResult): string[] {
+  return [
+    `${result.source} (${result.format})`,
+    // Every input and output of the model, one line each.
+    ...(result.inputs ?? []).map((shape, i) => `input ${i + 1}: ${JSON.stringify(shape)}`),
+    ...(result.outputs ?? []).map((shape, i) => `output ${i + 1}: ${JSON.stringify(shape)}`),
+    table([
+      ['layer', 'type', 'output shape', 'params', 'MACs'],
+      ...result.layers.map((l) => [
+        l.name,
+        l.className,
+        JSON.stringify(l.outputShape),
+        int(l.params),
+        int(l.macs),
+      ]),
+      ['total', '', '', int(result.params), int(result.macs)],
+    ]).trimEnd(),
+    `size ${bytes(result.sizeBytes)} (gzipped ${bytes(result.sizeGzipBytes)}) · weights ${result.weightDtypes.join(',')}`,
+  ];
+}
+
+function formatExportModel(result: ExportModelResult): string[] {
+  const lines = [`${result.format}:`];
+  for (const file of result.files) lines.push(`  ${file.path}  ${bytes(file.bytes)}`);
+  if (result.onnx) lines.push(...formatOnnxExport(result.onnx));
+  return lines;
+}
+
+/** The report's energy section (report/energy-text.ts): the headline, then one row per figure. */
+function formatReport(result: ReportResult): string[] {
+  const { headline, rows } = result.energy;
+  const lines = [result.title, `${headline.title}: ${headline.text}`];
+  if (rows.length > 0)
+    lines.push(table([['energy', 'before', 'after', 'change'], ...rows], 'text').trimEnd());
+  for (const [format, file] of Object.entries(result.files)) lines.push(`${format.padEnd(4)}  ${file}`);
+  return lines;
+}
+
+/** What a model run says first: accuracy (with its samples where known), top-5, size. */
+function headline(figures: {
+  accuracy?: number;
+  evaluated?: string;
+  top5?: number | undefined;
+  params?: number;
+  macs?: number;
+  sizeBytes?: number;
+}): string[] {
   const lines: string[] = [];
-  switch (spec.kind) {
-    case 'info': {
-      const rungs = Array.isArray(result.backends) ? (result.backends as Result[]) : [];
-      lines.push('Backends');
-      lines.push(
-        table(
-          rungs.map((r) => [String(r.name), String(r.status), String(r.device ?? r.reason ?? '')]),
-          'text',
-        ).trimEnd(),
-      );
-      const sources = Array.isArray(result.energySources) ? (result.energySources as Result[]) : [];
-      if (sources.length > 0) {
-        lines.push('', 'Energy sources');
-        lines.push(
-          table(
-            // An unavailable source's label is "unavailable" too: say it once.
-            sources.map((s) => [
-              String(s.id),
-              String(s.status),
-              ...(s.label === s.status ? [] : [String(s.label ?? '')]),
-              String(s.detail ?? s.reason ?? ''),
-            ]),
-            'text',
-          ).trimEnd(),
-        );
-      }
-      const system = record(result.system);
-      if (Object.keys(system).length > 0) {
-        lines.push('', 'System');
-        lines.push(
-          table(
-            Object.entries(system).map(([k, v]) => [k, String(v)]),
-            'text',
-          ).trimEnd(),
-        );
-      }
-      break;
-    }
-    case 'inspect': {
-      const layers = Array.isArray(result.layers) ? (result.layers as Result[]) : [];
-      lines.push(`${String(result.source)} (${String(result.format)})`);
-      lines.push(...ioLines(result));
-      lines.push(
-        table([
-          ['layer', 'type', 'output shape', 'params', 'MACs'],
-          ...layers.map((l) => [
-            String(l.name),
-            String(l.className),
-            JSON.stringify(l.outputShape),
-            int(l.params),
-            int(l.macs),
-          ]),
-          ['total', '', '', int(result.params), int(result.macs)],
-        ]).trimEnd(),
-      );
-      lines.push(
-        `size ${bytes(result.sizeBytes)} (gzipped ${bytes(result.sizeGzipBytes)}) · weights ${String(result.weightDtypes ?? '')}`,
-      );
-      break;
-    }
+  if (figures.accuracy !== undefined)
+    lines.push(`accuracy ${pct(figures.accuracy)}${figures.evaluated ?? ''}`);
+  if (figures.top5 !== undefined) lines.push(`top-5 ${pct(figures.top5)}`);
+  if (figures.params !== undefined)
+    lines.push(
+      `parameters ${int(figures.params)} · MACs ${int(figures.macs)} · size ${bytes(figures.sizeBytes)}`,
+    );
+  return lines;
+}
+
+function formatTrain(result: TrainResult): string[] {
+  const parallel = result.parallelism;
+  const threads = parallel.replicas > 1 ? `, ${parallel.replicas} threads` : '';
+  const micro = parallel.microBatch < parallel.sliceSize ? `, micro-batches of ${parallel.microBatch}` : '';
+  return [
+    ...headline(result),
+    `training ${int(result.samplesPerSecond)} samples/s on ${result.backend}${threads}${micro}`,
+    ...formatPruneWhileTraining(result),
+  ];
+}
+
+function resultLines(result: JobResult): string[] {
+  switch (result.kind) {
+    case 'info':
+      return formatInfo(result);
+    case 'inspect':
+      return formatInspect(result);
     case 'compress':
-      lines.push(formatCompression(result).trimEnd());
-      break;
-    case 'export-model': {
-      const files = Array.isArray(result.files) ? (result.files as Result[]) : [];
-      lines.push(`${String(result.format)}:`);
-      for (const file of files) lines.push(`  ${String(file.path)}  ${bytes(file.bytes)}`);
-      if (result.onnx !== undefined) lines.push(...formatOnnxExport(record(result.onnx)));
-      break;
-    }
+      return [formatCompression(result).trimEnd()];
+    case 'export-model':
+      return formatExportModel(result);
+    case 'report':
+      return formatReport(result);
+    case 'train':
+      return formatTrain(result);
+    case 'evaluate':
+      return headline({ ...result, evaluated: evaluatedOn(result) });
+    case 'sensitivity':
+      return headline({ params: result.params, macs: result.macs });
+    case 'demo':
+      return [
+        ...headline(result),
+        formatCompression(result.compression).trimEnd(),
+        `report: ${result.report}`,
+      ];
+    case 'dataset':
+    case 'plan':
     case 'explore':
-      return formatExplore(result as unknown as ExploreResult);
-    case 'report': {
-      lines.push(String(result.title ?? 'report'));
-      lines.push(...formatEnergyText(record(result.energy)));
-      for (const [format, file] of Object.entries(record(result.files)))
-        lines.push(`${format.padEnd(4)}  ${String(file)}`);
-      break;
-    }
-    default: {
-      if (result.accuracy !== undefined) lines.push(`accuracy ${pct(result.accuracy)}${evaluatedOn(result)}`);
-      if (result.top5 !== undefined) lines.push(`top-5 ${pct(result.top5)}`);
-      if (result.params !== undefined)
-        lines.push(
-          `parameters ${int(result.params)} · MACs ${int(result.macs)} · size ${bytes(result.sizeBytes)}`,
-        );
-      if (result.samplesPerSecond !== undefined) {
-        const parallel = record(result.parallelism);
-        const threads =
-          typeof parallel.replicas === 'number' && parallel.replicas > 1
-            ? `, ${parallel.replicas} threads`
-            : '';
-        const micro =
-          typeof parallel.microBatch === 'number' &&
-          typeof parallel.sliceSize === 'number' &&
-          parallel.microBatch < parallel.sliceSize
-            ? `, micro-batches of ${parallel.microBatch}`
-            : '';
-        lines.push(
-          `training ${int(result.samplesPerSecond)} samples/s on ${String(result.backend)}${threads}${micro}`,
-        );
-      }
-      if (result.pruneWhileTraining !== undefined) lines.push(...formatPruneWhileTraining(result));
-      if (result.compression !== undefined)
-        lines.push(formatCompression(record(result.compression)).trimEnd());
-      if (result.report !== undefined) lines.push(`report: ${String(result.report)}`);
-    }
+      return [];
   }
-  if (typeof result.runDir === 'string') lines.push(`run folder: ${result.runDir}`);
+}
+
+export function formatResult(result: JobResult): string {
+  if (result.kind === 'explore') return formatExplore(result);
+  const lines = resultLines(result);
+  if ('runDir' in result && typeof result.runDir === 'string') lines.push(`run folder: ${result.runDir}`);
   return lines.join('\n') + '\n';
 }
 
 /** The ONNX export's checks: float32 vs TensorFlow.js, and int8 accuracy and latency. */
-function formatOnnxExport(onnx: Result): string[] {
-  const check = record(onnx.verification);
-  const sci = (v: unknown): string => (typeof v === 'number' ? v.toExponential(1) : 'n/a');
+function formatOnnxExport(onnx: NonNullable<ExportModelResult['onnx']>): string[] {
+  const check = onnx.verification;
+  const sci = (v: number | undefined): string => (v !== undefined ? v.toExponential(1) : 'n/a');
   const lines = [
-    `ONNX opset ${String(onnx.opset)}, input ${String(onnx.layout).toUpperCase()}, ${String(onnx.foldedBatchNorms)} BatchNorms folded`,
-    `float32 vs TensorFlow.js (${String(check.samples)} ${String(check.inputs)} samples): max |Δ| logits ${sci(check.maxAbsDiffLogits)}, outputs ${sci(check.maxAbsDiffOutput)}`,
+    `ONNX opset ${onnx.opset}, input ${onnx.layout.toUpperCase()}, ${onnx.foldedBatchNorms} BatchNorms folded`,
+    `float32 vs TensorFlow.js (${check.samples} ${check.inputs} samples): max |Δ| logits ${sci(check.maxAbsDiffLogits)}, outputs ${sci(check.maxAbsDiffOutput)}`,
   ];
-  if (onnx.int8 !== undefined) {
-    const int8 = record(onnx.int8);
-    const accuracy = record(int8.accuracy);
-    const latency = record(int8.latencyMs);
-    const f = record(latency.float32);
-    const q = record(latency.int8);
-    const speedup = record(int8.speedup);
-    const ms = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)} ms` : 'n/a');
-    const x = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)}×` : 'n/a');
-    const calibration = record(int8.calibration);
-    const sources = record(int8.activationRanges);
-    const calibrated = `calibrated on ${String(calibration.samples)} samples (${String(calibration.method)})`;
-    lines.push(
-      typeof sources.fromQat === 'number' && sources.fromQat > 0
-        ? `int8 (${String(int8.runtime)}): activation ranges learned in QAT for ${sources.fromQat} tensors` +
-            (sources.calibrated ? `, ${String(sources.calibrated)} ${calibrated}` : '')
-        : `int8 (${String(int8.runtime)}): ${calibrated}`,
-      `  accuracy on ${String(accuracy.samples)} ${String(accuracy.split)} samples: float32 ${pct(accuracy.float32)}, int8 ${pct(accuracy.int8)}`,
-      `  latency batch 1: float32 ${ms(f.batch1)}, int8 ${ms(q.batch1)} (speedup ${x(speedup.batch1)})`,
-      `  latency batch 32: float32 ${ms(f.batch32)}, int8 ${ms(q.batch32)} (speedup ${x(speedup.batch32)})`,
-    );
-  }
+  const int8 = onnx.int8;
+  if (!int8) return lines;
+  const { accuracy, calibration, activationRanges: sources, speedup } = int8;
+  const { float32: f, int8: q } = int8.latencyMs;
+  const calibrated = `calibrated on ${calibration.samples} samples (${calibration.method})`;
+  lines.push(
+    sources.fromQat > 0
+      ? `int8 (${int8.runtime}): activation ranges learned in QAT for ${sources.fromQat} tensors` +
+          (sources.calibrated ? `, ${sources.calibrated} ${calibrated}` : '')
+      : `int8 (${int8.runtime}): ${calibrated}`,
+    `  accuracy on ${accuracy.samples} ${accuracy.split} samples: float32 ${pct(accuracy.float32)}, int8 ${pct(accuracy.int8)}`,
+    `  latency batch 1: float32 ${ms(f.batch1)}, int8 ${ms(q.batch1)} (speedup ${times(speedup.batch1)})`,
+    `  latency batch 32: float32 ${ms(f.batch32)}, int8 ${ms(q.batch32)} (speedup ${times(speedup.batch32)})`,
+  );
   return lines;
 }

@@ -238,7 +238,7 @@ export function trainResultFixture(overrides: Partial<TrainResult> = {}): TrainR
     sizeBytes: 250_470,
     sizeGzipBytes: 229_581,
     samplesPerSecond: 4200,
-    parallelism: { threads: 2, replicas: 2, microBatch: 32 },
+    parallelism: { threads: 2, replicas: 2, sliceSize: 32, microBatch: 32, kernelThreads: 1 },
     epochs: 3,
     stoppedEarly: false,
     history: [],

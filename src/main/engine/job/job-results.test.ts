@@ -89,6 +89,33 @@ describe('job results from the real handlers', () => {
     ]);
   });
 
+  it('evaluate: accuracy with its samples and classes', async () => {
+    const result = await run({ kind: 'evaluate', model: modelDir, data: dataDir });
+    expect([result.kind, result.split, result.count, result.classNames.length]).toEqual([
+      'evaluate',
+      'test',
+      24,
+      3,
+    ]);
+    expect(result.confusion.flat().reduce((sum, n) => sum + n, 0)).toBe(24);
+  });
+
+  it('export-model: the files written', async () => {
+    const to = path.join(root, 'exported');
+    const result = await run({
+      kind: 'export-model',
+      model: modelDir,
+      format: 'tfjs',
+      to,
+      quantize: 'uint8',
+    });
+    expect(result.files.map((f) => path.basename(f.path)).sort()).toEqual([
+      'group1-shard1of1.bin',
+      'model.json',
+    ]);
+    expect(result.files.every((f) => f.bytes > 0)).toBe(true);
+  });
+
   it('sensitivity: the groups and ratios the Method step charts', async () => {
     const out = path.join(root, 'sensitivity');
     const result = await run({
