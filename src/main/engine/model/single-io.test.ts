@@ -8,7 +8,6 @@ import { createMemoryContext } from '../job/context';
 import { tfl, type LayersModel } from '../tf';
 import { runEvaluateJob } from '../train/evaluate-job';
 import { formatResult } from '../../cli/format';
-import { inspectSpecSchema } from '../../../shared/jobs';
 import { inspectModel } from './summary';
 import { saveModel } from './tfjs-layers-writer';
 
@@ -62,9 +61,7 @@ describe('models with several inputs or outputs', () => {
       [null, 4],
       [null, 1],
     ]);
-    const text = formatResult(inspectSpecSchema.parse({ kind: 'inspect', model: threeOutputs }), {
-      ...three,
-    });
+    const text = formatResult({ ...three, kind: 'inspect', backend: 'cpu', runDir: null });
     expect(text.split('\n').slice(1, 5)).toEqual([
       'input 1: [null,8,8,1]',
       'output 1: [null,10]',
