@@ -13,7 +13,7 @@ import { ExplorePage } from './pages/explore-page';
 import { ModelPage } from './pages/model-page';
 import { Shell } from './pages/shell';
 
-test('explore several targets and pick one', async ({ app }) => {
+test('explore several targets and pick one from the table or a chart', async ({ app }) => {
   const { page } = app;
   const shell = new Shell(app);
   const dataset = new DatasetPage(page);
@@ -67,17 +67,24 @@ test('explore several targets and pick one', async ({ app }) => {
       await explore.column('explore-macs').evaluateAll((cells) => cells.map((c) => c.dataset.value)),
     ).toEqual(['207424', '157417', '121688']);
     await expect(explore.column('explore-cut')).toHaveText(['0.0%', '24.1%', '41.3%']);
+    await expect(explore.column('explore-accuracy-pruned')).toHaveText(['9.50%', '11.00%', '10.00%']);
+    await expect(explore.column('explore-pareto')).toHaveText(['', 'yes', 'yes']);
     await expect(explore.macsChart).toHaveAttribute('data-points', '3');
+    await expect(explore.macsChart).toHaveAttribute('data-front', '2');
+    await expect(explore.macsChart).toHaveAttribute('data-ticks', '0 k | 100 k | 200 k | 300 k');
     await expect(explore.latencyChart).toHaveAttribute('data-points', '3');
   });
 
-  await test.step('picking the 40% row sets the target', async () => {
+  await test.step('picking the 40% row, then the 20% point, sets the target', async () => {
     await page.getByTestId('target').fill('0.7');
     await explore.row(0.4).click();
     await expect(page.getByTestId('target')).toHaveValue('0.4');
     await expect(page.getByTestId('target')).toHaveAttribute('aria-valuetext', '40% of MACs');
     await expect(explore.picked).toHaveText('Target set to 40% of the MACs.');
     await expect(explore.row(0.4)).toHaveClass(/picked/);
+    await explore.clickPoint(explore.latencyChart, 0.2);
+    await expect(page.getByTestId('target')).toHaveValue('0.2');
+    await expect(explore.picked).toHaveText('Target set to 20% of the MACs.');
     await explore.panel.screenshot({ path: test.info().outputPath('explore-panel.png') });
   });
 });

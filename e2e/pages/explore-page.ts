@@ -49,6 +49,15 @@ export class ExplorePage {
     await this.page.getByTestId('explore-progress-cancel').click();
   }
 
+  /** Click a pruned point where the chart drew it (its data-drawn attribute: "0.2@334,228 …"). */
+  async clickPoint(chart: Locator, target: number): Promise<void> {
+    const drawn = (await chart.getAttribute('data-drawn')) ?? '';
+    const at = drawn.split(' ').find((entry) => entry.startsWith(`${target}@`));
+    if (!at) throw new Error(`no point for ${target} in "${drawn}"`);
+    const [x, y] = at.split('@')[1]!.split(',').map(Number);
+    await chart.locator('canvas').click({ position: { x: x!, y: y! } });
+  }
+
   row(target: number): Locator {
     return this.page.locator(`[data-testid="explore-row"][data-target="${target}"]`);
   }

@@ -235,6 +235,29 @@ describe('WizardState', () => {
     expect(wizard.plan?.by).toBe('params');
   });
 
+  it('starts an explore run of the model with the chosen shape; another model forgets it', async () => {
+    const { api, wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm', 0.9);
+    wizard.limit = 200;
+    wizard.choice.criterion = 'fpgm';
+    await wizard.startExplore([0.4, 0.2], 0);
+    expect(api.started.at(-1)).toEqual({
+      kind: 'explore',
+      model: '/models/m',
+      data: '/data/fashion',
+      by: 'macs',
+      targets: [0.2, 0.4],
+      criterion: 'fpgm',
+      finetuneEpochs: 0,
+      limit: 200,
+    });
+    expect(wizard.exploreJob?.jobId).toBe(`job-${api.started.length}`);
+    expect(wizard.exploreJob?.kind).toBe('explore');
+    await wizard.openModel('/models/other', 'other', 0.8);
+    expect(wizard.exploreJob).toBeNull();
+  });
+
   it('runs a compression, is cancelled, resumes, and shows the results', async () => {
     const { api, wizard } = setup();
     await wizard.openDataset('/data/fashion', 'fashion');
