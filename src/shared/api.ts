@@ -120,13 +120,33 @@ export interface RunSummary {
   resumable: boolean;
   createdAt: string;
   updatedAt: string;
-  /**
-   * A few headline figures for the list: `accuracy`, `accuracyBefore` (0..1), `macsRatio`,
-   * `sizeRatio` (after ÷ before), `method`, `backend`, and for a compress run whose inference
-   * energy was measured `energySaving` (1 − after ÷ before; only where the verdict is a saving
-   * or a cost) or `energyVerdict` (e.g. "no measurable difference").
-   */
-  headline: Record<string, number | string>;
+  /** A few headline figures for the list (see RunHeadline). */
+  headline: RunHeadline;
+}
+
+/**
+ * A few headline figures of a run for the runs list, read from its stored result (leniently: an
+ * older Pollard's run.json may lack fields, and then its figure is absent).
+ */
+export interface RunHeadline {
+  backend?: string;
+  method?: string;
+  /** A failed run's error, first line. */
+  error?: string;
+  /** 0..1, the compressed model's for a compress run. */
+  accuracy?: number;
+  accuracyBefore?: number;
+  /** After ÷ before. */
+  macsRatio?: number;
+  sizeRatio?: number;
+  params?: number;
+  macs?: number;
+  sizeBytes?: number;
+  samplesPerSecond?: number;
+  /** 1 − after ÷ before of the measured inference energy, only where the verdict is a saving or a cost. */
+  energySaving?: number;
+  /** The measured inference energy's verdict otherwise, e.g. "no measurable difference". */
+  energyVerdict?: string;
 }
 
 export interface RunDetails {

@@ -6,11 +6,18 @@
 import { z } from 'zod';
 import type { SerializedError } from './errors';
 import type { JobResult, ResultKind } from './job-results';
-import { COMPRESSION_METHODS, QUANT_DTYPES } from './methods';
+import { COMPRESSION_METHODS, INPUT_SCALINGS, QUANT_DTYPES } from './methods';
 import type { liveEnergySchema, epochMetricsSchema } from './result-parts';
 import type { BackendReport } from './types';
 
-export { COMPRESSION_METHODS, QUANT_DTYPES, type CompressionMethod, type QuantDtype } from './methods';
+export {
+  COMPRESSION_METHODS,
+  INPUT_SCALINGS,
+  QUANT_DTYPES,
+  type CompressionMethod,
+  type InputScaling,
+  type QuantDtype,
+} from './methods';
 
 export const ARCHITECTURES = ['lenet', 'vgg-small', 'resnet20', 'mobilenet-small'] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
@@ -119,10 +126,6 @@ export const trainSpecSchema = commonOptionsSchema.extend({
   resume: z.boolean().default(false),
   pruneWhileTraining: pruneWhileTrainingSchema.optional(),
 });
-
-/** How a model's input pixels are scaled: [0, 1], [−1, 1], ImageNet mean/std, caffe (BGR, 0–255 minus mean), or raw 0–255 (the model rescales itself). */
-export const INPUT_SCALINGS = ['unit', 'symmetric', 'imagenet', 'caffe', 'raw'] as const;
-export type InputScaling = (typeof INPUT_SCALINGS)[number];
 
 export const evaluateSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('evaluate'),

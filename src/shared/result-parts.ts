@@ -3,7 +3,7 @@
  * shapes as interfaces; `satisfies` below keeps the two from drifting apart).
  */
 import { z } from 'zod';
-import { INPUT_SCALINGS } from './jobs';
+import { INPUT_SCALINGS } from './methods';
 import type {
   BackendName,
   DatasetInfo,

@@ -1,5 +1,5 @@
 /** Plain data that crosses process boundaries: engine → job host → CLI / renderer. */
-import type { InputScaling } from './jobs';
+import type { InputScaling } from './methods';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;

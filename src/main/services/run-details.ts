@@ -5,7 +5,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RunDetails, RunSummary } from '../../shared/api';
+import type { RunDetails, RunHeadline, RunSummary } from '../../shared/api';
 import type { JobEvent } from '../../shared/jobs';
 import { EVENTS_FILE, isInterrupted, listRuns, readRun, RUN_FILE, type RunRecord } from './runs';
 
@@ -25,7 +25,7 @@ function numberAt(value: unknown, ...keys: string[]): number | undefined {
  * The measured inference energy's verdict (the protocol's `total` comparison): a saving only
  * where the protocol calls it one (or a cost), else its verdict in words.
  */
-function inferenceEnergyHeadline(result: Record<string, unknown>): Record<string, number | string> {
+function inferenceEnergyHeadline(result: Record<string, unknown>): RunHeadline {
   const measured = (result.energy as { measured?: { inference?: unknown } } | undefined)?.measured;
   const inference = measured?.inference as { status?: unknown; result?: { savings?: unknown } } | undefined;
   if (inference?.status !== 'measured' || !Array.isArray(inference.result?.savings)) return {};
@@ -38,8 +38,8 @@ function inferenceEnergyHeadline(result: Record<string, unknown>): Record<string
 }
 
 /** A few numbers for the runs list, taken from the result where present. */
-export function headlineOf(run: RunRecord): Record<string, number | string> {
-  const headline: Record<string, number | string> = {};
+export function headlineOf(run: RunRecord): RunHeadline {
+  const headline: RunHeadline = {};
   if (run.backend) headline.backend = run.backend.used;
   const method = (run.spec as { method?: unknown }).method;
   if (typeof method === 'string') headline.method = method;

@@ -42,7 +42,7 @@ export function formatRunDate(iso: string): string {
 export function methodTitle(run: RunSummary): string {
   if (run.damaged !== undefined) return 'damaged run';
   const method = run.headline.method;
-  if (typeof method === 'string') return METHODS[method as keyof typeof METHODS]?.title ?? method;
+  if (method !== undefined) return METHODS[method as keyof typeof METHODS]?.title ?? method;
   return run.kind;
 }
 
@@ -66,8 +66,7 @@ export function energySavedText(run: RunSummary): string {
   const saving = num(run.headline.energySaving);
   if (saving !== undefined)
     return saving >= 0 ? formatPercent(saving, 1) : `costlier by ${formatPercent(-saving, 1)}`;
-  const verdict = run.headline.energyVerdict;
-  return typeof verdict === 'string' ? verdict : DASH;
+  return run.headline.energyVerdict ?? DASH;
 }
 
 export function runRow(run: RunSummary): RunRow {
@@ -92,10 +91,7 @@ export function comparisonRows(a: RunSummary, b: RunSummary): { label: string; v
     const ratio = num(run.headline.sizeRatio);
     return ratio === undefined ? DASH : formatPercent(1 - ratio, 1);
   };
-  const field = (run: RunSummary, key: string): string => {
-    const value = run.headline[key];
-    return typeof value === 'string' ? value : DASH;
-  };
+  const field = (run: RunSummary, key: 'backend' | 'method'): string => run.headline[key] ?? DASH;
   return [
     { label: 'Method', values: [ra.method, rb.method] },
     { label: 'Started', values: [ra.date, rb.date] },
