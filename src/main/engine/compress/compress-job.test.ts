@@ -52,7 +52,7 @@ function spec(out: string, extra: Record<string, unknown>): ReturnType<typeof co
     out: path.join(root, out),
     batchSize: 16,
     finetuneEpochs: 1,
-    // Energy measurement has its own tests (report/); here it would only add seconds.
+    // Energy measurement has its own tests (energy/ and report/); here it would only add seconds.
     energy: { measure: false },
     ...extra,
   });
