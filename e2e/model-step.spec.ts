@@ -38,6 +38,10 @@ test('a model whose input does not fit the dataset stops the wizard at the Model
   await expect(model.baselineAccuracy).not.toHaveText('—', { timeout: 120_000 });
   await expect(model.baselineAccuracy).not.toHaveText('measuring…', { timeout: 120_000 });
   await expect(model.error).toHaveCount(0);
+  // Its fixed weights do not classify the sample: the step says the accuracy is at chance level.
+  await expect(page.getByTestId('chance-hint')).toHaveText(
+    "Chance level: guessing one of 10 classes scores 10.00%. Check the input scaling below and that the dataset's classes are in the model's order.",
+  );
   // The file says nothing about its pixels: unit, and the step says so.
   await expect(page.getByTestId('input-scaling')).toHaveValue('unit');
   await expect(page.getByTestId('input-scaling-guess')).toHaveText(

@@ -112,6 +112,7 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
     expect(modelParams).toBeGreaterThan(1000);
     const accuracy = Number(await model.baselineAccuracy.getAttribute('data-value'));
     expect(accuracy).toBeGreaterThan(0.3); // ten classes: chance is 0.1
+    await expect(page.getByTestId('chance-hint')).toHaveCount(0);
     await shell.screenshot('2-model');
   });
 
@@ -133,7 +134,8 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
       .toBeLessThanOrEqual(modelParams / 2);
     await method.setTarget('macs', 0.5);
     await expect(method.planMacsAfter).toBeVisible({ timeout: 120_000 });
-    await method.setFinetuneEpochs(2);
+    // Enough epochs that Cancel lands while fine-tuning on a fast machine (a pruned LeNet epoch takes under a second).
+    await method.setFinetuneEpochs(12);
     await method.analyseSensitivity();
     await expect(method.sensitivityChart.or(page.getByTestId('sensitivity-error'))).toBeVisible({
       timeout: 240_000,
@@ -154,7 +156,7 @@ test('the whole wizard on the bundled sample', async ({ app }) => {
     await run.resume();
     await expect(run.phase).toHaveText(/Queued|Running/);
     await expect(run.batch).not.toHaveText('—', { timeout: 240_000 });
-    await expect(run.epoch).toHaveText(/^\d+ \/ 2$/);
+    await expect(run.epoch).toHaveText(/^\d+ \/ 12$/);
     await expectJobDone(run.phase, page.getByTestId('run-error'), 420_000);
     await shell.screenshot('4-run');
     // The host writes run.json's final state just after the result event reaches the page.

@@ -2,6 +2,7 @@
  * Human-readable output for each command (the `--json` output is the result object itself). Each
  * job's result is read as its kind's type (src/shared/job-results.ts).
  */
+import { chanceLevel } from '../../shared/chance';
 import type {
   CompressResult,
   ExportModelResult,
@@ -130,8 +131,9 @@ function formatPruneWhileTraining(result: TrainResult): string[] {
 export function evaluatedOn(evaluation: { accuracy: number; count: number; classNames: string[] }): string {
   const count = ` on ${int(evaluation.count)} samples`;
   const classes = evaluation.classNames.length;
-  if (classes < 2 || evaluation.accuracy > 1 / classes + 0.02) return count;
-  return `${count}: chance level for ${classes} classes (${pct(1 / classes)}); check --input-scaling and the class order`;
+  const chance = chanceLevel(evaluation.accuracy, classes);
+  if (chance === undefined) return count;
+  return `${count}: chance level for ${classes} classes (${pct(chance)}); check --input-scaling and the class order`;
 }
 
 function formatInfo(result: InfoResult): string[] {

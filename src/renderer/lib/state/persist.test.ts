@@ -11,6 +11,7 @@ const SNAPSHOT: WizardSnapshot = {
   dataset: { path: '/data/fashion', label: 'fashion' },
   limit: 3000,
   model: { path: '/runs/train-1', label: 'lenet baseline', baselineAccuracy: 0.85 },
+  inputScaling: 'symmetric',
   arch: 'vgg-small',
   epochs: 3,
   pruneWhileTraining: true,
@@ -33,6 +34,7 @@ function stubWizard(opens: string[], reach: Partial<Record<Step, boolean>> = {})
     pruneWhileTraining: false,
     pruneTarget: 0.5,
     compareDense: false,
+    inputScaling: null as string | null,
     choice: DEFAULT_METHOD_CHOICE,
     dataset: null as object | null,
     reachable: {
@@ -50,6 +52,8 @@ function stubWizard(opens: string[], reach: Partial<Record<Step, boolean>> = {})
     },
     async openModel(path: string, label: string, accuracy: number | null) {
       opens.push(`model ${path} (${label}) ${accuracy}`);
+      // Opening presets the file's guess, as WizardState does.
+      stub.inputScaling = 'unit';
     },
     showRun(details: RunDetails) {
       opens.push(`results ${details.summary.dir}`);
@@ -102,6 +106,8 @@ describe('the wizard’s place across a reload', () => {
       limit: 3000,
       arch: 'vgg-small',
       epochs: 3,
+      // The saved choice wins over the file's guess.
+      inputScaling: 'symmetric',
     });
     expect(wizard.choice).toEqual(SNAPSHOT.choice);
   });

@@ -6,7 +6,12 @@
  * is reachable; a job still running in the saved run folder is re-attached by the App.
  */
 import type { PollardApi } from '../../../shared/api';
-import { ARCHITECTURES, type ArchitectureName } from '../../../shared/jobs';
+import {
+  ARCHITECTURES,
+  type ArchitectureName,
+  INPUT_SCALINGS,
+  type InputScaling,
+} from '../../../shared/jobs';
 import { DEFAULT_METHOD_CHOICE, type MethodChoice } from '../job-specs';
 import { STEPS, type Step, type View, type WizardState } from './wizard.svelte';
 
@@ -20,6 +25,8 @@ export interface WizardSnapshot {
   dataset: { path: string; label: string } | null;
   limit: number | null;
   model: { path: string; label: string; baselineAccuracy: number | null } | null;
+  /** The input scaling the user chose (or the file's guess); the baseline accuracy was measured with it. */
+  inputScaling: InputScaling | null;
   arch: ArchitectureName;
   epochs: number;
   pruneWhileTraining: boolean;
@@ -46,6 +53,7 @@ export function snapshotOf(wizard: WizardState): WizardSnapshot {
       wizard.modelPath && wizard.modelLabel
         ? { path: wizard.modelPath, label: wizard.modelLabel, baselineAccuracy: wizard.baselineAccuracy }
         : null,
+    inputScaling: wizard.inputScaling,
     arch: wizard.arch,
     epochs: wizard.epochs,
     pruneWhileTraining: wizard.pruneWhileTraining,
@@ -85,6 +93,9 @@ export function parseSnapshot(text: string | null): WizardSnapshot | null {
     limit: finite(raw.limit),
     model: model
       ? { ...model, baselineAccuracy: isRecord(raw.model) ? finite(raw.model.baselineAccuracy) : null }
+      : null,
+    inputScaling: (INPUT_SCALINGS as readonly unknown[]).includes(raw.inputScaling)
+      ? (raw.inputScaling as InputScaling)
       : null,
     arch: (ARCHITECTURES as readonly unknown[]).includes(raw.arch) ? (raw.arch as ArchitectureName) : 'lenet',
     epochs: finite(raw.epochs) ?? 1,
@@ -131,6 +142,8 @@ export async function restoreWizard(
   if (snapshot.dataset) await wizard.openDataset(snapshot.dataset.path, snapshot.dataset.label);
   if (snapshot.model && wizard.dataset)
     await wizard.openModel(snapshot.model.path, snapshot.model.label, snapshot.model.baselineAccuracy);
+  // Opening the model presets the file's guess; the saved choice (with which the saved baseline was measured) wins.
+  if (snapshot.model && snapshot.inputScaling !== null) wizard.inputScaling = snapshot.inputScaling;
   wizard.choice = snapshot.choice;
   if (snapshot.resultsRunDir) {
     try {
