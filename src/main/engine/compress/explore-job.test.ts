@@ -5,36 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exploreSpecSchema, trainingOptionsSchema } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
 import { writeIdx } from '../data/idx-writer';
-import type { DatasetSplit } from '../data/types';
 import { createMemoryContext } from '../job/context';
 import { saveModel } from '../model/tfjs-layers-writer';
 import { tf } from '../tf';
 import { trainModel } from '../train/loop';
-import { Rng } from '../util/rng';
 import { markPareto, runExplore } from './explore-job';
-import { sequentialCnn } from './test-models';
+import { bands, sequentialCnn } from './test-models';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 let root: string;
 let dataDir: string;
 let modelDir: string;
-
-/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
-function bands(count: number, seed: number): DatasetSplit {
-  const rng = new Rng(seed);
-  const images = new Uint8Array(count * 64);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = i % 3;
-    labels[i] = label;
-    for (let p = 0; p < 64; p++) {
-      const row = Math.floor(p / 8);
-      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
-      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
-    }
-  }
-  return { images, labels, count };
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -7,6 +7,7 @@
 import { tf, tfl } from '../tf';
 import type { LayersModel, Tensor } from '../tf';
 import { Rng } from '../util/rng';
+import type { DatasetSplit } from '../data/types';
 import type { DependencyGraph } from './graph';
 import type { PrunePlan } from './pruner';
 import { weightKey } from './slicing';
@@ -235,4 +236,21 @@ export function planRemovedUnits(graph: DependencyGraph, plan: PrunePlan): Set<n
   for (const groupPlan of plan.groups)
     for (const i of groupPlan.removed) removed.add(graph.group(groupPlan.id).units[i]!);
   return removed;
+}
+
+/** Three classes of 8×8 images: a bright band in the top, middle or bottom rows, plus noise. */
+export function bands(count: number, seed: number): DatasetSplit {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 3;
+    labels[i] = label;
+    for (let p = 0; p < 64; p++) {
+      const row = Math.floor(p / 8);
+      const inBand = Math.floor(row / 3) === label || (label === 2 && row >= 6);
+      images[i * 64 + p] = Math.min(255, (inBand ? 150 : 20) + rng.nextInt(90));
+    }
+  }
+  return { images, labels, count };
 }
