@@ -2,21 +2,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  compressSpecSchema,
-  planSpecSchema,
-  sensitivitySpecSchema,
-  trainingOptionsSchema,
-} from '../../../shared/jobs';
+import { compressSpecSchema, planSpecSchema, sensitivitySpecSchema } from '../../../shared/jobs';
+import { writeBandsFixture } from './bands-fixture';
 import type { BackendReport } from '../../../shared/types';
-import { writeIdx } from '../data/idx-writer';
 import { createMemoryContext } from '../job/context';
 import { openModel } from '../model/registry';
-import { saveModel } from '../model/tfjs-layers-writer';
 import { tf } from '../tf';
-import { trainModel } from '../train/loop';
 import { runCompress, runPlan, runSensitivity } from './compress-job';
-import { bands, sequentialCnn } from './test-models';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 /** Latency measured briefly: these tests check the records, not the timings. */
@@ -42,28 +34,7 @@ function spec(out: string, extra: Record<string, unknown>): ReturnType<typeof co
 beforeAll(async () => {
   await tf.setBackend('cpu');
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-compress-job-'));
-  dataDir = path.join(root, 'bands');
-  await fs.mkdir(dataDir);
-  await writeIdx(dataDir, 'train', bands(96, 1), [8, 8, 1]);
-  await writeIdx(dataDir, 't10k', bands(48, 2), [8, 8, 1]);
-  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
-  const model = sequentialCnn();
-  const train = bands(96, 3);
-  const ctx = createMemoryContext(BACKEND);
-  await trainModel(
-    model,
-    { train, shape: [8, 8, 1], classes: 3 },
-    {
-      training: trainingOptionsSchema.parse({ learningRate: 0.01 }),
-      batchSize: 16,
-      seed: 1,
-      epochs: 4,
-    },
-    ctx,
-  );
-  modelDir = path.join(root, 'model');
-  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
-  model.dispose();
+  ({ dataDir, modelDir } = await writeBandsFixture(root, 96));
 });
 
 afterAll(async () => {

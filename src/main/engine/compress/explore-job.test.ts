@@ -2,15 +2,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exploreSpecSchema, trainingOptionsSchema } from '../../../shared/jobs';
+import { writeBandsFixture } from './bands-fixture';
+import { exploreSpecSchema } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
-import { writeIdx } from '../data/idx-writer';
 import { createMemoryContext } from '../job/context';
-import { saveModel } from '../model/tfjs-layers-writer';
 import { tf } from '../tf';
-import { trainModel } from '../train/loop';
 import { markPareto, runExplore } from './explore-job';
-import { bands, sequentialCnn } from './test-models';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 let root: string;
@@ -20,21 +17,7 @@ let modelDir: string;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-explore-'));
-  dataDir = path.join(root, 'bands');
-  await fs.mkdir(dataDir);
-  await writeIdx(dataDir, 'train', bands(96, 1), [8, 8, 1]);
-  await writeIdx(dataDir, 't10k', bands(48, 2), [8, 8, 1]);
-  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
-  const model = sequentialCnn();
-  await trainModel(
-    model,
-    { train: bands(96, 3), shape: [8, 8, 1], classes: 3 },
-    { training: trainingOptionsSchema.parse({ learningRate: 0.01 }), batchSize: 16, seed: 1, epochs: 4 },
-    createMemoryContext(BACKEND),
-  );
-  modelDir = path.join(root, 'model');
-  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
-  model.dispose();
+  ({ dataDir, modelDir } = await writeBandsFixture(root, 96));
 });
 
 afterAll(async () => {

@@ -2,15 +2,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportModelSpecSchema, trainingOptionsSchema } from '../../../shared/jobs';
+import { writeBandsFixture } from '../compress/bands-fixture';
+import { exportModelSpecSchema } from '../../../shared/jobs';
 import type { BackendReport } from '../../../shared/types';
-import { bands, sequentialCnn } from '../compress/test-models';
-import { writeIdx } from '../data/idx-writer';
 import { createMemoryContext } from '../job/context';
 import { runExportModelJob } from '../model/export-model-job';
-import { saveModel } from '../model/tfjs-layers-writer';
 import { tf } from '../tf';
-import { trainModel } from '../train/loop';
 import { OnnxSession } from './ort-session';
 
 const BACKEND: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
@@ -21,21 +18,7 @@ let modelDir: string;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'pollard-onnx-export-'));
-  dataDir = path.join(root, 'bands');
-  await fs.mkdir(dataDir);
-  await writeIdx(dataDir, 'train', bands(120, 1), [8, 8, 1]);
-  await writeIdx(dataDir, 't10k', bands(60, 2), [8, 8, 1]);
-  await fs.writeFile(path.join(dataDir, 'classes.txt'), 'top\nmiddle\nbottom\n');
-  const model = sequentialCnn();
-  await trainModel(
-    model,
-    { train: bands(120, 3), shape: [8, 8, 1], classes: 3 },
-    { training: trainingOptionsSchema.parse({ learningRate: 0.01 }), batchSize: 16, seed: 1, epochs: 4 },
-    createMemoryContext(BACKEND),
-  );
-  modelDir = path.join(root, 'model');
-  await saveModel(model, modelDir, { metadata: { classNames: ['top', 'middle', 'bottom'] } });
-  model.dispose();
+  ({ dataDir, modelDir } = await writeBandsFixture(root, 120));
 });
 
 afterAll(async () => {
