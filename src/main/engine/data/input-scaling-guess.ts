@@ -85,19 +85,46 @@ function fromPreprocessing(layers: readonly GuessLayer[]): InputScalingGuess | n
   return null;
 }
 
+/** Keys that name the preprocessing; other keys count only where their text does. */
+const PREPROCESSING_KEY = /preprocess|normali[sz]|scal|mean|\bstd|input|pixel|range|transform/i;
+const PREPROCESSING_TEXT = /normali[sz]|scaled|rescal|preprocess|mean\/std|pixel (?:range|values?)/i;
+/** The ends of a range and what stands between them ("to", "..", "…", a dash or a comma). */
+const TO = String.raw`\s*(?:,|to|and|\.\.|…|–|—|-)\s*`;
+const ZERO = String.raw`(?<![-−\d.])0(?:\.0+)?`;
+const ONE = String.raw`1(?:\.0+)?(?!\.?\d)`;
+const range = (from: string, to: string): string => `${from}${TO}${to}`;
+/**
+ * What the text says, checked in this order: the first match wins. Means and stds by number,
+ * and "ImageNet mean/std", come before ranges; a range comes before a bare "ImageNet" (a model
+ * trained on ImageNet may take [−1, 1]).
+ */
+const METADATA_PHRASES: readonly [InputScaling, RegExp][] = [
+  ['caffe', /caffe|bgr|103\.939|116\.779/],
+  [
+    'imagenet',
+    /0\.485|0\.229|123\.675|116\.28\b|\btorch\b|imagenet[\s_-]*(?:mean|std|norm)|(?:mean|std)\b.{0,24}imagenet/,
+  ],
+  [
+    'symmetric',
+    new RegExp(
+      String.raw`${range(String.raw`[-−]\s*${ONE}`, String.raw`\+?${ONE}`)}|127\.5|symmetric|\btf\b(?!\.)|0\.00784`,
+    ),
+  ],
+  ['unit', new RegExp(String.raw`${range(ZERO, ONE)}|\/\s*255|\bunit\b|0\.00392`)],
+  ['raw', new RegExp(String.raw`${range(ZERO, String.raw`255(?!\d)`)}|\braw\b`)],
+  ['imagenet', /imagenet/],
+];
+
 function fromMetadata(metadata: Record<string, string>): InputScalingGuess | null {
   for (const [key, raw] of Object.entries(metadata)) {
-    if (!/preprocess|normali|scal|mean|input/i.test(key)) continue;
+    if (!PREPROCESSING_KEY.test(key) && !PREPROCESSING_TEXT.test(raw)) continue;
     const value = raw.toLowerCase();
-    const said = (scaling: InputScaling): InputScalingGuess => ({
-      scaling,
-      reason: `metadata ${key} = "${raw.length > 60 ? `${raw.slice(0, 59)}…` : raw}"`,
-    });
-    if (/caffe|bgr/.test(value)) return said('caffe');
-    if (/imagenet|0\.485|123\.675/.test(value)) return said('imagenet');
-    if (/\[-1,\s*1\]|127\.5|symmetric|tf\b|\(-1,\s*1\)/.test(value)) return said('symmetric');
-    if (/\[0,\s*1\]|\/\s*255|unit|\(0,\s*1\)/.test(value)) return said('unit');
-    if (/0\s*-\s*255|\[0,\s*255\]|raw/.test(value)) return said('raw');
+    const match = METADATA_PHRASES.find(([, pattern]) => pattern.test(value));
+    if (match)
+      return {
+        scaling: match[0],
+        reason: `metadata ${key} = "${raw.length > 60 ? `${raw.slice(0, 59)}…` : raw}"`,
+      };
   }
   return null;
 }

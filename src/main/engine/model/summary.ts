@@ -168,6 +168,7 @@ export function summarizeModel(
       modelName: model.name,
       layers: guessLayersOf(model.layers),
       ...(stored ? { stored } : {}),
+      ...(loaded.fileMetadata ? { metadata: loaded.fileMetadata } : {}),
     });
     if (guess) summary.inputScalingGuess = guess;
   }

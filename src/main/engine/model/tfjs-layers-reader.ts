@@ -17,6 +17,7 @@ import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
 import type { InferredModel, SizeLimits } from './infer-shapes';
 import { DEFAULT_SIZE_LIMITS, inferModel } from './infer-shapes';
+import { flattenMetadata } from './file-metadata';
 import { readPollardMetadata } from './model-metadata';
 import { describeReadError, isRecord, readJsonFileSafe } from './safe-json';
 import type { LoadedModel, ModelEntry, ModelImporter } from './types';
@@ -130,6 +131,8 @@ export async function readTfjsLayersModel(
     model.dispose();
     throw error;
   }
+  // The rest of userDefinedMetadata (flattenMetadata leaves Pollard's own entry out).
+  const fileMetadata = flattenMetadata(root.userDefinedMetadata);
   return {
     model,
     format: 'tfjs-layers',
@@ -137,6 +140,7 @@ export async function readTfjsLayersModel(
     files: [realJson, ...manifest.groups.flatMap((g) => g.files)],
     weightDtypes: manifest.storedDtypes,
     metadata,
+    ...(Object.keys(fileMetadata).length > 0 ? { fileMetadata } : {}),
   };
 }
 

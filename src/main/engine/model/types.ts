@@ -14,6 +14,12 @@ export interface LoadedModel {
   weightDtypes: string[];
   /** Pollard metadata stored with the model (class names, input normalisation, provenance). */
   metadata: ModelMetadata;
+  /**
+   * The file's own free-form metadata other than Pollard's (TF.js userDefinedMetadata, ONNX
+   * metadata_props), flattened to "key.sub" → text and capped (file-metadata.ts). Read by the
+   * input-scaling guess; never written back.
+   */
+  fileMetadata?: Record<string, string>;
 }
 
 export interface ModelMetadata {

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { badInput, ioError } from '../../../../shared/errors';
+import { flattenMetadata } from '../../model/file-metadata';
 import type { LoadedModel, ModelEntry, ModelImporter } from '../../model/types';
 import { onnxGraphToLayers } from './convert';
 import { ONNX_LIMITS, decodeModel } from './proto';
@@ -24,6 +25,7 @@ export async function readOnnxModel(file: string): Promise<LoadedModel> {
     await loadExternal(t, file);
     files.push(path.join(path.dirname(file), t.external['location'] ?? ''));
   }
+  const fileMetadata = flattenMetadata(onnx.metadataProps);
   return {
     model: onnxGraphToLayers(onnx.graph, file),
     format: 'onnx',
@@ -31,6 +33,7 @@ export async function readOnnxModel(file: string): Promise<LoadedModel> {
     files: [...new Set(files)],
     weightDtypes: ['float32'],
     metadata: { producedBy: { importedFrom: 'onnx', producer: onnx.producerName, opset: onnx.opsetVersion } },
+    ...(Object.keys(fileMetadata).length > 0 ? { fileMetadata } : {}),
   };
 }
 

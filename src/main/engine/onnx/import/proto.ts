@@ -10,6 +10,9 @@ export const ONNX_LIMITS = {
   maxNodes: 20_000,
   maxTensorElements: 256 * 1024 * 1024,
   maxDims: 8,
+  /** ModelProto.metadata_props: entries, and bytes of keys and values in all. */
+  maxMetadataProps: 1024,
+  maxMetadataBytes: 4 * 1024 * 1024,
 };
 
 export const DATA_TYPE = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
@@ -66,6 +69,8 @@ export interface OnnxModel {
   opsetVersion: number;
   producerName: string;
   graph: OnnxGraph;
+  /** ModelProto.metadata_props (field 14), in file order; a repeated key keeps its last value. */
+  metadataProps: Record<string, string>;
 }
 
 function decodeTensor(bytes: Uint8Array, file: string): OnnxTensor {
@@ -221,6 +226,40 @@ function decodeGraph(bytes: Uint8Array, file: string): OnnxGraph {
   return g;
 }
 
+/** Size-checks, then decodes, the StringStringEntryProto entries of metadata_props. */
+class MetadataReader {
+  private readonly props = new Map<string, string>();
+  private entries = 0;
+  private bytes = 0;
+
+  constructor(private readonly file: string) {}
+
+  add(entry: Uint8Array): void {
+    let key: Uint8Array = new Uint8Array(0);
+    let value: Uint8Array = new Uint8Array(0);
+    eachField(entry, this.file, 'metadata_props entry', (f) => {
+      if (f.field === 1) key = f.bytes;
+      else if (f.field === 2) value = f.bytes;
+    });
+    const name = key.length > 64 ? `${text(key.subarray(0, 60))}…` : text(key);
+    if (++this.entries > ONNX_LIMITS.maxMetadataProps) {
+      throw badInput(this.file, `metadata_props has more than ${ONNX_LIMITS.maxMetadataProps} entries`);
+    }
+    this.bytes += key.length + value.length;
+    if (this.bytes > ONNX_LIMITS.maxMetadataBytes) {
+      throw badInput(
+        this.file,
+        `metadata_props entry "${name}" (${key.length + value.length} bytes) takes the metadata past the ${ONNX_LIMITS.maxMetadataBytes}-byte limit`,
+      );
+    }
+    this.props.set(text(key), text(value));
+  }
+
+  result(): Record<string, string> {
+    return Object.fromEntries(this.props);
+  }
+}
+
 /** Decodes a whole ModelProto. */
 export function decodeModel(bytes: Uint8Array, file: string): OnnxModel {
   if (bytes.length > ONNX_LIMITS.maxFileBytes) {
@@ -233,6 +272,7 @@ export function decodeModel(bytes: Uint8Array, file: string): OnnxModel {
   let irVersion = 0;
   let opsetVersion = 0;
   let producerName = '';
+  const metadata = new MetadataReader(file);
   eachField(bytes, file, 'model', (f) => {
     if (f.field === 1) irVersion = f.int;
     else if (f.field === 2) producerName = text(f.bytes);
@@ -245,8 +285,8 @@ export function decodeModel(bytes: Uint8Array, file: string): OnnxModel {
         else if (o.field === 2) version = o.int;
       });
       if (domain === '' || domain === 'ai.onnx') opsetVersion = version;
-    }
+    } else if (f.field === 14) metadata.add(f.bytes);
   });
   if (!graph) throw badInput(file, 'not an ONNX model: no graph');
-  return { irVersion, opsetVersion, producerName, graph };
+  return { irVersion, opsetVersion, producerName, graph, metadataProps: metadata.result() };
 }
