@@ -110,7 +110,7 @@ const METADATA_PHRASES: readonly [InputScaling, RegExp][] = [
       String.raw`${range(String.raw`[-−]\s*${ONE}`, String.raw`\+?${ONE}`)}|127\.5|symmetric|\btf\b(?!\.)|0\.00784`,
     ),
   ],
-  ['unit', new RegExp(String.raw`${range(ZERO, ONE)}|\/\s*255|\bunit\b|0\.00392`)],
+  ['unit', new RegExp(String.raw`${range(ZERO, ONE)}|(?:\/|divided by)\s*255|\bunit\b|0\.00392`)],
   ['raw', new RegExp(String.raw`${range(ZERO, String.raw`255(?!\d)`)}|\braw\b`)],
   ['imagenet', /imagenet/],
 ];
