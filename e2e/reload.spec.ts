@@ -1,7 +1,7 @@
 /**
  * Reloading the page loses nothing: the wizard's place (step in the URL hash, choices in the
  * tab's storage) comes back; a compress job that is running is watched again, with its charts'
- * history; Recent runs → Open on a running job shows its live Run screen with Cancel; and after
+ * history (whose ticks step by 1, 2 or 5: whole epochs, percent); Recent runs → Open on a running job shows its live Run screen with Cancel; and after
  * Cancel and Resume the charts still hold the points from before the cancel.
  */
 import { mkdtempSync } from 'node:fs';
@@ -20,6 +20,25 @@ async function lossPoints(page: Page): Promise<number> {
     .locator('figure[aria-label="Training and validation loss by epoch"]')
     .getAttribute('data-points');
   return Number((counts ?? '0').split(',')[0]);
+}
+
+/** The tick labels a Run step chart drew on one axis (LineChart's data-x-ticks / data-y-ticks). */
+async function drawnTicks(page: Page, chart: string, axis: 'x' | 'y'): Promise<string[]> {
+  const ticks = await page.locator(`figure[aria-label="${chart}"]`).getAttribute(`data-${axis}-ticks`);
+  return ticks ? ticks.split(' | ') : [];
+}
+
+/** Whether `labels` are evenly spaced numbers whose step is 1, 2 or 5 × 10ⁿ (and whole, if `integer`). */
+function stepsByOneTwoFive(labels: string[], integer = false): boolean {
+  const values = labels.map(Number);
+  if (values.length < 2 || values.some((v) => !Number.isFinite(v))) return false;
+  if (integer && values.some((v) => !Number.isInteger(v))) return false;
+  const step = values[1]! - values[0]!;
+  const mantissa = step / 10 ** Math.floor(Math.log10(step));
+  return (
+    [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6) &&
+    values.every((v, i) => Math.abs(v - values[0]! - i * step) < step * 1e-6)
+  );
 }
 
 test('the wizard’s place survives a reload', async ({ app }) => {
@@ -79,6 +98,19 @@ test('a running compress job comes back after a reload, and Resume keeps its his
     await expect(run.runDir).toHaveText(runDir);
     await expect(page.getByTestId('run-progress-cancel')).toBeVisible();
     await expect.poll(() => lossPoints(page), { timeout: 240_000 }).toBeGreaterThan(30);
+  });
+
+  await test.step('the live charts step by 1, 2 or 5: whole epochs on x, the unit shown on y', async () => {
+    const loss = 'Training and validation loss by epoch';
+    const accuracy = 'Training and validation accuracy by epoch';
+    await expect
+      .poll(() => drawnTicks(page, accuracy, 'y'))
+      .toEqual(['0%', '20%', '40%', '60%', '80%', '100%']);
+    // The loss falls from about 2.3 (ten classes) and the epochs go on: whatever the figures, the ticks step nicely.
+    await expect.poll(async () => stepsByOneTwoFive(await drawnTicks(page, loss, 'y'))).toBe(true);
+    await expect.poll(async () => stepsByOneTwoFive(await drawnTicks(page, loss, 'x'), true)).toBe(true);
+    await expect.poll(async () => stepsByOneTwoFive(await drawnTicks(page, accuracy, 'x'), true)).toBe(true);
+    expect((await drawnTicks(page, loss, 'x'))[0]).toBe('0');
   });
 
   await test.step('a reload watches it again, with the points from before', async () => {
