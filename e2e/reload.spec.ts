@@ -1,8 +1,9 @@
 /**
  * Reloading the page loses nothing: the wizard's place (step in the URL hash, choices in the
  * tab's storage) comes back; a compress job that is running is watched again, with its charts'
- * history (whose ticks step by 1, 2 or 5: whole epochs, percent); Recent runs → Open on a running job shows its live Run screen with Cancel; and after
- * Cancel and Resume the charts still hold the points from before the cancel.
+ * history, its ticks stepping by 1, 2 or 5 (whole epochs, percent); Recent runs → Open on a
+ * running job shows its live Run screen with Cancel; and after Cancel and Resume the charts still
+ * hold the points from before the cancel.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
