@@ -24,6 +24,22 @@ export function toggleTarget(targets: readonly number[], target: number): number
   return next.sort((a, b) => a - b);
 }
 
+/**
+ * The chips and epochs of an explore run the panel shows (from its spec while it runs, from its
+ * result's points once finished), so Run explore repeats it; targets off the chips are left out.
+ */
+export function exploreChoicesOf(
+  run:
+    { targets: readonly number[]; finetuneEpochs: number } | Pick<ExploreResult, 'points' | 'finetuneEpochs'>,
+): { targets: number[]; epochs: number } {
+  const asked = 'points' in run ? run.points.map((p) => p.target).filter((t) => t > 0) : run.targets;
+  const targets = EXPLORE_TARGET_CHOICES.filter((c) => asked.some((t) => same(t, c)));
+  return {
+    targets: targets.length > 0 ? targets : [...DEFAULT_EXPLORE_TARGETS],
+    epochs: Math.min(Math.max(0, run.finetuneEpochs), MAX_EXPLORE_FINETUNE_EPOCHS),
+  };
+}
+
 /** "original" for the unpruned model, else the target in whole percent ("40%"). */
 export function targetLabel(target: number): string {
   return target === 0 ? 'original' : `${Math.round(target * 100)}%`;

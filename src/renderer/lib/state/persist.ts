@@ -3,17 +3,22 @@
  * method options), the step, the run being watched and the results shown are kept in the tab's
  * sessionStorage, and the step in the URL hash (#/method). On load the choices are opened again
  * through the host (the dataset described, the model inspected) and the step restored where it
- * is reachable; a job still running in the saved run folder is re-attached by the App.
+ * is reachable; a job still running in a saved run folder is re-attached by the App (watchedRunDirs),
+ * and a finished explore or sensitivity run shown again (openRun, as Recent runs opens a run).
  */
-import type { PollardApi } from '../../../shared/api';
+import type { PollardApi, RunDetails } from '../../../shared/api';
+import { readJobResult } from '../../../shared/job-results';
 import {
   ARCHITECTURES,
   type ArchitectureName,
   INPUT_SCALINGS,
   type InputScaling,
+  jobSpecSchema,
+  type SpecOf,
 } from '../../../shared/jobs';
-import { DEFAULT_METHOD_CHOICE, type MethodChoice } from '../job-specs';
-import { STEPS, type Step, type View, type WizardState } from './wizard.svelte';
+import { DEFAULT_METHOD_CHOICE, METHODS, type MethodChoice, withMethodDefaults } from '../job-specs';
+import type { JobState } from './job-state.svelte';
+import { baseName, STEPS, type Step, type View, type WizardState } from './wizard.svelte';
 
 export const SNAPSHOT_KEY = 'pollard.wizard';
 const VIEWS: readonly View[] = ['wizard', 'runs', 'settings', 'about'];
@@ -36,6 +41,9 @@ export interface WizardSnapshot {
   /** The run folder of the compress job on the Run step, and of a baseline being trained. */
   compressRunDir: string | null;
   trainRunDir: string | null;
+  /** The Method step's explore and sensitivity runs, running or finished. */
+  exploreRunDir: string | null;
+  sensitivityRunDir: string | null;
   resultsRunDir: string | null;
 }
 
@@ -62,6 +70,8 @@ export function snapshotOf(wizard: WizardState): WizardSnapshot {
     choice: { ...wizard.choice, ignoredLayers: [...wizard.choice.ignoredLayers] },
     compressRunDir: wizard.compressJob?.runDir ?? null,
     trainRunDir: wizard.trainJob && !wizard.trainJob.finished ? wizard.trainJob.runDir : null,
+    exploreRunDir: wizard.exploreJob?.runDir ?? wizard.exploreResult?.runDir ?? null,
+    sensitivityRunDir: wizard.sensitivityJob?.runDir ?? wizard.sensitivityResult?.runDir ?? null,
     resultsRunDir: wizard.resultsRunDir,
   };
 }
@@ -106,8 +116,17 @@ export function parseSnapshot(text: string | null): WizardSnapshot | null {
     choice: { ...DEFAULT_METHOD_CHOICE, ...(choice as Partial<MethodChoice>) },
     compressRunDir: str(raw.compressRunDir),
     trainRunDir: str(raw.trainRunDir),
+    exploreRunDir: str(raw.exploreRunDir),
+    sensitivityRunDir: str(raw.sensitivityRunDir),
     resultsRunDir: str(raw.resultsRunDir),
   };
+}
+
+/** The run folders whose job, where it still runs, the reloaded page watches again. */
+export function watchedRunDirs(snapshot: WizardSnapshot | null): string[] {
+  if (!snapshot) return [];
+  const { compressRunDir, trainRunDir, exploreRunDir, sensitivityRunDir } = snapshot;
+  return [compressRunDir, trainRunDir, exploreRunDir, sensitivityRunDir].filter((d): d is string => !!d);
 }
 
 /** `#/method`, `#/runs`: where the window is, in the address. */
@@ -144,17 +163,71 @@ export async function restoreWizard(
     await wizard.openModel(snapshot.model.path, snapshot.model.label, snapshot.model.baselineAccuracy);
   // Opening the model presets the file's guess; the saved choice (with which the saved baseline was measured) wins.
   if (snapshot.model && snapshot.inputScaling !== null) wizard.inputScaling = snapshot.inputScaling;
-  wizard.choice = snapshot.choice;
-  if (snapshot.resultsRunDir) {
+  // Finished ones show again (one still running has no result yet: the App watches it).
+  for (const dir of [snapshot.exploreRunDir, snapshot.sensitivityRunDir, snapshot.resultsRunDir]) {
+    if (!dir) continue;
     try {
-      wizard.showRun(await api.getRun(snapshot.resultsRunDir));
+      await openRun(wizard, await api.getRun(dir));
     } catch {
-      // The run folder is gone: the results cannot come back.
+      // The run folder is gone: its results cannot come back.
     }
   }
+  wizard.choice = snapshot.choice;
   const place = placeFromHash(hash) ?? { view: snapshot.view, step: snapshot.step };
   const wanted = place.step ?? snapshot.step;
   const reachable = STEPS.slice(0, STEPS.indexOf(wanted) + 1).filter((step) => wizard.reachable[step]);
   wizard.step = reachable.at(-1) ?? 'dataset';
   wizard.view = place.view;
+}
+
+type MethodSpec = SpecOf<'explore'> | SpecOf<'sensitivity'>;
+
+/**
+ * Open a past run (Recent runs, or the one a reloaded page showed): a compression at its results;
+ * an explore or sensitivity run on the Method step, with its dataset and model. False where the
+ * run holds none of these results, or its model cannot be opened.
+ */
+export async function openRun(wizard: WizardState, details: RunDetails): Promise<boolean> {
+  if (wizard.showRun(details)) return true;
+  const spec = jobSpecSchema.safeParse(details.run.spec).data;
+  if (spec?.kind !== 'explore' && spec?.kind !== 'sensitivity') return false;
+  const result = readJobResult(spec.kind, details.run.result);
+  if (!result) return false;
+  await openRunInputs(wizard, spec);
+  if (wizard.modelPath !== spec.model || !wizard.reachable.method) return false;
+  wizard.showMethodResult(result);
+  return true;
+}
+
+/**
+ * Watch an explore or sensitivity job (found running after a reload, or opened from Recent runs)
+ * on the Method step, with its dataset and model; resolves once those are open.
+ */
+export async function watchMethodJob(wizard: WizardState, job: JobState): Promise<void> {
+  const spec = job.spec;
+  if (spec?.kind !== 'explore' && spec?.kind !== 'sensitivity') return;
+  await openRunInputs(wizard, spec);
+  void (spec.kind === 'explore' ? wizard.followExplore(job) : wizard.followSensitivity(job));
+  wizard.goto('method');
+}
+
+/**
+ * The run's dataset and model, opened where others are open; a model opened anew comes with the
+ * run's criterion (and target measure). The Method step then shows a pruning method.
+ */
+async function openRunInputs(wizard: WizardState, spec: MethodSpec): Promise<void> {
+  if (wizard.datasetPath !== spec.data) {
+    wizard.limit = spec.limit ?? null;
+    await wizard.openDataset(spec.data, baseName(spec.data));
+  }
+  let choice = METHODS[wizard.choice.method].prunes
+    ? wizard.choice
+    : withMethodDefaults(wizard.choice, 'structured');
+  if (wizard.modelPath !== spec.model && wizard.dataset) {
+    await wizard.openModel(spec.model, baseName(spec.model));
+    if (spec.inputScaling) wizard.setInputScaling(spec.inputScaling);
+    const targetBy = spec.kind === 'explore' ? spec.by : choice.targetBy;
+    choice = { ...choice, criterion: spec.criterion, targetBy };
+  }
+  wizard.choice = choice;
 }

@@ -22,7 +22,7 @@ import {
   parseCompressionResult,
   storedCompressionOf,
 } from '../compression-result';
-import { resultOfKind } from '../../../shared/job-results';
+import { type ExploreResult, resultOfKind, type SensitivityResult } from '../../../shared/job-results';
 import {
   compressSpec,
   DEFAULT_METHOD_CHOICE,
@@ -124,9 +124,13 @@ export class WizardState {
   planBusy = $state(false);
   sensitivityJob = $state.raw<JobState | null>(null);
   sensitivity = $state.raw<SensitivityView | null>(null);
+  /** The result `sensitivity` shows (a job's, or a past run's opened from Recent runs). */
+  sensitivityResult = $state.raw<SensitivityResult | null>(null);
   sensitivityError = $state.raw<InlineError | null>(null);
   /** The explore run of this model (several targets measured, to pick one); its error where it could not start. */
   exploreJob = $state.raw<JobState | null>(null);
+  /** Its result once finished, or a past explore run's opened from Recent runs. */
+  exploreResult = $state.raw<ExploreResult | null>(null);
   exploreError = $state.raw<InlineError | null>(null);
 
   // ---- run, results, export ----
@@ -227,8 +231,11 @@ export class WizardState {
       this.modelLabel = label;
       this.plan = null;
       this.planFor = null;
+      this.sensitivityJob = null;
       this.sensitivity = null;
+      this.sensitivityResult = null;
       this.exploreJob = null;
+      this.exploreResult = null;
       this.baselineAccuracy = baselineAccuracy;
       this.inputScaling = summary.inputScalingGuess?.scaling ?? null;
       this.evaluationError = null;
@@ -371,8 +378,6 @@ export class WizardState {
 
   async analyseSensitivity(): Promise<void> {
     if (!this.modelPath || !this.datasetPath) return;
-    this.sensitivityError = null;
-    this.sensitivity = null;
     try {
       const job = await this.hub.start(
         sensitivitySpec(
@@ -385,13 +390,33 @@ export class WizardState {
           this.choice.criterion,
         ),
       );
-      this.sensitivityJob = job;
-      const phase = await job.done();
-      const result = job.result ? resultOfKind('sensitivity', job.result) : undefined;
-      if (phase === 'completed' && result) this.sensitivity = parseSensitivityResult(result);
-      else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
+      await this.followSensitivity(job);
     } catch (error) {
       this.sensitivityError = inlineError(error);
+    }
+  }
+
+  /** Watch a sensitivity job (started here, or found running) and show its curves when it ends. */
+  async followSensitivity(job: JobState): Promise<void> {
+    this.sensitivityJob = job;
+    this.sensitivityError = null;
+    this.sensitivity = null;
+    this.sensitivityResult = null;
+    const phase = await job.done();
+    if (this.sensitivityJob !== job) return;
+    const result = job.result ? resultOfKind('sensitivity', job.result) : undefined;
+    if (phase === 'completed' && result) this.sensitivityError = this.showSensitivity(result);
+    else if (phase === 'failed' && job.error) this.sensitivityError = { message: job.error.message };
+  }
+
+  /** Show a finished sensitivity result; returns why it cannot be shown, else null. */
+  private showSensitivity(result: SensitivityResult): InlineError | null {
+    try {
+      this.sensitivity = parseSensitivityResult(result);
+      this.sensitivityResult = result;
+      return null;
+    } catch (error) {
+      return inlineError(error);
     }
   }
 
@@ -406,20 +431,28 @@ export class WizardState {
         limit: this.limit,
         inputScaling: this.inputScaling,
       };
-      this.exploreJob = await this.hub.start(exploreSpec(this.choice, data, { targets, finetuneEpochs }));
+      void this.followExplore(
+        await this.hub.start(exploreSpec(this.choice, data, { targets, finetuneEpochs })),
+      );
     } catch (error) {
       this.exploreError = inlineError(error);
     }
   }
 
+  /** Watch an explore job (started here, or found running); its result shows when it ends. */
+  async followExplore(job: JobState): Promise<void> {
+    this.exploreJob = job;
+    this.exploreResult = null;
+    if ((await job.done()) !== 'completed' || !job.result || this.exploreJob !== job) return;
+    this.exploreResult = resultOfKind('explore', job.result) ?? null;
+  }
+
   /** The finished sensitivity run of this model with the chosen criterion, which automatic mode reuses. */
   get sensitivityRun(): string | null {
-    const job = this.sensitivityJob;
-    const result = job?.result ? resultOfKind('sensitivity', job.result) : undefined;
-    const runDir = job?.runDir ?? result?.runDir ?? null;
-    if (!this.sensitivity || !runDir) return null;
+    const result = this.sensitivityResult;
+    if (!this.sensitivity || !result) return null;
     // The engine refuses a sensitivity measured with another criterion: measure again instead.
-    return result === undefined || result.criterion === this.choice.criterion ? runDir : null;
+    return result.criterion === this.choice.criterion ? result.runDir : null;
   }
 
   // ---- run ----
@@ -494,6 +527,13 @@ export class WizardState {
     this.view = 'wizard';
     this.step = 'results';
     return true;
+  }
+
+  /** Show a past explore or sensitivity run's result on the Method step, its model open (persist's openRun). */
+  showMethodResult(result: ExploreResult | SensitivityResult): void {
+    if (result.kind === 'explore') [this.exploreJob, this.exploreResult] = [null, result];
+    else [this.sensitivityJob, this.sensitivityError] = [null, this.showSensitivity(result)];
+    this.goto('method');
   }
 
   defaultExportTarget(): string | null {
