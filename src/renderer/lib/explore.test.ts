@@ -4,6 +4,7 @@ import { exploreResultSchema } from '../../shared/job-results';
 import {
   accuracyAxis,
   chosenTarget,
+  exploreChoicesOf,
   exploreView,
   paretoFront,
   pickedChoice,
@@ -152,6 +153,23 @@ describe('targets', () => {
     expect(toggleTarget([0.2, 0.4, 0.6, 0.8], 0.6)).toEqual([0.2, 0.4, 0.8]);
     expect(toggleTarget([0.4, 0.8], 0.1)).toEqual([0.1, 0.4, 0.8]);
     expect(toggleTarget([0.30000000000000004], 0.3)).toEqual([]);
+  });
+
+  it('shows the chips and epochs a watched or reopened run was asked for', () => {
+    expect(exploreChoicesOf({ targets: [0.4, 0.2], finetuneEpochs: 2 })).toEqual({
+      targets: [0.2, 0.4],
+      epochs: 2,
+    });
+    // From a finished run's points (the original is no target); epochs beyond the field's range are capped.
+    expect(exploreChoicesOf({ ...result, finetuneEpochs: 7 })).toEqual({
+      targets: [0.2, 0.4, 0.6],
+      epochs: 3,
+    });
+    // A target off the chips (a CLI run's 25%) is left out; none left: the defaults.
+    expect(exploreChoicesOf({ targets: [0.25, 0.30000000000000004], finetuneEpochs: 0 }).targets).toEqual([
+      0.3,
+    ]);
+    expect(exploreChoicesOf({ targets: [0.25], finetuneEpochs: 0 }).targets).toEqual([0.2, 0.4, 0.6, 0.8]);
   });
 
   it('labels targets in whole percent', () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { RunDetails } from '../../../shared/api';
 import { DEFAULT_METHOD_CHOICE } from '../job-specs';
-import { hashOf, parseSnapshot, placeFromHash, restoreWizard, type WizardSnapshot } from './persist';
+import {
+  hashOf,
+  parseSnapshot,
+  placeFromHash,
+  restoreWizard,
+  watchedRunDirs,
+  type WizardSnapshot,
+} from './persist';
 import type { Step, WizardState } from './wizard.svelte';
 
 const SNAPSHOT: WizardSnapshot = {
@@ -20,6 +27,8 @@ const SNAPSHOT: WizardSnapshot = {
   choice: { ...DEFAULT_METHOD_CHOICE, method: 'magnitude', sparsity: 0.7 },
   compressRunDir: '/runs/compress-1',
   trainRunDir: null,
+  exploreRunDir: null,
+  sensitivityRunDir: null,
   resultsRunDir: null,
 };
 
@@ -79,6 +88,47 @@ describe('the wizard’s place across a reload', () => {
     expect(parseSnapshot(JSON.stringify({ ...SNAPSHOT, choice: older }))!.choice.roundTo).toBe(
       DEFAULT_METHOD_CHOICE.roundTo,
     );
+  });
+
+  it('watches again the jobs of every run folder it names', () => {
+    expect(watchedRunDirs(null)).toEqual([]);
+    expect(watchedRunDirs(SNAPSHOT)).toEqual(['/runs/compress-1']);
+    const all = {
+      ...SNAPSHOT,
+      trainRunDir: '/runs/t',
+      exploreRunDir: '/runs/e',
+      sensitivityRunDir: '/runs/s',
+    };
+    expect(watchedRunDirs(all)).toEqual(['/runs/compress-1', '/runs/t', '/runs/e', '/runs/s']);
+    expect(parseSnapshot(JSON.stringify(all))).toEqual(all);
+    // A snapshot from before these fields: none.
+    const { exploreRunDir: _e, sensitivityRunDir: _s, ...older } = all;
+    expect(parseSnapshot(JSON.stringify(older))).toMatchObject({
+      exploreRunDir: null,
+      sensitivityRunDir: null,
+    });
+  });
+
+  it('shows the finished explore and sensitivity runs again, then the results; the saved choice wins', async () => {
+    const opens: string[] = [];
+    const wizard = stubWizard(opens, { results: true });
+    const asked: string[] = [];
+    await restoreWizard(
+      wizard as unknown as WizardState,
+      {
+        getRun: async (dir: string) => {
+          asked.push(dir);
+          if (dir === '/runs/gone') throw new Error('no such run');
+          return { summary: { dir } } as RunDetails;
+        },
+      },
+      { ...SNAPSHOT, exploreRunDir: '/runs/e', sensitivityRunDir: '/runs/gone', resultsRunDir: '/runs/c' },
+      '#/method',
+    );
+    expect(asked).toEqual(['/runs/e', '/runs/gone', '/runs/c']);
+    expect(opens.slice(2)).toEqual(['results /runs/e', 'results /runs/c']);
+    expect(wizard.step).toBe('method');
+    expect(wizard.choice).toEqual(SNAPSHOT.choice);
   });
 
   it('names the step or view in the hash', () => {

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { DatasetPreview, JobMessage, JobStatus, PollardApi, RunDetails } from '../../../shared/api';
 import { PollardError } from '../../../shared/errors';
 import type { JobEventBody, JobSpec, JobSpecInput } from '../../../shared/jobs';
-import type { PlanResult } from '../../../shared/job-results';
+import { exploreResultSchema, type PlanResult } from '../../../shared/job-results';
 import {
   compressResultFixture,
   evaluateResultFixture,
   planResultFixture,
+  sensitivityResultFixture,
   trainResultFixture,
 } from '../../../shared/testing/result-fixtures';
 import type { ModelSummary } from '../../../shared/types';
 import { JobHub } from './job-hub';
+import { openRun, snapshotOf, watchMethodJob } from './persist';
 import { exportFolderOf, WizardState } from './wizard.svelte';
 
 const DATASET: DatasetPreview = {
@@ -111,6 +113,37 @@ class FakeApi implements Partial<PollardApi> {
   cancelJob = async (jobId: string): Promise<void> => {
     this.cancelled.push(jobId);
   };
+}
+
+const EXPLORE = exploreResultSchema.parse({
+  kind: 'explore',
+  runDir: '/runs/explore-1',
+  by: 'params',
+  criterion: 'fpgm',
+  finetuneEpochs: 0,
+  evaluation: { split: 'test', samples: 200 },
+  points: [0, 0.2].map((target) => ({
+    target,
+    params: 1000 * (1 - target),
+    macs: 10_000 * (1 - target),
+    macsRemoved: target,
+    paramsRemoved: target,
+    accuracyPruned: 0.9 - target / 10,
+    latencyMs: 1,
+    pareto: true,
+  })),
+  notes: [],
+  files: { json: '/runs/explore-1/explore.json', csv: '/runs/explore-1/explore.csv' },
+});
+
+/** A past run as getRun returns it: its spec (as the engine wrote it) and, once finished, its result. */
+function runDetails(dir: string, spec: Record<string, unknown>, result?: unknown): RunDetails {
+  return {
+    summary: { dir },
+    run: { spec: { out: dir, ...spec }, ...(result ? { result } : {}) },
+    history: [],
+    files: [],
+  } as unknown as RunDetails;
 }
 
 function setup(): { api: FakeApi; wizard: WizardState } {
@@ -309,5 +342,108 @@ describe('WizardState', () => {
   it('puts exports beside the run, with the host path separator', () => {
     expect(exportFolderOf('/runs/a/')).toBe('/runs/a/export');
     expect(exportFolderOf('C:\\runs\\a')).toBe('C:\\runs\\a\\export');
+  });
+});
+
+describe('explore and sensitivity runs on the Method step', () => {
+  const exploreSpec = {
+    kind: 'explore',
+    model: '/models/m',
+    data: '/data/fashion',
+    by: 'params',
+    criterion: 'fpgm',
+    limit: 200,
+  };
+
+  it('opens a finished explore run from Recent runs with its dataset, model and criterion', async () => {
+    const { wizard } = setup();
+    wizard.setMethod('quantize');
+    expect(await openRun(wizard, runDetails('/runs/explore-1', exploreSpec, EXPLORE))).toBe(true);
+    expect(wizard.datasetPath).toBe('/data/fashion');
+    expect(wizard.limit).toBe(200);
+    expect(wizard.modelPath).toBe('/models/m');
+    expect(wizard.exploreResult?.points.map((p) => p.macs)).toEqual([10_000, 8000]);
+    expect(wizard.exploreJob).toBeNull();
+    expect([wizard.view, wizard.step]).toEqual(['wizard', 'method']);
+    // A pruning method, with the run's criterion and measure, so the panel shows and a picked point means the same.
+    expect(wizard.choice).toMatchObject({ method: 'structured', criterion: 'fpgm', targetBy: 'params' });
+    // A reload shows it again.
+    expect(snapshotOf(wizard).exploreRunDir).toBe('/runs/explore-1');
+    // Another model forgets it.
+    await wizard.openModel('/models/other', 'other', 0.8);
+    expect(wizard.exploreResult).toBeNull();
+    expect(snapshotOf(wizard).exploreRunDir).toBeNull();
+  });
+
+  it('opens a finished sensitivity run, which automatic mode then reuses; the open model keeps its choice', async () => {
+    const { wizard } = setup();
+    await wizard.openDataset('/data/fashion', 'fashion');
+    await wizard.openModel('/models/m', 'm', 0.9);
+    wizard.choice.criterion = 'l1';
+    const spec = { kind: 'sensitivity', model: '/models/m', data: '/data/fashion', criterion: 'l1' };
+    const result = sensitivityResultFixture({ runDir: '/runs/sensitivity-1' });
+    expect(await openRun(wizard, runDetails('/runs/sensitivity-1', spec, result))).toBe(true);
+    expect(wizard.step).toBe('method');
+    expect(wizard.sensitivity?.curves.map((c) => c.name)).toEqual(['conv1', 'conv2 + conv3']);
+    expect(wizard.sensitivityRun).toBe('/runs/sensitivity-1');
+    expect(snapshotOf(wizard).sensitivityRunDir).toBe('/runs/sensitivity-1');
+    wizard.choice.criterion = 'fpgm';
+    expect(wizard.sensitivityRun).toBeNull();
+  });
+
+  it('does not open a run that is still running, or one of another kind', async () => {
+    const { wizard } = setup();
+    expect(await openRun(wizard, runDetails('/runs/explore-2', exploreSpec))).toBe(false);
+    expect(await openRun(wizard, runDetails('/runs/train-2', { kind: 'train', data: '/d' }, EXPLORE))).toBe(
+      false,
+    );
+    expect(wizard.exploreResult).toBeNull();
+    expect(wizard.step).toBe('dataset');
+  });
+
+  it('watches a running explore job again, and shows its result when it ends', async () => {
+    const { api, wizard } = setup();
+    const job = wizard.hub.track({
+      jobId: 'job-7',
+      kind: 'explore',
+      state: 'running',
+      runDir: '/runs/explore-1',
+      spec: { ...exploreSpec, out: '/runs/explore-1', targets: [0.2] } as unknown as JobSpec,
+    });
+    await watchMethodJob(wizard, job);
+    expect(wizard.exploreJob).toBe(job);
+    expect(wizard.modelPath).toBe('/models/m');
+    expect(wizard.step).toBe('method');
+    expect(snapshotOf(wizard).exploreRunDir).toBe('/runs/explore-1');
+    api.emit('job-7', { type: 'result', result: EXPLORE });
+    await tick();
+    expect(wizard.exploreResult?.runDir).toBe('/runs/explore-1');
+  });
+
+  it('watches a running sensitivity job again: Cancel reaches it, and a new model forgets it', async () => {
+    const { api, wizard } = setup();
+    const spec = {
+      kind: 'sensitivity',
+      model: '/models/m',
+      data: '/data/fashion',
+      criterion: 'l1',
+      out: '/runs/s-2',
+    };
+    const job = wizard.hub.track({
+      jobId: 'job-8',
+      kind: 'sensitivity',
+      state: 'running',
+      runDir: '/runs/s-2',
+      spec: spec as unknown as JobSpec,
+    });
+    await watchMethodJob(wizard, job);
+    expect(wizard.sensitivityJob).toBe(job);
+    await wizard.hub.cancel(job);
+    expect(api.cancelled).toEqual(['job-8']);
+    api.emit('job-8', { type: 'result', result: sensitivityResultFixture({ runDir: '/runs/s-2' }) });
+    await tick();
+    expect(wizard.sensitivityRun).toBe('/runs/s-2');
+    await wizard.openModel('/models/other', 'other', 0.8);
+    expect([wizard.sensitivityJob, wizard.sensitivity, wizard.sensitivityRun]).toEqual([null, null, null]);
   });
 });
