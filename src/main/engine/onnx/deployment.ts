@@ -16,7 +16,7 @@ import type { LayersModel } from '../tf';
 import { QAT_RANGES_KEY, type RecordedRange } from '../compress/qat-ranges';
 import { activationRanges } from './activation-ranges';
 import { ONNX_RUNTIME_LABEL } from './export-onnx';
-import { layersToOnnx } from './layers-to-onnx';
+import { layersToOnnx, readWeightValues } from './layers-to-onnx';
 import { calibrationBatches, onnxAccuracy } from './onnx-data';
 import { measureOnnxLatencySpread } from './onnx-latency';
 import { OnnxSession } from './ort-session';
@@ -80,8 +80,14 @@ export function latencyVerdict(
 /** Converts, verifies nothing (the export job does that), measures. Throws where a layer has no ONNX form. */
 export async function measureOnnxDeployment(input: DeploymentInput): Promise<OnnxDeployment> {
   const layout = 'nchw' as const;
-  const before = layersToOnnx(input.original, { layout });
-  const after = layersToOnnx(input.compressed, { layout });
+  const before = layersToOnnx(input.original, {
+    layout,
+    weightValues: await readWeightValues(input.original),
+  });
+  const after = layersToOnnx(input.compressed, {
+    layout,
+    weightValues: await readWeightValues(input.compressed),
+  });
   let afterGraph = after.graph;
   let calibration: OnnxDeployment['calibration'];
   if (input.int8) {

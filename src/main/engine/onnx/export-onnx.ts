@@ -19,7 +19,7 @@ import { tf } from '../tf';
 import { activationRanges, qatRanges } from './activation-ranges';
 import { calibrationBatches, onnxAccuracy, samplesAsFloat } from './onnx-data';
 import type { CalibrationMethod } from './calibrate';
-import { layersToOnnx } from './layers-to-onnx';
+import { layersToOnnx, readWeightValues } from './layers-to-onnx';
 import type { OnnxLayout } from './layers-to-onnx';
 import { measureOnnxLatency } from './onnx-latency';
 import { OnnxSession } from './ort-session';
@@ -119,8 +119,14 @@ export async function exportOnnx(
   checkExportOptions(spec);
   const layout = spec.layout;
   ctx.emit({ type: 'stage', stage: 'convert to ONNX', detail: `opset ${ONNX_OPSET}, ${layout}` });
-  const exported = layersToOnnx(loaded.model, { layout, source: loaded.source, exposeLogits: true });
-  const float = layersToOnnx(loaded.model, { layout, source: loaded.source });
+  const weightValues = await readWeightValues(loaded.model);
+  const exported = layersToOnnx(loaded.model, {
+    layout,
+    source: loaded.source,
+    exposeLogits: true,
+    weightValues,
+  });
+  const float = layersToOnnx(loaded.model, { layout, source: loaded.source, weightValues });
   const floatBytes = encodeOnnxModel(float.graph);
   const [h, w, c] = loaded.model.inputs[0]!.shape.slice(1) as [number, number, number];
   const normalization = loaded.metadata.normalization ?? DEFAULT_NORMALIZATION;

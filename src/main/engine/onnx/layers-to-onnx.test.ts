@@ -6,7 +6,7 @@ import { concatNet, depthwiseNet, residualNet, sequentialCnn } from '../compress
 import { buildArchitecture } from '../model/architectures';
 import { tf, tfl } from '../tf';
 import type { LayersModel } from '../tf';
-import { layersToOnnx } from './layers-to-onnx';
+import { layersToOnnx, readWeightValues } from './layers-to-onnx';
 import { verifyExport } from './verify-export';
 
 /** Deterministic pseudo-random values in [lo, hi). */
@@ -176,6 +176,24 @@ describe('unsupported layers', () => {
     expect(() => layersToOnnx(model, { source: '/models/m/model.json' })).toThrow(
       '/models/m/model.json: layer "up" (UpSampling2D) cannot be exported to ONNX: this layer type is not supported by the ONNX exporter',
     );
+    model.dispose();
+  });
+});
+
+describe('weights read beforehand', () => {
+  it('are the values exported (a GPU backend cannot read synchronously)', async () => {
+    const model = buildArchitecture('lenet', [28, 28, 1], 10, 1);
+    const weightValues = await readWeightValues(model);
+    expect(weightValues.size).toBe(model.weights.length);
+    const asIs = layersToOnnx(model).graph.tensors ?? [];
+    const read = layersToOnnx(model, { weightValues }).graph.tensors ?? [];
+    expect(asIs.length).toBeGreaterThanOrEqual(8);
+    expect(read.map((t) => [t.name, t.dims])).toEqual(asIs.map((t) => [t.name, t.dims]));
+    expect(read.every((t, i) => t.data.every((v, j) => v === asIs[i]!.data[j]))).toBe(true);
+    // The given values, not the variables', are what is written.
+    const zeros = new Map([...weightValues].map(([w, v]) => [w, new Float32Array(v.length)]));
+    const zeroed = layersToOnnx(model, { weightValues: zeros }).graph.tensors ?? [];
+    expect(zeroed.filter((t) => t.data.some((v) => v !== 0)).map((t) => t.name)).toEqual([]);
     model.dispose();
   });
 });

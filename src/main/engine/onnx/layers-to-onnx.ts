@@ -32,6 +32,7 @@ import {
   pair,
   padAxis,
   type Layer,
+  type LayerVariable,
   type PendingConv,
   type SymbolicTensor,
   type Value,
@@ -50,6 +51,19 @@ export interface LayersToOnnxOptions {
   exposeLogits?: boolean;
   /** The model's file, named in errors. */
   source?: string;
+  /**
+   * Every weight's values, read beforehand with `readWeightValues`. Required on a GPU backend,
+   * where a tensor cannot be read synchronously in Node; elsewhere weights are read as needed.
+   */
+  weightValues?: ReadonlyMap<LayerVariable, Float32Array>;
+}
+
+/** Every weight of `model`, read asynchronously (as any backend can), for `layersToOnnx`. */
+export async function readWeightValues(model: LayersModel): Promise<Map<LayerVariable, Float32Array>> {
+  const entries = await Promise.all(
+    model.weights.map(async (w) => [w, (await w.read().data()) as Float32Array] as const),
+  );
+  return new Map(entries);
 }
 
 export interface OnnxExportGraph {
@@ -87,11 +101,12 @@ function topologicalOrder(model: LayersModel): SymbolicTensor[] {
   return order;
 }
 
-function weightsOf(layer: Layer): Map<string, Float32Array> {
+function weightsOf(layer: Layer, b: GraphBuilder): Map<string, Float32Array> {
   return new Map(
     layer.weights.map((w) => {
       const name = w.originalName;
-      return [name.slice(name.lastIndexOf('/') + 1), w.read().dataSync() as Float32Array];
+      const values = b.weightValues?.get(w) ?? (w.read().dataSync() as Float32Array);
+      return [name.slice(name.lastIndexOf('/') + 1), values];
     }),
   );
 }
@@ -162,7 +177,7 @@ function geometry(layer: Layer, config: Record<string, unknown>): ConvGeometry {
 function convertConv(layer: Layer, b: GraphBuilder, input: Value, outKey: string): void {
   const config = layer.getConfig() as Record<string, unknown>;
   const className = layer.getClassName();
-  const weights = weightsOf(layer);
+  const weights = weightsOf(layer, b);
   const g = geometry(layer, config);
   const [kh, kw] = g.kernel;
   const cin = input.shape[0]!;
@@ -235,7 +250,7 @@ function convertBatchNorm(layer: Layer, b: GraphBuilder, inKey: string, outKey: 
   const rank = 'pending' in slot ? 3 : slot.shape.length;
   if (axis !== -1 && axis !== rank)
     b.fail(layer, `only the channel axis (-1) is supported, got axis ${axis}`);
-  const weights = weightsOf(layer);
+  const weights = weightsOf(layer, b);
   const mean = weights.get('moving_mean')!;
   const variance = weights.get('moving_variance')!;
   const channels = mean.length;
@@ -280,7 +295,7 @@ function convertDense(
   const input = b.value(inKey, true);
   if (input.shape.length !== 1)
     b.fail(layer, `only 2-D inputs [batch, features] are supported, got [batch, ${input.shape.join(', ')}]`);
-  const weights = weightsOf(layer);
+  const weights = weightsOf(layer, b);
   const kernel = weights.get('kernel')!;
   const units = Number(config.units);
   const features = input.shape[0]!;
@@ -514,6 +529,7 @@ function convertLayer(
 export function layersToOnnx(model: LayersModel, options: LayersToOnnxOptions = {}): OnnxExportGraph {
   const layout = options.layout ?? 'nchw';
   const b = new GraphBuilder(options.source ?? model.name, options.foldBatchNorm ?? true);
+  b.weightValues = options.weightValues;
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw unsupported(
       b.sourceName,

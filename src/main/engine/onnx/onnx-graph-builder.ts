@@ -14,6 +14,8 @@ export const BATCH = -1; // the symbolic batch dimension
 
 export type SymbolicTensor = tfl.SymbolicTensor;
 export type Layer = SymbolicTensor['sourceLayer'];
+/** A layer's weight variable (tfjs-layers' LayerVariable, not exported by name). */
+export type LayerVariable = Layer['weights'][number];
 
 /** A tensor of the graph: its name and per-sample shape (NCHW for images). */
 export interface Value {
@@ -84,6 +86,8 @@ export class GraphBuilder {
   private readonly consumers = new Map<string, number>();
   private readonly used = new Set<string>();
   foldedBatchNorms = 0;
+  /** Weight values read beforehand (see LayersToOnnxOptions.weightValues). */
+  weightValues: ReadonlyMap<LayerVariable, Float32Array> | undefined;
 
   constructor(
     readonly sourceName: string,

@@ -26,7 +26,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The model's pre-softmax logits in tfjs, when its last layer is a Dense with softmax. */
-function tfjsLogits(model: LayersModel, x: tf.Tensor): Float32Array | undefined {
+async function tfjsLogits(model: LayersModel, x: tf.Tensor): Promise<Float32Array | undefined> {
   const output = model.outputs[0]!;
   const last = output.sourceLayer;
   const config = last.getConfig() as { activation?: string };
@@ -35,11 +35,15 @@ function tfjsLogits(model: LayersModel, x: tf.Tensor): Float32Array | undefined 
   if (inputs?.length !== 1) return undefined;
   const features = tfl.model({ inputs: model.inputs, outputs: inputs[0]! });
   const [kernel, bias] = last.getWeights();
-  return tf.tidy(() => {
+  const logits = tf.tidy(() => {
     const f = features.predict(x) as tf.Tensor2D;
     const z = tf.matMul(f, kernel as tf.Tensor2D);
-    return (bias ? tf.add(z, bias) : z).dataSync() as Float32Array;
+    return bias ? tf.add(z, bias) : z;
   });
+  // Read asynchronously: a GPU backend cannot read synchronously in Node.
+  const values = (await logits.data()) as Float32Array;
+  logits.dispose();
+  return values;
 }
 
 /**
@@ -52,15 +56,17 @@ export async function verifyExport(
   x: tf.Tensor4D,
 ): Promise<ExportVerification> {
   const [n, h, w, c] = x.shape;
-  const nhwc = x.dataSync() as Float32Array;
+  const nhwc = (await x.data()) as Float32Array;
   const input = exported.layout === 'nchw' ? nhwcToNchw(nhwc, n, h, w, c) : nhwc;
   const session = await OnnxSession.create(encodeOnnxModel(exported.graph));
   try {
     const names = exported.logitsName ? [ONNX_OUTPUT, ONNX_LOGITS] : [ONNX_OUTPUT];
     const [output, logits] = await session.run(input, [n, ...exported.inputShape], names);
-    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    const prediction = model.predict(x) as tf.Tensor;
+    const expected = (await prediction.data()) as Float32Array;
+    prediction.dispose();
     const result: ExportVerification = { samples: n, maxAbsDiffOutput: maxAbsDiff(output!, expected) };
-    const expectedLogits = logits ? tfjsLogits(model, x) : undefined;
+    const expectedLogits = logits ? await tfjsLogits(model, x) : undefined;
     if (logits && expectedLogits) result.maxAbsDiffLogits = maxAbsDiff(logits, expectedLogits);
     return result;
   } finally {

@@ -3,7 +3,7 @@
  * Transpose of a constant, and shape arithmetic (Shape → Gather → Unsqueeze → Concat) become
  * constants, so the layers that read them (Reshape, Clip, Pad, MatMul, Mul, …) see numbers.
  */
-import { tf, type tfl } from '../../tf';
+import type { tfl } from '../../tf';
 import type { OnnxNode, OnnxTensor } from './proto';
 import { DATA_TYPE } from './proto';
 import { floatValues, intValues } from './tensor-data';
@@ -43,13 +43,45 @@ function cast(v: Value, to: number): Value | undefined {
   return undefined;
 }
 
+/**
+ * A constant's values with its axes permuted, in plain JavaScript: constants are small, and
+ * reading a tensor back synchronously fails on a GPU backend in Node.
+ */
+export function transposeValues(
+  data: Float32Array,
+  dims: readonly number[],
+  order: readonly number[],
+): Float32Array {
+  const rank = dims.length;
+  const outDims = order.map((axis) => dims[axis]!);
+  const inStrides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * dims[i + 1]!;
+  // The input stride each output axis walks.
+  const walk = order.map((axis) => inStrides[axis]!);
+  const out = new Float32Array(data.length);
+  const index = new Array<number>(rank).fill(0);
+  let from = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = data[from]!;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]! += 1;
+      from += walk[axis]!;
+      if (index[axis]! < outDims[axis]!) break;
+      from -= walk[axis]! * outDims[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return out;
+}
+
 function transpose(v: Value, perm: number[] | undefined): Value | undefined {
   if (v.kind !== 'const') return undefined;
   const order = perm && perm.length > 0 ? perm : v.dims.map((_, i) => v.dims.length - 1 - i);
-  const t = tf.transpose(tf.tensor(v.data, v.dims), order);
-  const out: Value = { kind: 'const', dims: t.shape, data: t.dataSync() as Float32Array };
-  t.dispose();
-  return out;
+  return {
+    kind: 'const',
+    dims: order.map((axis) => v.dims[axis]!),
+    data: transposeValues(v.data, v.dims, order),
+  };
 }
 
 /** NCHW shape of a layer output (NHWC inside) as ONNX's Shape returns it. */

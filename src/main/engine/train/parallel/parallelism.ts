@@ -8,7 +8,7 @@ import type { BackendName } from '../../../../shared/types';
 import { setKernelThreads } from '../../backend/threads';
 import { webgpuAdapter } from '../../backend/webgpu-rung';
 import type { JobContext } from '../../job/context';
-import { summarizeModel } from '../../model/summary';
+import { summarizeLayers } from '../../model/summary';
 import { type LayersModel, tf } from '../../tf';
 import type { OutputKind } from '../loss';
 import {
@@ -47,7 +47,8 @@ export function planParallelism(
   wantedReplicas?: number,
 ): Parallelism {
   const onCpu = backend === 'wasm' || backend === 'cpu';
-  const macs = summarizeModel(model).macs;
+  // Layers only: summarizeModel would read every weight back (a GPU backend in Node cannot read synchronously).
+  const macs = summarizeLayers(model).reduce((sum, layer) => sum + layer.macs, 0);
   const replicas = !onCpu
     ? 1
     : wantedReplicas !== undefined
