@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch (CPU) peer for bench/training-speed.bench.ts: Pollard's four built-in architectures
+"""PyTorch (CPU, or CUDA beside a GPU backend) peer for bench/training-speed.bench.ts: Pollard's four built-in architectures
 rebuilt layer for layer, trained with the same recipe, so Pollard's training speed can be stated
 as a ratio to PyTorch's, measured in the same run on the same machine.
 
@@ -17,9 +17,10 @@ The parameter count printed is Keras' countParams(): trainable parameters plus t
 mean and variance (PyTorch keeps those as buffers), so it must equal Pollard's own count.
 
   /usr/bin/python3 bench/pytorch_peer.py --arch resnet20 --threads 2 [--steps N | --seconds S]
+  /usr/bin/python3 bench/pytorch_peer.py --arch resnet20 --device cuda   # beside a GPU backend
   /usr/bin/python3 bench/pytorch_peer.py --params-only      # every architecture's count, JSON lines
 
-Output: one JSON line {"arch", "threads", "samplesPerSecond", "params", "steps", "seconds"}.
+Output: one JSON line {"arch", "threads", "samplesPerSecond", "params", "steps", "seconds", "device"}.
 """
 
 import argparse
@@ -199,15 +200,17 @@ def keras_param_count(model):
     return params
 
 
-def measure(arch, threads, steps, seconds, warmup, seed):
+def measure(arch, threads, steps, seconds, warmup, seed, device="cpu"):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    model = build(arch)
+    model = build(arch).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     shape = INPUT_SHAPES[arch]
     # A small pool of seeded random batches, cycled (as Pollard cycles its sample data).
-    pool = [(torch.rand(BATCH, *shape), torch.randint(0, CLASSES, (BATCH,))) for _ in range(4)]
+    pool = [
+        (torch.rand(BATCH, *shape).to(device), torch.randint(0, CLASSES, (BATCH,)).to(device)) for _ in range(4)
+    ]
 
     def step(i):
         x, y = pool[i % len(pool)]
@@ -215,7 +218,7 @@ def measure(arch, threads, steps, seconds, warmup, seed):
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         optimizer.step()
-        return loss.item()  # one read per step, like Pollard's loop
+        return loss.item()  # one read per step, like Pollard's loop (on CUDA it also waits for the step)
 
     for i in range(warmup):
         step(i)
@@ -241,6 +244,7 @@ def measure(arch, threads, steps, seconds, warmup, seed):
         "steps": steps,
         "seconds": elapsed,
         "torch": torch.__version__,
+        "device": f"cuda: {torch.cuda.get_device_name()}" if device == "cuda" else f"cpu: {threads} thread(s)",
     }
 
 
@@ -252,6 +256,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0, help="target length of the timed part")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: beside Pollard's GPU backends")
     parser.add_argument("--params-only", action="store_true", help="print parameter counts and exit")
     args = parser.parse_args()
     if args.params_only:
@@ -262,7 +267,9 @@ def main():
         parser.error("--arch is required unless --params-only")
     if args.threads < 1 or (args.steps is not None and args.steps < 1):
         parser.error("--threads and --steps must be at least 1")
-    print(json.dumps(measure(args.arch, args.threads, args.steps, args.seconds, args.warmup, args.seed)))
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this PyTorch sees no CUDA device")
+    print(json.dumps(measure(args.arch, args.threads, args.steps, args.seconds, args.warmup, args.seed, args.device)))
     return 0
 
 

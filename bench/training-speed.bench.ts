@@ -8,7 +8,11 @@
  * only: nothing in Pollard imports it, and where `import torch` fails its columns read "—".
  *
  *   npx tsx bench/training-speed.bench.ts [--archs lenet,resnet20] [--threads 1,2]
- *     [--steps N | --seconds S] [--json]
+ *     [--steps N | --seconds S] [--backend wasm|cpu|webgpu|tensorflow] [--torch-device cpu|cuda] [--json]
+ *
+ * --backend: Pollard's backend (default: the ladder's choice, as a job makes it). With a GPU
+ * backend (webgpu, tensorflow) there are no thread counts, and PyTorch's peer runs on CUDA
+ * unless --torch-device says otherwise.
  *
  * --steps: timed steps per measurement; by default as many as fill --seconds (10) after a
  * warm-up, so the bench takes about the same time however fast Pollard becomes. Pollard's rate
@@ -27,6 +31,8 @@ import { parseArgs, promisify } from 'node:util';
 import { ARCHITECTURES, type ArchitectureName } from '../src/shared/jobs';
 import type { DatasetSplit } from '../src/main/engine/data/types';
 import type { TrainLoopOptions } from '../src/main/engine/train/loop';
+import type { BackendName } from '../src/shared/types';
+import { backendNameSchema } from '../src/shared/result-parts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLE = path.resolve(here, '../resources/samples/fashion-mnist-small');
@@ -69,6 +75,8 @@ export interface TorchMeasurement {
   samplesPerSecond: number;
   steps: number;
   seconds: number;
+  /** "cpu: N thread(s)" or "cuda: <GPU name>". */
+  device?: string;
 }
 
 export interface SpeedRow {
@@ -93,7 +101,14 @@ export interface BenchOptions {
   steps?: number;
   seconds: number;
   json: boolean;
+  /** Pollard's backend; by default the ladder's choice (as a job makes it). */
+  backend?: BackendName;
+  /** Where PyTorch runs: `cuda` beside a GPU backend, else `cpu`. */
+  torchDevice: 'cpu' | 'cuda';
 }
+
+/** Backends that run on a GPU: threads do not apply, and PyTorch's peer runs on CUDA. */
+const GPU_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu'];
 
 function positiveInt(flag: string, text: string): number {
   const value = Number(text);
@@ -112,9 +127,23 @@ export function parseBenchArgs(argv: string[], cores = os.availableParallelism()
       steps: { type: 'string' },
       seconds: { type: 'string' },
       json: { type: 'boolean', default: false },
+      backend: { type: 'string' },
+      'torch-device': { type: 'string' },
     },
     strict: true,
   });
+  const parsed = values.backend === undefined ? undefined : backendNameSchema.safeParse(values.backend);
+  if (parsed && !parsed.success)
+    throw new Error(
+      `--backend: unknown backend "${values.backend}"; choose from ${backendNameSchema.options.join(', ')}`,
+    );
+  const backend = parsed?.data;
+  const gpu = backend !== undefined && GPU_BACKENDS.includes(backend);
+  const torchDevice = values['torch-device'] ?? (gpu ? 'cuda' : 'cpu');
+  if (torchDevice !== 'cpu' && torchDevice !== 'cuda')
+    throw new Error(`--torch-device: expected cpu or cuda, got "${torchDevice}"`);
+  if (gpu && values.threads !== undefined)
+    throw new Error(`--threads: the ${backend} backend runs on the GPU; thread counts apply to wasm and cpu`);
   const archs =
     values.archs === undefined ? [...ARCHITECTURES] : values.archs.split(',').map((a) => a.trim());
   const unknown = archs.filter((a) => !(ARCHITECTURES as readonly string[]).includes(a));
@@ -123,8 +152,9 @@ export function parseBenchArgs(argv: string[], cores = os.availableParallelism()
       `--archs: unknown architecture ${unknown.join(', ')}; choose from ${ARCHITECTURES.join(', ')}`,
     );
   }
-  const threads =
-    values.threads === undefined
+  const threads = gpu
+    ? [1]
+    : values.threads === undefined
       ? [1, Math.max(1, cores)]
       : values.threads.split(',').map((t) => positiveInt('--threads', t.trim()));
   const seconds = values.seconds === undefined ? DEFAULT_SECONDS : Number(values.seconds);
@@ -136,6 +166,8 @@ export function parseBenchArgs(argv: string[], cores = os.availableParallelism()
     ...(values.steps === undefined ? {} : { steps: positiveInt('--steps', values.steps) }),
     seconds,
     json: values.json,
+    ...(backend === undefined ? {} : { backend }),
+    torchDevice,
   };
 }
 
@@ -181,6 +213,7 @@ async function measurePollard(
   threads: number,
   fixedSteps: number | undefined,
   seconds: number,
+  backend: BackendName | undefined,
 ): Promise<PollardMeasurement> {
   const { initBackend } = await import('../src/main/engine/backend/ladder');
   const { openDataset, gatherSplit } = await import('../src/main/engine/data');
@@ -189,7 +222,7 @@ async function measurePollard(
   const { createMemoryContext } = await import('../src/main/engine/job/context');
   const { trainingOptionsSchema } = await import('../src/shared/jobs');
 
-  const report = await initBackend();
+  const report = await initBackend(backend);
   const dataset = await openDataset(SAMPLE);
   const shape = BENCH_SHAPES[arch];
   const source =
@@ -277,16 +310,10 @@ async function runPollard(
   threads: number,
   options: BenchOptions,
 ): Promise<PollardMeasurement> {
-  const args = [
-    '--import',
-    'tsx',
-    fileURLToPath(import.meta.url),
-    '--child',
-    '--archs',
-    arch,
-    '--threads',
-    String(threads),
-  ];
+  const self = fileURLToPath(import.meta.url);
+  // From the sources through tsx's loader; a bundled copy (a GPU server without node_modules) runs as is.
+  const args = [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), self, '--child', '--archs', arch];
+  args.push('--threads', String(threads), ...(options.backend ? ['--backend', options.backend] : []));
   args.push(
     ...(options.steps === undefined
       ? ['--seconds', String(options.seconds)]
@@ -301,7 +328,7 @@ async function runTorch(
   threads: number,
   options: BenchOptions,
 ): Promise<TorchMeasurement> {
-  const args = [PEER, '--arch', arch, '--threads', String(threads)];
+  const args = [PEER, '--arch', arch, '--threads', String(threads), '--device', options.torchDevice];
   args.push(
     ...(options.steps === undefined
       ? ['--seconds', String(options.seconds)]
@@ -401,7 +428,8 @@ export function speedTable(rows: SpeedRow[]): string {
   const archs = [...new Set(rows.map((r) => r.arch))];
   const low = threads[0]!;
   const high = threads.at(-1)!;
-  const label = (t: number): string => `${t} thread${t === 1 ? '' : 's'}`;
+  const gpu = rows.length > 0 && rows.every((r) => /^(webgpu|tensorflow):/.test(r.pollard.device));
+  const label = (t: number): string => (gpu ? 'GPU' : `${t} thread${t === 1 ? '' : 's'}`);
   const header = ['arch', 'params'];
   for (const t of threads) header.push(`Pollard ${label(t)}`, `PyTorch ${label(t)}`, 'ratio');
   if (high !== low) {
@@ -458,7 +486,9 @@ export function speedNotes(rows: SpeedRow[], torchReason: string | undefined): s
     notes.push(
       `${r.arch}, ${r.threads} thread${r.threads === 1 ? '' : 's'}: Pollard on ${r.pollard.device}${r.pollard.parallelism ? ` (${r.pollard.parallelism})` : ''}, peak RSS ${r.pollard.peakRssMiB.toFixed(0)} MiB, ` +
         `${r.pollard.steps} steps in ${r.pollard.seconds.toFixed(1)} s (+${r.pollard.setupSeconds.toFixed(1)} s trainModel setup)` +
-        (r.torch ? `; PyTorch ${r.torch.steps} steps in ${r.torch.seconds.toFixed(1)} s` : ''),
+        (r.torch
+          ? `; PyTorch${r.torch.device ? ` on ${r.torch.device}` : ''} ${r.torch.steps} steps in ${r.torch.seconds.toFixed(1)} s`
+          : ''),
     );
   }
   return notes;
@@ -475,6 +505,7 @@ async function main(): Promise<void> {
         threads: { type: 'string' },
         steps: { type: 'string' },
         seconds: { type: 'string' },
+        backend: { type: 'string' },
       },
     });
     const result = await measurePollard(
@@ -482,6 +513,7 @@ async function main(): Promise<void> {
       Number(values.threads ?? 1),
       values.steps === undefined ? undefined : Number(values.steps),
       Number(values.seconds ?? DEFAULT_SECONDS),
+      values.backend as BackendName | undefined,
     );
     process.stdout.write(JSON.stringify(result) + '\n');
     process.exit(0);

@@ -56,6 +56,7 @@ describe('parseBenchArgs', () => {
       threads: [1, 2],
       seconds: 10,
       json: false,
+      torchDevice: 'cpu',
     });
     // One core: a single thread count, not [1, 1].
     expect(parseBenchArgs([], 1).threads).toEqual([1]);
@@ -64,8 +65,34 @@ describe('parseBenchArgs', () => {
   it('reads --archs, --threads, --steps, --seconds and --json', () => {
     expect(
       parseBenchArgs(['--archs', 'resnet20,lenet', '--threads', '4,1', '--steps', '5', '--json'], 2),
-    ).toEqual({ archs: ['resnet20', 'lenet'], threads: [1, 4], steps: 5, seconds: 10, json: true });
+    ).toEqual({
+      archs: ['resnet20', 'lenet'],
+      threads: [1, 4],
+      steps: 5,
+      seconds: 10,
+      json: true,
+      torchDevice: 'cpu',
+    });
     expect(parseBenchArgs(['--seconds', '2.5'], 2).seconds).toBe(2.5);
+  });
+
+  it('a GPU backend has no thread counts and sets PyTorch on CUDA', () => {
+    expect(parseBenchArgs(['--backend', 'webgpu'], 16)).toMatchObject({
+      backend: 'webgpu',
+      threads: [1],
+      torchDevice: 'cuda',
+    });
+    expect(parseBenchArgs(['--backend', 'webgpu', '--torch-device', 'cpu'], 16).torchDevice).toBe('cpu');
+    expect(parseBenchArgs(['--backend', 'wasm'], 16)).toMatchObject({ threads: [1, 16], torchDevice: 'cpu' });
+    expect(() => parseBenchArgs(['--backend', 'webgpu', '--threads', '2'], 16)).toThrow(
+      '--threads: the webgpu backend runs on the GPU; thread counts apply to wasm and cpu',
+    );
+    expect(() => parseBenchArgs(['--backend', 'metal'], 2)).toThrow(
+      '--backend: unknown backend "metal"; choose from tensorflow, webgpu, wasm, cpu',
+    );
+    expect(() => parseBenchArgs(['--torch-device', 'tpu'], 2)).toThrow(
+      '--torch-device: expected cpu or cuda, got "tpu"',
+    );
   });
 
   it('refuses unknown architectures, bad numbers and unknown flags', () => {
@@ -102,6 +129,14 @@ describe('speedTable', () => {
       '1.50×',
       '1.90×',
     ]);
+  });
+
+  it('labels the columns GPU for a GPU backend', () => {
+    const gpu = row('resnet20', 1, 900, 3000);
+    gpu.pollard.device = 'webgpu: NVIDIA H200';
+    expect(speedTable([gpu]).split('\n')[0]).toMatch(
+      /^\| arch +\| +params \| Pollard GPU \| PyTorch GPU \| ratio \|$/,
+    );
   });
 
   it('puts dashes where PyTorch is missing and says why', () => {
