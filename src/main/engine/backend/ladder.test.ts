@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendName } from '../../../shared/types';
 import { tf } from '../tf';
 import { computeThreads } from './threads';
-import { climbLadder, initBackend, probeBackends, resolveBackendChoice } from './ladder';
+import { autoOrder, climbLadder, initBackend, probeBackends, resolveBackendChoice } from './ladder';
 import {
   type RungOutcome,
   type TensorflowDeps,
@@ -120,6 +120,28 @@ describe('climbLadder', () => {
       ['wasm', 'not-tried', '--backend cpu'],
       ['cpu', 'used', undefined],
     ]);
+  });
+
+  it('on 16 or more threads auto tries wasm before WebGPU (measured faster there), below it WebGPU first', async () => {
+    expect(autoOrder(2)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
+    expect(autoOrder(15)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
+    expect(autoOrder(16)).toEqual(['tensorflow', 'wasm', 'webgpu', 'cpu']);
+    const attempt = outcomes({
+      tensorflow: { ok: false, reason: 'not installed' },
+      webgpu: { ok: true, device: 'WebGPU: nvidia' },
+      wasm: { ok: true, device: 'WebAssembly SIMD, 16 threads' },
+    });
+    const many = await climbLadder('auto', attempt, autoOrder(16));
+    expect(many.used).toBe('wasm');
+    expect(many.rungs.map((rung) => [rung.name, rung.status, rung.reason])).toEqual([
+      ['tensorflow', 'unavailable', 'not installed'],
+      ['wasm', 'used', undefined],
+      ['webgpu', 'not-tried', 'wasm was chosen first'],
+      ['cpu', 'not-tried', 'wasm was chosen first'],
+    ]);
+    expect((await climbLadder('auto', attempt, autoOrder(2))).used).toBe('webgpu');
+    // A forced webgpu is still webgpu on any number of threads.
+    expect((await climbLadder('webgpu', attempt, autoOrder(16))).used).toBe('webgpu');
   });
 
   it('auto with no rung at all lists every reason', async () => {
