@@ -82,6 +82,8 @@ p, li { overflow-wrap: anywhere; }
 .tile-name { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); }
 .tile-value { font-size: 1.5rem; font-weight: 700; }
 .tile-value .unavailable { font-size: 0.85rem; font-weight: 400; }
+.tile-value .verdict { font-size: 1rem; font-weight: 600; font-style: normal; }
+.tile-reason { font-size: 0.8rem; color: var(--muted); margin: 2px 0 4px; }
 .tile-basis { font-size: 0.8rem; color: var(--muted); }
 .tile.method { grid-column: 1 / -1; }
 .tile.method .tile-value { font-size: 1rem; font-weight: 600; }
@@ -127,13 +129,22 @@ footer { margin-top: 28px; color: var(--muted); font-size: 0.8rem; border-top: 1
 `;
 
 function factorTile(id: string, name: string, factor: SummaryFactor): string {
+  // A verdict in a tile: its short name as the value, the sentence under it in small type.
+  const verdict =
+    factor.factor === null && verdictHtml(factor.verdict, undefined) !== null ? factor.verdict : undefined;
   const value =
     factor.factor !== null
       ? e(formatFactor(factor.factor))
-      : (verdictHtml(factor.verdict, factor.reason) ?? unavailableHtml(factor.reason));
+      : verdict !== undefined
+        ? verdictHtml(verdict, verdict)!
+        : unavailableHtml(factor.reason);
+  const reason =
+    verdict !== undefined && factor.reason && factor.reason !== verdict
+      ? `<div class="tile-reason">${e(factor.reason)}</div>`
+      : '';
   return (
     `<div class="tile" data-summary="${id}" data-value="${e(String(factor.factor ?? ''))}">` +
-    `<div class="tile-name">${e(name)}</div><div class="tile-value">${value}</div>` +
+    `<div class="tile-name">${e(name)}</div><div class="tile-value">${value}</div>${reason}` +
     `<div class="tile-basis">${e(factor.basis)} ${labelHtml(factor.label, factor.source)}</div></div>`
   );
 }

@@ -222,6 +222,12 @@ describe('report JSON', () => {
     expect(doc.summary!.energy).toMatchObject({ factor: null, verdict: 'no measurable difference' });
     const html = renderReportHtml(doc);
     expect(html).toContain('data-verdict="no measurable difference"');
+    // In the summary tile: the verdict's name as the value, its sentence below in small type.
+    const tile = /<div class="tile" data-summary="energy"[^]*?<div class="tile-basis">/.exec(html)?.[0] ?? '';
+    expect(tile).toContain(
+      '<div class="tile-value"><span class="verdict" data-verdict="no measurable difference">no measurable difference</span></div>',
+    );
+    expect(tile).toContain(`<div class="tile-reason">${doc.summary!.energy.reason!}</div>`);
     expect(html).not.toMatch(/-\d[\d.,]*\s*[µmk]?J\b/);
     expect(JSON.stringify(doc)).not.toMatch(/"(median|q1|q3|min|max|before|after)":-/);
   });
