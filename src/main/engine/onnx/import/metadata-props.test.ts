@@ -5,22 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { openModel } from '../../model/registry';
 import { inspectModel } from '../../model/summary';
 import { ONNX_LIMITS, decodeModel } from './proto';
+import { bytes } from './wire-test-helpers';
 
 const FIXTURES = path.join(__dirname, '../../../../../test/fixtures/onnx');
 const RESNET = path.join(FIXTURES, 'resnet.onnx');
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-const field = (n: number, payload: Uint8Array): Uint8Array =>
-  Buffer.concat([Uint8Array.from([...varint(n * 8 + 2), ...varint(payload.length)]), payload]);
+const field = (n: number, payload: Uint8Array): Uint8Array => Uint8Array.from(bytes(n, payload));
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 /** ModelProto.metadata_props (field 14): StringStringEntryProto {key = 1, value = 2}. */
 const metadataProp = (key: string, value: string | Uint8Array): Uint8Array =>

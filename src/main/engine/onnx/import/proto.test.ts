@@ -4,24 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from './proto';
 import { floatValues, loadExternal } from './tensor-data';
+import { bytes, int, varint } from './wire-test-helpers';
 
 const FIXTURES = path.join(__dirname, '../../../../../test/fixtures/onnx');
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-const int = (field: number, value: number): number[] => [...varint(field * 8), ...varint(value)];
-const bytes = (field: number, value: number[] | string): number[] => {
-  const b = typeof value === 'string' ? [...new TextEncoder().encode(value)] : value;
-  return [...varint(field * 8 + 2), ...varint(b.length), ...b];
-};
 const modelWithTensor = (tensor: number[]): Uint8Array => Uint8Array.from(bytes(7, bytes(5, tensor)));
 
 describe('ONNX protobuf reader', () => {
