@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import {
   reportResultFixture,
   trainResultFixture,
 } from '../../shared/testing/result-fixtures';
-import { AppService, runFolderName } from './app-service';
+import { AppService, RESUME_SETTLE_MS, runFolderName } from './app-service';
 import { nodeWorkerLauncher } from './job-host';
 import { type RunRecord } from './runs';
 import { SETTINGS_FILE } from './settings-store';
@@ -305,6 +305,25 @@ describe('AppService runs', () => {
     expect(launched[0]).toMatchObject({ kind: 'train', resume: true, out: path.join(runs, 'cut') });
     await expect(service.resumeRun(path.join(runs, 'done'))).rejects.toThrow(
       `${path.join(runs, 'done')}: this run has completed; there is nothing to resume`,
+    );
+    await service.shutdown();
+  });
+
+  it('Resume right after Cancel waits for the run’s process to exit; a run still running is refused', async () => {
+    const { service, launched } = await serviceWith(runsUntilCancelled());
+    const runs = path.join(dataDir, 'runs');
+    // The job process of a run just cancelled: still alive for 400 ms.
+    const exiting = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 400)'], { stdio: 'ignore' });
+    await writeRun(path.join(runs, 'exiting'), { status: 'running', pid: exiting.pid, hostPid: deadPid() });
+    const started = Date.now();
+    const resumed = await service.resumeRun(path.join(runs, 'exiting'));
+    expect(resumed.runDir).toBe(path.join(runs, 'exiting'));
+    expect(Date.now() - started).toBeLessThan(RESUME_SETTLE_MS);
+    await expect.poll(() => launched.length).toBe(1);
+    // This process stays alive: after the wait the run is still running.
+    await writeRun(path.join(runs, 'live'), { status: 'running', pid: process.pid });
+    await expect(service.resumeRun(path.join(runs, 'live'))).rejects.toThrow(
+      `${path.join(runs, 'live')}: this run is still running (process ${process.pid})`,
     );
     await service.shutdown();
   });

@@ -79,6 +79,9 @@ export function runFolderName(kind: string, date: Date, suffix = randomBytes(2).
 
 const PATH_FIELDS = ['data', 'model', 'out'] as const;
 
+/** How long Resume waits for a run's process to finish exiting before calling the run still running. */
+export const RESUME_SETTLE_MS = 3000;
+
 export class AppService {
   readonly dataDir: string;
   private readonly settingsStore: SettingsStore;
@@ -224,7 +227,14 @@ export class AppService {
 
   async resumeRun(runDir: string): Promise<JobStatus> {
     const dir = path.resolve(runDir);
-    const run = await readRun(dir);
+    let run = await readRun(dir);
+    // A job just cancelled sends its last event a moment before its process marks the run and
+    // exits (Resume is offered at that event): give it that moment before calling it running.
+    const settleBy = Date.now() + RESUME_SETTLE_MS;
+    while (run.status === 'running' && !isInterrupted(run) && Date.now() < settleBy) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = await readRun(dir);
+    }
     if (run.status === 'completed')
       throw usageError(`${dir}: this run has completed; there is nothing to resume`);
     if (run.status === 'running' && !isInterrupted(run)) {
