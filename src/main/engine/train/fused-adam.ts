@@ -1,12 +1,13 @@
 /**
  * tfjs's Adam, with the per-variable update fused into one kernel on wasm (PollardAdamUpdate,
- * backend/adam-wasm.ts). Everything else is AdamOptimizer's own: the slot variables and their
+ * backend/adam-wasm.ts) and into three shaders on webgpu (backend/adam-webgpu.ts). Everything else is AdamOptimizer's own: the slot variables and their
  * names (`<variable>/m`, `<variable>/v`, kept by position as tfjs does), β1ᵗ and β2ᵗ as
  * variables, the iteration counter, getWeights/setWeights (so checkpoints are unchanged) and
  * dispose. On any other backend, or for a non-float32 variable, it is AdamOptimizer itself.
  */
 import type { NamedTensor, NamedVariableMap } from '@tensorflow/tfjs-core/dist/tensor_types';
 import { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs, registerAdamUpdateWasmKernel } from '../backend/adam-wasm';
+import { adamUpdateWebgpu } from '../backend/adam-webgpu';
 import { tf } from '../tf';
 
 interface Slot {
@@ -37,15 +38,20 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       ? variableGradients.map((v) => v.name)
       : Object.keys(variableGradients);
     const variables = names.map((name) => tf.engine().registeredVariables[name]);
+    const backend = tf.getBackend();
     if (
-      tf.getBackend() !== 'wasm' ||
+      (backend !== 'wasm' && backend !== 'webgpu') ||
       variables.some((variable) => variable === undefined || variable.dtype !== 'float32')
     ) {
       super.applyGradients(variableGradients);
       return;
     }
-    registerAdamUpdateWasmKernel();
     const self = this as unknown as AdamInternals;
+    if (backend === 'webgpu') {
+      this.applyOnWebgpu(names, variables as tf.Variable[], variableGradients, self);
+      return;
+    }
+    registerAdamUpdateWasmKernel();
     const [acc1, acc2] = [self.accBeta1.dataSync()[0] as number, self.accBeta2.dataSync()[0] as number];
     const attrs: AdamUpdateAttrs = {
       beta1: self.beta1,
@@ -78,6 +84,49 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         value.assign(newValue as tf.Tensor);
       });
       // As AdamOptimizer: β·ᵗ⁺¹ = β·ᵗ · β·, in float32.
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+  }
+
+  /** The same step on webgpu: β·ᵗ stay on the GPU (the shaders read them), nothing is read back. */
+  private applyOnWebgpu(
+    names: string[],
+    variables: tf.Variable[],
+    variableGradients: NamedVariableMap | NamedTensor[],
+    self: AdamInternals,
+  ): void {
+    const attrs = {
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      learningRate: self.learningRate,
+    };
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        const value = variables[i]!;
+        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: zeroSlot(value) };
+        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: zeroSlot(value) };
+        const gradient = Array.isArray(variableGradients)
+          ? variableGradients[i]?.tensor
+          : variableGradients[name];
+        if (gradient === undefined) return;
+        const m = (self.accumulatedFirstMoment[i] as Slot).variable;
+        const v = (self.accumulatedSecondMoment[i] as Slot).variable;
+        const [newValue, newM, newV] = adamUpdateWebgpu(
+          value,
+          m,
+          v,
+          gradient,
+          self.accBeta1,
+          self.accBeta2,
+          attrs,
+        );
+        m.assign(newM);
+        v.assign(newV);
+        value.assign(newValue);
+      });
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
