@@ -33,9 +33,10 @@ export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'w
 /**
  * From this many compute threads on, `auto` tries wasm before WebGPU. Measured on an NVIDIA
  * H200 beside 16 cores (README, "GPU"): tfjs's WebGPU backend pays a fixed cost per kernel
- * dispatch that a training step of ~300–1,000 small kernels cannot hide, and wasm's 16
- * replicas trained LeNet 2.2×, VGG-small 1.07× and ResNet-20 2.3× faster than WebGPU there.
- * Below it WebGPU stays first (on 2 cores wasm's ResNet-20 is slower than that GPU's).
+ * dispatch that a training step of hundreds of small kernels cannot hide, and even with
+ * Pollard's WebGPU Adam, wasm's replicas trained LeNet 1.14× and ResNet-20 1.9× faster there
+ * (VGG-small 0.86×). Below it WebGPU stays first (on 2 cores wasm's ResNet-20 is slower than
+ * that GPU's).
  */
 export const WASM_BEFORE_WEBGPU_THREADS = 16;
 
