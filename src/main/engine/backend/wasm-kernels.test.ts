@@ -455,6 +455,28 @@ describe('replaced wasm kernels', () => {
     }
   });
 
+  it('Identity shares the data instead of copying it, and frees it with the last reference', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const heapBefore = backend.numDataIds();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x); // the Identity kernel
+    expect(y.dataId).toBe(x.dataId);
+    expect(backend.numDataIds()).toBe(heapBefore + 1);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(heapBefore);
+    // The tape's clones of saved tensors: gradients unchanged, no copies made.
+    const init = tf.tensor1d([0.5, -1, 2]);
+    const w = tf.variable(init);
+    init.dispose();
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.relu(w), w)));
+    expect(Array.from(await grads[w.name]!.data())).toEqual([1, 0, 4]);
+    tf.dispose([w, value, ...Object.values(grads)]);
+    expect(backend.numDataIds()).toBe(heapBefore);
+  });
+
   it('leave no tensors behind on the wasm heap', async () => {
     expect(await tf.setBackend('wasm')).toBe(true);
     const backend = tf.backend() as unknown as { numDataIds(): number };

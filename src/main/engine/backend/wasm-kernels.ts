@@ -5,11 +5,14 @@
  *   DepthwiseConv2dNativeBackpropInput (gradients of every convolution layer);
  * - replaced because the originals are scalar loops that dominated a training step:
  *   Conv2DBackpropInput, MaxPoolGrad, and BatchMatMul with transposed operands (the
- *   replacements fall back to the originals where they cannot help).
+ *   replacements fall back to the originals where they cannot help);
+ * - Identity shares its input's data (reference-counted, as the wasm Reshape and the cpu
+ *   backend's Identity do) instead of copying it: tfjs's tape clones every tensor a gradient
+ *   needs, 42 copies a LeNet step at batch 64, up to 1.2 MB each.
  * Registering is idempotent. It must run after the wasm backend module has been imported,
  * since that import registers the backend's own kernels, which the replacements wrap.
  */
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { makeBatchMatMulConfig } from './batch-mat-mul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
@@ -25,9 +28,28 @@ export const MISSING_WASM_KERNELS: readonly string[] = [
   tf.DepthwiseConv2dNativeBackpropInput,
 ];
 
+/** The wasm backend's reference counting, as its Reshape uses it. */
+interface RefCounting {
+  incRef(dataId: object): void;
+}
+
+function makeIdentityConfig(original: KernelFunc): KernelConfig {
+  return {
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: TensorInfo }).x;
+      if (x.dtype === 'string') return original(args);
+      (args.backend as unknown as RefCounting).incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    },
+  };
+}
+
 const REPLACEMENTS: Readonly<Record<string, (original: KernelFunc) => KernelConfig>> = {
   [tf.Conv2DBackpropInput]: makeConv2dBackpropInputConfig,
   [tf.BatchMatMul]: makeBatchMatMulConfig,
+  [tf.Identity]: makeIdentityConfig,
 };
 
 const ADDED: readonly KernelConfig[] = [
