@@ -16,7 +16,7 @@ function heapBytes(): number {
   return (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
 }
 
-it('bounds the wasm heap growth of a VGG-small training step from above, within 2×', async () => {
+it('bounds the wasm heap growth of a VGG-small training step from above, within 2.25×', async () => {
   const report = await initBackend('wasm');
   const shape: [number, number, number] = [28, 28, 1];
   const model = buildArchitecture('vgg-small', shape, 10, 1);
@@ -44,7 +44,10 @@ it('bounds the wasm heap growth of a VGG-small training step from above, within 
   expect(outcome.parallelism.microBatch).toBe(batch);
   expect(growth).toBeGreaterThan(0);
   expect(growth).toBeLessThanOrEqual(estimated);
-  expect(estimated).toBeLessThanOrEqual(2 * growth);
+  // Within 2.25× from above: the factor was fitted when the wasm Identity still copied every
+  // tensor the tape saves; it shares them now (growth 70.3 MB against 148 MB estimated), and the
+  // estimate is kept on the safe side rather than refitted on this one architecture.
+  expect(estimated).toBeLessThanOrEqual(2.25 * growth);
   // The default 1.5 GiB budget fits VGG-small's batch of 64 whole; 100 MiB splits it.
   expect(fitMicroBatch(model, 64, 1.5 * 1024 ** 3)).toBe(64);
   expect(fitMicroBatch(model, 64, 100 * 1024 ** 2)).toBe(22);
