@@ -47,20 +47,37 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       return;
     }
     const self = this as unknown as AdamInternals;
+    let update: Update;
     if (backend === 'webgpu') {
-      this.applyOnWebgpu(names, variables as tf.Variable[], variableGradients, self);
-      return;
+      // β·ᵗ stay on the GPU (the shaders read them): nothing is read back.
+      const attrs = {
+        beta1: self.beta1,
+        beta2: self.beta2,
+        epsilon: self.epsilon,
+        learningRate: self.learningRate,
+      };
+      update = (value, m, v, gradient) =>
+        adamUpdateWebgpu(value, m, v, gradient, self.accBeta1, self.accBeta2, attrs);
+    } else {
+      registerAdamUpdateWasmKernel();
+      const [acc1, acc2] = [self.accBeta1.dataSync()[0] as number, self.accBeta2.dataSync()[0] as number];
+      const attrs: AdamUpdateAttrs = {
+        beta1: self.beta1,
+        beta2: self.beta2,
+        epsilon: self.epsilon,
+        learningRate: self.learningRate,
+        correction1: 1 - acc1,
+        correction2: 1 - acc2,
+      };
+      update = (value, m, v, gradient) =>
+        tf
+          .engine()
+          .runKernel(ADAM_UPDATE_KERNEL, { value, m, v, gradient }, attrs as unknown as tf.NamedAttrMap) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
     }
-    registerAdamUpdateWasmKernel();
-    const [acc1, acc2] = [self.accBeta1.dataSync()[0] as number, self.accBeta2.dataSync()[0] as number];
-    const attrs: AdamUpdateAttrs = {
-      beta1: self.beta1,
-      beta2: self.beta2,
-      epsilon: self.epsilon,
-      learningRate: self.learningRate,
-      correction1: 1 - acc1,
-      correction2: 1 - acc2,
-    };
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = variables[i] as tf.Variable;
@@ -72,16 +89,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         if (gradient === undefined) return;
         const m = (self.accumulatedFirstMoment[i] as Slot).variable;
         const v = (self.accumulatedSecondMoment[i] as Slot).variable;
-        const [newValue, newM, newV] = tf
-          .engine()
-          .runKernel(
-            ADAM_UPDATE_KERNEL,
-            { value, m, v, gradient },
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[];
-        m.assign(newM as tf.Tensor);
-        v.assign(newV as tf.Tensor);
-        value.assign(newValue as tf.Tensor);
+        const [newValue, newM, newV] = update(value, m, v, gradient);
+        m.assign(newM);
+        v.assign(newV);
+        value.assign(newValue);
       });
       // As AdamOptimizer: β·ᵗ⁺¹ = β·ᵗ · β·, in float32.
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
@@ -89,50 +100,15 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     });
     self.incrementIterations();
   }
-
-  /** The same step on webgpu: β·ᵗ stay on the GPU (the shaders read them), nothing is read back. */
-  private applyOnWebgpu(
-    names: string[],
-    variables: tf.Variable[],
-    variableGradients: NamedVariableMap | NamedTensor[],
-    self: AdamInternals,
-  ): void {
-    const attrs = {
-      beta1: self.beta1,
-      beta2: self.beta2,
-      epsilon: self.epsilon,
-      learningRate: self.learningRate,
-    };
-    tf.tidy(() => {
-      names.forEach((name, i) => {
-        const value = variables[i]!;
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: zeroSlot(value) };
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: zeroSlot(value) };
-        const gradient = Array.isArray(variableGradients)
-          ? variableGradients[i]?.tensor
-          : variableGradients[name];
-        if (gradient === undefined) return;
-        const m = (self.accumulatedFirstMoment[i] as Slot).variable;
-        const v = (self.accumulatedSecondMoment[i] as Slot).variable;
-        const [newValue, newM, newV] = adamUpdateWebgpu(
-          value,
-          m,
-          v,
-          gradient,
-          self.accBeta1,
-          self.accBeta2,
-          attrs,
-        );
-        m.assign(newM);
-        v.assign(newV);
-        value.assign(newValue);
-      });
-      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
-    });
-    self.incrementIterations();
-  }
 }
+
+/** One variable's Adam step on the current backend: its new value, m and v. */
+type Update = (
+  value: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  gradient: tf.Tensor,
+) => [tf.Tensor, tf.Tensor, tf.Tensor];
 
 function zeroSlot(value: tf.Variable): tf.Variable {
   return tf.tidy(() => tf.zerosLike(value).variable(false));
