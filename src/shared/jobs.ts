@@ -184,6 +184,16 @@ export const compressEnergyOptionsSchema = z.object({
 });
 export type CompressEnergyOptions = z.infer<typeof compressEnergyOptionsSchema>;
 
+/** How channels (structured) or weights (magnitude) are ranked and kept: compress, plan and explore. */
+const pruningFields = {
+  criterion: z.enum(CRITERIA).default('l1'),
+  /** Per-layer or global ranking of channels (structured) / weights (magnitude). */
+  scope: z.enum(['global', 'layer']).default('layer'),
+  roundTo: z.number().int().min(1).default(1),
+  minChannels: z.number().int().min(1).default(1),
+  ignoredLayers: z.array(z.string()).default([]),
+};
+
 export const compressSpecSchema = commonOptionsSchema.extend({
   kind: z.literal('compress'),
   model: z.string().min(1),
@@ -199,12 +209,7 @@ export const compressSpecSchema = commonOptionsSchema.extend({
   dtype: z.enum(QUANT_DTYPES).default('uint8'),
   /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
   inputScaling: z.enum(INPUT_SCALINGS).optional(),
-  criterion: z.enum(CRITERIA).default('l1'),
-  /** Per-layer or global ranking of channels (structured) / weights (magnitude). */
-  scope: z.enum(['global', 'layer']).default('layer'),
-  roundTo: z.number().int().min(1).default(1),
-  minChannels: z.number().int().min(1).default(1),
-  ignoredLayers: z.array(z.string()).default([]),
+  ...pruningFields,
   /** Iterative schedule: prune in N steps, fine-tuning after each. */
   steps: z.number().int().min(1).max(100).default(1),
   /** Accuracy budget in points (0..100) for automatic mode: choose per-layer ratios from sensitivity. */
@@ -243,11 +248,7 @@ export const planSpecSchema = commonOptionsSchema.extend({
     .array(z.number().min(0).lt(1))
     .max(101)
     .default(Array.from({ length: 19 }, (_, i) => i * 0.05)),
-  criterion: z.enum(CRITERIA).default('l1'),
-  scope: z.enum(['global', 'layer']).default('layer'),
-  roundTo: z.number().int().min(1).default(1),
-  minChannels: z.number().int().min(1).default(1),
-  ignoredLayers: z.array(z.string()).default([]),
+  ...pruningFields,
 });
 
 /**
@@ -263,11 +264,7 @@ export const exploreSpecSchema = commonOptionsSchema.extend({
   targets: z.array(z.number().gt(0).lt(1)).min(1).max(19).default([0.2, 0.4, 0.6, 0.8]),
   /** How the model's input pixels are scaled; absent: what the model file says, else unit. */
   inputScaling: z.enum(INPUT_SCALINGS).optional(),
-  criterion: z.enum(CRITERIA).default('l1'),
-  scope: z.enum(['global', 'layer']).default('layer'),
-  roundTo: z.number().int().min(1).default(1),
-  minChannels: z.number().int().min(1).default(1),
-  ignoredLayers: z.array(z.string()).default([]),
+  ...pruningFields,
   /** Brief fine-tuning of each point (0: accuracy right after pruning only). */
   finetuneEpochs: z.number().int().min(0).max(20).default(0),
   training: trainingOptionsSchema.default(trainingOptionsSchema.parse({})),

@@ -25,6 +25,7 @@ import {
   type CompressionData,
   firstSamples,
   prepareCompressionData,
+  pruningOptions,
 } from './job-data';
 import { measureLatency } from './latency';
 import { applyPrunePlan, planFromImportance, type PrunePlan } from './pruner';
@@ -82,11 +83,7 @@ async function prunedCandidates(
   const calibration = spec.criterion === 'taylor' ? calibrationBatch(data, 256, spec.seed) : undefined;
   const evaluation = firstSamples(data.evaluation, spec.samples);
   const options = {
-    criterion: spec.criterion,
-    scope: spec.scope,
-    roundTo: spec.roundTo,
-    minChannels: spec.minChannels,
-    ignoredLayers: spec.ignoredLayers,
+    ...pruningOptions(spec),
     seed: spec.seed,
     ...(calibration ? { calibration } : {}),
   };

@@ -8,6 +8,7 @@
  *    hold-out (and the result says which).
  */
 import { badInput } from '../../../shared/errors';
+import type { ExploreSpec } from '../../../shared/jobs';
 import { DEFAULT_NORMALIZATION, gatherSplit, makeBatch, openDataset, splitValidation } from '../data';
 import type { DatasetSplit, Normalization } from '../data';
 import type { JobContext } from '../job/context';
@@ -118,4 +119,12 @@ export async function accuracyOn(
     ctx,
   );
   return result.accuracy;
+}
+
+type PruningSpec = Pick<ExploreSpec, 'criterion' | 'scope' | 'roundTo' | 'minChannels' | 'ignoredLayers'>;
+
+/** The ranking and keeping options a compress, plan or explore spec gives the pruner. */
+export function pruningOptions(spec: PruningSpec): PruningSpec {
+  const { criterion, scope, roundTo, minChannels, ignoredLayers } = spec;
+  return { criterion, scope, roundTo, minChannels, ignoredLayers };
 }

@@ -9,6 +9,7 @@ import { computeImportance } from './importance';
 import { stage } from './job-common';
 import type { LayerPlan, PrunePlan } from './pruner';
 import { planFromImportance } from './pruner';
+import { pruningOptions } from './job-data';
 
 export type PlanPoint = {
   target: number;
@@ -44,13 +45,7 @@ export async function runPlan(spec: SpecOf<'plan'>, ctx: JobContext): Promise<Pl
     requireSingleInputOutput(loaded.model, spec.model);
     const graph = buildDependencyGraph(loaded.model, { ignoredLayers: spec.ignoredLayers });
     const importance = await computeImportance(graph, { criterion: spec.criterion, seed: spec.seed });
-    const options = {
-      criterion: spec.criterion,
-      scope: spec.scope,
-      roundTo: spec.roundTo,
-      minChannels: spec.minChannels,
-      ignoredLayers: spec.ignoredLayers,
-    };
+    const options = pruningOptions(spec);
     const points: PlanPoint[] = [];
     const notes = [...importance.notes];
     const targets = [...spec.targets].sort((a, b) => a - b);

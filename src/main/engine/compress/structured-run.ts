@@ -23,7 +23,7 @@ import { computeImportance } from './importance';
 import type { FineTuneRecord } from './job-common';
 import { fineTune, recalibrate, stage, writeSensitivityFiles } from './job-common';
 import type { CompressionData } from './job-data';
-import { accuracyOn, calibrationBatch, firstSamples } from './job-data';
+import { accuracyOn, calibrationBatch, firstSamples, pruningOptions } from './job-data';
 import type { PrunePlan } from './pruner';
 import { applyPrunePlan, planFromImportance, planPruning } from './pruner';
 import { analyzeSensitivity, type SensitivityResult } from './sensitivity';
@@ -89,11 +89,7 @@ export async function runStructured(
   const calibration: Calibration | undefined =
     spec.criterion === 'taylor' ? calibrationBatch(data, 256, spec.seed) : undefined;
   const common = {
-    criterion: spec.criterion,
-    scope: spec.scope,
-    roundTo: spec.roundTo,
-    minChannels: spec.minChannels,
-    ignoredLayers: spec.ignoredLayers,
+    ...pruningOptions(spec),
     seed: spec.seed,
     ...(calibration ? { calibration } : {}),
   };
