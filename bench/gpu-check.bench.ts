@@ -24,6 +24,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { ArchitectureName } from '../src/shared/jobs';
 import type { BackendName, BackendRung } from '../src/shared/types';
 import type { Tensor } from '../src/main/engine/tf';
+import { maxAbsDiff } from '../src/main/engine/onnx/verify-export';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SAMPLE = path.resolve(here, '../resources/samples/fashion-mnist-small');
@@ -121,14 +122,6 @@ async function checkOne(
   };
 }
 
-/** Largest |a[i] − b[i]|; Infinity where the lengths differ. */
-export function maxDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let most = 0;
-  for (let i = 0; i < a.length; i++) most = Math.max(most, Math.abs(a[i]! - b[i]!));
-  return most;
-}
-
 export function checkTable(rungs: BackendRung[], rows: BackendCheck[]): string {
   const lines = ['Ladder:'];
   for (const r of rungs)
@@ -198,7 +191,7 @@ async function main(): Promise<void> {
         const row = JSON.parse(stdout.trim().split('\n').at(-1)!) as BackendCheck;
         const bytes = readFileSync(logitsFile);
         const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-        if (reference) row.maxLogitDifference = maxDifference(reference, logits);
+        if (reference) row.maxLogitDifference = maxAbsDiff(reference, logits);
         else reference = logits;
         rows.push(row);
       } catch (error) {

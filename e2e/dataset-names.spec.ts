@@ -2,22 +2,10 @@
  * Fashion-MNIST's files dropped into the browser land in an upload folder with another name;
  * their names and sizes still give the classes their names, as the CLI does for a data/ folder.
  */
+import { FASHION_MNIST_CLASSES as FASHION } from '../src/main/engine/data/class-names';
 import { expect, test } from './fixtures';
 import { sampleBytes } from './helpers';
 import { DatasetPage } from './pages/dataset-page';
-
-const FASHION = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
 
 test('dropped Fashion-MNIST files keep their class names', async ({ app }) => {
   test.skip(app.kind !== 'web', 'script-made dropped Files have no path in Electron');

@@ -88,29 +88,22 @@ export function adamUpdateWebgpu(
         uniforms.map((u) => ({ type: 'float32', data: [u] })),
       ),
     );
-  const newM = run(
-    program(
-      'adam-m',
-      ['M', 'G'],
-      'beta : f32, rest : f32,',
-      shape,
-      'setOutputAtIndex(index, uniforms.beta * getMByOutputIndex(index) + uniforms.rest * getGByOutputIndex(index));',
-    ),
-    [m, gradient],
-    [attrs.beta1, 1 - attrs.beta1],
-  );
-  const newV = run(
-    program(
-      'adam-v',
-      ['V', 'G'],
-      'beta : f32, rest : f32,',
-      shape,
-      'let g = getGByOutputIndex(index);\n' +
-        'setOutputAtIndex(index, uniforms.beta * getVByOutputIndex(index) + uniforms.rest * g * g);',
-    ),
-    [v, gradient],
-    [attrs.beta2, 1 - attrs.beta2],
-  );
+  // A moving average: β·s + (1 − β)·g, or of g² for the second moment.
+  const moment = (key: 'adam-m' | 'adam-v', s: tf.Tensor, beta: number, of: 'g' | 'g * g'): tf.Tensor =>
+    run(
+      program(
+        key,
+        ['S', 'G'],
+        'beta : f32, rest : f32,',
+        shape,
+        'let g = getGByOutputIndex(index);\n' +
+          `setOutputAtIndex(index, uniforms.beta * getSByOutputIndex(index) + uniforms.rest * ${of});`,
+      ),
+      [s, gradient],
+      [beta, 1 - beta],
+    );
+  const newM = moment('adam-m', m, attrs.beta1, 'g');
+  const newV = moment('adam-v', v, attrs.beta2, 'g * g');
   const newValue = run(
     program(
       'adam-value',

@@ -18,7 +18,8 @@ export interface ExportVerification {
   maxAbsDiffLogits?: number;
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Largest |a[i] − b[i]|; throws where the sizes differ. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`output sizes differ: ${a.length} vs ${b.length}`);
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
