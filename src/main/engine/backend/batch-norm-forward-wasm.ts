@@ -7,11 +7,13 @@
  *   pass 2: y = x·k + (β − μ·k) with k = γ/√(var + ε).
  * Measured reason: as tf ops (`tf.moments` then `tf.batchNorm`) it is two Means — each of which
  * wasm runs by transposing the whole activation first —, a Sub, a Square and the batch norm:
- * about 150 ms of a 700 ms ResNet-20 step at batch 64. This kernel reads x twice and writes y once.
+ * about 150 ms of a 700 ms ResNet-20 step at batch 64. This kernel reads x twice and writes y once,
+ * in WebAssembly SIMD (simd/) where available, else in JavaScript (channel-loops.ts).
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { channelAffine, channelSums } from './channel-loops';
+import { simdKernelsFor } from './simd/simd-kernels';
 import { asWasm, heapF32 } from './wasm-heap';
 
 export const BATCH_NORM_FORWARD_KERNEL = 'PollardBatchNormForward';
@@ -27,6 +29,8 @@ const batchNormForward: KernelFunc = ({ inputs, backend, attrs }) => {
   const yInfo = wasm.makeOutput(x.shape, 'float32');
   const meanInfo = wasm.makeOutput([channels], 'float32');
   const varianceInfo = wasm.makeOutput([channels], 'float32');
+  const simd = simdKernelsFor(wasm);
+  simd?.reserve(channels);
   // Views after the last allocation (allocating may grow the heap and detach them).
   const xs = heapF32(wasm, x);
   const gammas = heapF32(wasm, scale);
@@ -37,7 +41,8 @@ const batchNormForward: KernelFunc = ({ inputs, backend, attrs }) => {
 
   const sum = new Float64Array(channels);
   const sumSquares = new Float64Array(channels);
-  channelSums(xs, xs, size, channels, sum, sumSquares);
+  if (simd) simd.channelSums(xs, xs, channels, sum, sumSquares);
+  else channelSums(xs, xs, size, channels, sum, sumSquares);
   const k = new Float64Array(channels);
   const b = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -48,7 +53,8 @@ const batchNormForward: KernelFunc = ({ inputs, backend, attrs }) => {
     k[c] = (gammas[c] as number) / Math.sqrt(variance + epsilon);
     b[c] = (betas[c] as number) - mean * (k[c] as number);
   }
-  channelAffine(ys, size, channels, xs, k, b);
+  if (simd) simd.channelAffine(ys, channels, xs, k, b);
+  else channelAffine(ys, size, channels, xs, k, b);
   return [yInfo, meanInfo, varianceInfo];
 };
 

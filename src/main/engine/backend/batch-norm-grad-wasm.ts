@@ -12,6 +12,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
 import { channelAffine, channelSums } from './channel-loops';
+import { simdKernelsFor } from './simd/simd-kernels';
 import { asWasm, heapF32 } from './wasm-heap';
 
 export const BATCH_NORM_GRAD_KERNEL = 'PollardBatchNormGrad';
@@ -30,6 +31,8 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dxInfo = wasm.makeOutput(x.shape, 'float32');
   const dScaleInfo = wasm.makeOutput([channels], 'float32');
   const dOffsetInfo = wasm.makeOutput([channels], 'float32');
+  const simd = simdKernelsFor(wasm);
+  simd?.reserve(channels);
   // Views after the last allocation (allocating may grow the heap and detach them).
   const dys = heapF32(wasm, dy);
   const xs = heapF32(wasm, x);
@@ -43,7 +46,9 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   // JS numbers are doubles: Σ dy·x − μ·Σ dy loses nothing that matters at float32.
   const sumDy = new Float64Array(channels);
   const sumDyX = new Float64Array(channels);
-  channelSums(dys, xs, size, channels, sumDy, sumDyX);
+  // SIMD: T directly as Σ dy·(x − μ); JavaScript: Σ dy·x, less μ·S below.
+  if (simd) simd.channelSums(dys, xs, channels, sumDy, sumDyX, mu);
+  else channelSums(dys, xs, size, channels, sumDy, sumDyX);
   // dx = a·dy + nb·x + (−nb·μ − a·S/N), with a = γ/σ and nb = −(γ/σ³)·T/N.
   const a = new Float64Array(channels);
   const nb = new Float64Array(channels);
@@ -53,7 +58,7 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     const k = (gammas[c] as number) * invStd;
     const m = mu[c] as number;
     const sum = sumDy[c] as number;
-    const centred = (sumDyX[c] as number) - m * sum;
+    const centred = simd ? (sumDyX[c] as number) : (sumDyX[c] as number) - m * sum;
     dOffset[c] = sum;
     dScale[c] = centred * invStd;
     a[c] = k;
@@ -61,7 +66,8 @@ const batchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     nb[c] = -bc;
     shift[c] = bc * m - (k * sum) / count;
   }
-  channelAffine(dxs, size, channels, dys, a, shift, { values: xs, k: nb });
+  if (simd) simd.channelAffine(dxs, channels, dys, a, shift, { values: xs, k: nb });
+  else channelAffine(dxs, size, channels, dys, a, shift, { values: xs, k: nb });
   return [dxInfo, dScaleInfo, dOffsetInfo];
 };
 

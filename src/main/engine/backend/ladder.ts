@@ -10,6 +10,7 @@ import { PollardError, usageError } from '../../../shared/errors';
 import { tf } from '../tf';
 import { registerBatchNormTraining } from './batch-norm-training';
 import { registerDilatedConvGradients } from './dilated-conv-gradients';
+import { simdKernelsUnavailable } from './simd/simd-kernels';
 import {
   type RungOutcome,
   type TensorflowDeps,
@@ -62,9 +63,10 @@ async function tryWasm(): Promise<RungOutcome> {
   // tfjs's wasm build is single-threaded in Node; Pollard runs one instance per replica thread.
   const threads = computeThreads();
   const native = nativeKernelsStatus().available ? ', convolutions in ONNX Runtime' : '';
+  const own = simdKernelsUnavailable() === undefined ? ", Pollard's SIMD kernels" : '';
   return {
     ok: true,
-    device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${native}`,
+    device: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${native}${own}`,
   };
 }
 

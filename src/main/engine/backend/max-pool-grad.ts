@@ -6,6 +6,7 @@
  */
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { simdKernelsFor } from './simd/simd-kernels';
 import { asWasm, heapF32 } from './wasm-heap';
 
 const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -29,7 +30,6 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const xs = heapF32(wasm, input);
   const dys = heapF32(wasm, dy);
   const dx = heapF32(wasm, out);
-  dx.fill(0);
   const rowStride = inWidth * channels;
   const fullPairs =
     filterHeight === 2 &&
@@ -40,6 +40,14 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     padLeft === 0 &&
     2 * outHeight <= inHeight &&
     2 * outWidth <= inWidth;
+  const simd = fullPairs ? simdKernelsFor(wasm) : undefined;
+  if (simd) {
+    // Every window's four pixels are written; only an odd last row or column needs zeros.
+    if (2 * outHeight < inHeight || 2 * outWidth < inWidth) dx.fill(0);
+    simd.maxPoolGrad2x2(xs, dys, dx, { batchSize, inHeight, inWidth, channels, outHeight, outWidth });
+    return out;
+  }
+  dx.fill(0);
   if (fullPairs) {
     maxPoolGrad2x2(xs, dys, dx, { batchSize, inHeight, channels, outHeight, outWidth, rowStride });
     return out;
@@ -78,7 +86,8 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 /**
  * The common 2×2, stride-2 pool whose windows all lie inside the input: four candidates at
  * fixed offsets per output, channels innermost (contiguous reads), no window bounds to compute.
- * Ties go to the first of (0,0), (0,1), (1,0), (1,1), as in the general loop. Measured against
+ * Ties go to the first of (0,0), (0,1), (1,0), (1,1), and NaN is never a maximum, as in the
+ * general loop. Measured against
  * the general loop, medians of 10 alternating calls on a busy machine: 64×28×28×32 21.1 → 11.2
  * ms, 64×32×32×16 15.7 → 5.9 ms, 64×14×14×64 5.8 → 4.2 ms.
  */
@@ -106,8 +115,13 @@ function maxPoolGrad2x2(
         const c = a + rowStride;
         const d = c + channels;
         for (let ch = 0; ch < channels; ch++, dyOffset++) {
-          let where = a + ch;
-          let best = xs[where] as number;
+          let where = -1;
+          let best = Number.NEGATIVE_INFINITY;
+          const va = xs[a + ch] as number;
+          if (va > best) {
+            best = va;
+            where = a + ch;
+          }
           const vb = xs[b + ch] as number;
           if (vb > best) {
             best = vb;
@@ -119,7 +133,7 @@ function maxPoolGrad2x2(
             where = c + ch;
           }
           if ((xs[d + ch] as number) > best) where = d + ch;
-          dx[where]! += dys[dyOffset] as number;
+          if (where >= 0) dx[where]! += dys[dyOffset] as number;
         }
       }
     }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { compileSimdKernels } from './simd/simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 const require = createRequire(import.meta.url);
@@ -52,6 +53,7 @@ export function registerWasmBackend(): Promise<void> {
     const dir = wasmDirectory();
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(dir + path.sep);
+    await compileSimdKernels();
     registerWasmTrainingKernels();
   })().catch((error: unknown) => {
     registered = undefined;

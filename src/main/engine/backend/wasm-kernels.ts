@@ -6,6 +6,8 @@
  * - replaced because the originals are scalar loops that dominated a training step:
  *   Conv2DBackpropInput, MaxPoolGrad, and BatchMatMul with transposed operands (the
  *   replacements fall back to the originals where they cannot help);
+ * - replaced by WebAssembly SIMD kernels (simd/): a per-channel Add (bias) and a Sum over the
+ *   leading axes (a bias's gradient); added: PollardReluGrad (ReLU's gradient in one pass);
  * - Identity shares its input's data (reference-counted, as the wasm Reshape and the cpu
  *   backend's Identity do) instead of copying it: tfjs's tape clones every tensor a gradient
  *   needs, 42 copies a LeNet step at batch 64, up to 1.2 MB each.
@@ -20,6 +22,12 @@ import { makeConv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { registerNativeConvKernels, unregisterNativeConvKernels } from './native-conv';
+import {
+  makeBiasAddConfig,
+  makeLeadingSumConfig,
+  registerReluGradient,
+  reluGradConfig,
+} from './simd/simd-wasm-kernels';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have at all. */
 export const MISSING_WASM_KERNELS: readonly string[] = [
@@ -50,6 +58,8 @@ const REPLACEMENTS: Readonly<Record<string, (original: KernelFunc) => KernelConf
   [tf.Conv2DBackpropInput]: makeConv2dBackpropInputConfig,
   [tf.BatchMatMul]: makeBatchMatMulConfig,
   [tf.Identity]: makeIdentityConfig,
+  [tf.Add]: makeBiasAddConfig,
+  [tf.Sum]: makeLeadingSumConfig,
 };
 
 const ADDED: readonly KernelConfig[] = [
@@ -57,6 +67,7 @@ const ADDED: readonly KernelConfig[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
+  reluGradConfig,
 ];
 
 /** The configs this module registered, by kernel name (to recognise them on a second call). */
@@ -96,4 +107,5 @@ export function registerWasmTrainingKernels(): void {
     });
   }
   registerNativeConvKernels();
+  registerReluGradient();
 }
