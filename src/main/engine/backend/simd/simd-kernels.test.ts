@@ -6,6 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../../tf';
 import { randomArray } from '../../testing/numeric';
+import { registerAdamUpdateWasmKernel } from '../adam-wasm';
 import { registerBatchNormTraining } from '../batch-norm-training';
 import { registerWasmBackend } from '../wasm-backend';
 import { setSimdKernelsEnabled, simdKernelsUnavailable } from './simd-kernels';
@@ -54,6 +55,7 @@ function expectSame(actual: Float32Array, expected: Float32Array, tolerance = 0)
 beforeAll(async () => {
   await registerWasmBackend();
   registerBatchNormTraining();
+  registerAdamUpdateWasmKernel();
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
@@ -221,5 +223,36 @@ describe('SIMD kernels', () => {
         for (let i = 0; i < simd.length; i++) expectSame(simd[i]!, js[i]!, 1e-5);
       },
     );
+  });
+  describe('Adam update', () => {
+    it.each([[7], [64], [3, 5, 4]])('on %j agrees with the JavaScript loop within 1e-6', async (...shape) => {
+      const value = random(shape, 101);
+      const m = random(shape, 102);
+      const v = { ...random(shape, 103) };
+      v.values = v.values.map((e) => Math.abs(e));
+      const gradient = random(shape, 104);
+      const attrs = {
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        learningRate: 1e-3,
+        correction1: 0.19,
+        correction2: 0.004,
+      };
+      const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor): tf.Tensor[] =>
+        tf
+          .engine()
+          .runKernel(
+            'PollardAdamUpdate',
+            { value: a, m: b, v: c, gradient: d },
+            attrs as never,
+          ) as tf.Tensor[];
+      const simd = await on('wasm', f as never, [value, m, v, gradient]);
+      setSimdKernelsEnabled(false);
+      const js = await on('wasm', f as never, [value, m, v, gradient]);
+      expect(simd).toHaveLength(3);
+      for (let k = 0; k < 3; k++) expectSame(simd[k]!, js[k]!, 1e-6);
+      expect(simd[0]).not.toEqual(value.values);
+    });
   });
 });

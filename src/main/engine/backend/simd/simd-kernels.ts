@@ -1,11 +1,12 @@
 /**
  * Pollard's WebAssembly SIMD kernels (kernels-wat.ts), compiled from their text by wabt once
  * per thread and instantiated against each wasm backend's own memory, so that they read and
- * write tensors where they lie. What they replace, measured in one process on this 2-core VM
- * (`npx tsx bench/simd-kernels.bench.ts`): JavaScript loops over the heap (batch-norm
- * statistics and backward pass, the 2×2 max-pool gradient) and chains of small wasm kernels
- * (ReLU's gradient as Step, Cast and Multiply; a bias added by broadcasting; a Sum over the
- * leading axes, which wasm runs by transposing the whole tensor first).
+ * write tensors where they lie. What they replace: JavaScript loops over the heap (batch-norm
+ * statistics and backward pass, the 2×2 max-pool gradient, Adam) and chains of small wasm
+ * kernels (ReLU's gradient as Step, Cast and Multiply; a bias added by broadcasting; a Sum over
+ * the leading axes, which wasm runs by transposing the whole tensor first). Each is measured
+ * against what it replaces by `npx tsx bench/simd-kernels.bench.ts` (2–10× on a training
+ * step's shapes).
  *
  * When wabt cannot load or the engine has no SIMD, `simdKernelsFor` answers undefined and the
  * callers keep their JavaScript and tfjs paths (also what POLLARD_SIMD_KERNELS=0 does).
@@ -37,6 +38,23 @@ interface Exports {
     shift: number,
     chunks: number,
     vecs: number,
+  ): void;
+  adam(
+    x: number,
+    m: number,
+    v: number,
+    g: number,
+    xo: number,
+    mo: number,
+    vo: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    step: number,
+    invCorrection2: number,
   ): void;
   max_pool_grad_2x2(
     xs: number,
@@ -285,6 +303,35 @@ export class SimdKernels {
       const bv = b === undefined ? 0 : (b.values[i] as number) * (b.k[c] as number);
       out[i] = (a[i] as number) * (ka[c] as number) + bv + (shift[c] as number);
     }
+  }
+
+  /**
+   * One Adam step in float32 over the heap views (same lengths): outputs the new value, m and
+   * v; `step` = lr / (1 − β1ᵗ), `invCorrection2` = 1 / (1 − β2ᵗ).
+   */
+  adam(
+    inputs: { value: Float32Array; m: Float32Array; v: Float32Array; gradient: Float32Array },
+    outputs: { value: Float32Array; m: Float32Array; v: Float32Array },
+    h: { beta1: number; beta2: number; epsilon: number; step: number; invCorrection2: number },
+  ): void {
+    const memory = this.memory;
+    this.fns.adam(
+      pointer(memory, inputs.value),
+      pointer(memory, inputs.m),
+      pointer(memory, inputs.v),
+      pointer(memory, inputs.gradient),
+      pointer(memory, outputs.value),
+      pointer(memory, outputs.m),
+      pointer(memory, outputs.v),
+      outputs.value.length,
+      h.beta1,
+      1 - h.beta1,
+      h.beta2,
+      1 - h.beta2,
+      h.epsilon,
+      h.step,
+      h.invCorrection2,
+    );
   }
 
   /**
