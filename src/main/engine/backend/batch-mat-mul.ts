@@ -3,10 +3,12 @@
  * tfjs-backend-wasm 4.22 sends a product to XNNPACK only when neither operand is transposed
  * and there is one batch; otherwise it runs a scalar loop, about 10× slower. Every dense
  * layer's gradient is transposed (dW = xᵀ·dy, dx = dy·Wᵀ), so this transposes the operand
- * explicitly (a cheap copy) and then takes the fast path.
+ * explicitly (a cheap copy) and then takes the fast path. Products large enough, with a not
+ * transposed, go to ONNX Runtime's Gemm instead (native-matmul.ts).
  */
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
+import { nativeMatMul } from './native-matmul';
 import { asWasm, disposeIntermediate, runWasmKernel, withShape } from './wasm-heap';
 
 function isSingleMatrix(shape: number[]): boolean {
@@ -17,10 +19,18 @@ export function makeBatchMatMulConfig(original: KernelFunc): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
-    if ((!transposeA && !transposeB) || !isSingleMatrix(a.shape) || !isSingleMatrix(b.shape)) {
-      return original(args);
-    }
+    const single = isSingleMatrix(a.shape) && isSingleMatrix(b.shape);
     const wasm = asWasm(args.backend);
+    if (single) {
+      const [m, n] = [
+        a.shape[a.shape.length - (transposeA ? 1 : 2)]!,
+        b.shape[b.shape.length - (transposeB ? 2 : 1)]!,
+      ];
+      const outerDims = a.shape.length >= b.shape.length ? a.shape : b.shape;
+      const native = nativeMatMul(wasm, a, b, transposeA, transposeB, [...outerDims.slice(0, -2), m, n]);
+      if (native !== undefined) return native;
+    }
+    if ((!transposeA && !transposeB) || !single) return original(args);
     const asMatrix = (info: TensorInfo, transpose: boolean): TensorInfo => {
       const [rows, cols] = info.shape.slice(-2) as [number, number];
       if (!transpose) return withShape(info, [rows, cols]);
