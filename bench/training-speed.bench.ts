@@ -8,7 +8,12 @@
  * only: nothing in Pollard imports it, and where `import torch` fails its columns read "—".
  *
  *   npx tsx bench/training-speed.bench.ts [--archs lenet,resnet20] [--threads 1,2]
- *     [--steps N | --seconds S] [--backend wasm|cpu|webgpu|tensorflow] [--torch-device cpu|cuda] [--json]
+ *     [--steps N | --seconds S] [--rounds R] [--backend wasm|cpu|webgpu|tensorflow]
+ *     [--torch-device cpu|cuda] [--json]
+ *
+ * --rounds: measure every pair R times (default 1), alternating which side goes first; a row
+ * shows each side's median and the median of the R paired ratios, so that a slow spell of this
+ * shared machine moves neither much.
  *
  * --backend: Pollard's backend (default: the ladder's choice, as a job makes it). With a GPU
  * backend (webgpu, tensorflow) there are no thread counts, and PyTorch's peer runs on CUDA
@@ -100,6 +105,8 @@ export interface BenchOptions {
   threads: number[];
   steps?: number;
   seconds: number;
+  /** Pairs measured per row (medians are reported). */
+  rounds: number;
   json: boolean;
   /** Pollard's backend; by default the ladder's choice (as a job makes it). */
   backend?: BackendName;
@@ -126,6 +133,7 @@ export function parseBenchArgs(argv: string[], cores = os.availableParallelism()
       threads: { type: 'string' },
       steps: { type: 'string' },
       seconds: { type: 'string' },
+      rounds: { type: 'string' },
       json: { type: 'boolean', default: false },
       backend: { type: 'string' },
       'torch-device': { type: 'string' },
@@ -165,6 +173,7 @@ export function parseBenchArgs(argv: string[], cores = os.availableParallelism()
     threads: [...new Set(threads)].sort((a, b) => a - b),
     ...(values.steps === undefined ? {} : { steps: positiveInt('--steps', values.steps) }),
     seconds,
+    rounds: values.rounds === undefined ? 1 : positiveInt('--rounds', values.rounds),
     json: values.json,
     ...(backend === undefined ? {} : { backend }),
     torchDevice,
@@ -349,6 +358,12 @@ export function torchUnavailableReason(python = PYTHON): string | undefined {
   return undefined;
 }
 
+/** The middle element by `key` (the lower of the two middle ones for an even count). */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new RangeError('medianBy: no items');
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]!;
+}
+
 export async function benchTrainingSpeed(
   options: BenchOptions,
   torchAvailable: boolean,
@@ -358,29 +373,40 @@ export async function benchTrainingSpeed(
   let pair = 0;
   for (const arch of options.archs) {
     for (const threads of options.threads) {
-      // Alternate which side goes first, so a slow spell of the machine does not always hit one.
-      const torchFirst = torchAvailable && pair % 2 === 1;
-      pair += 1;
-      let torch: TorchMeasurement | undefined;
-      if (torchFirst) torch = await runTorch(arch, threads, options);
-      const pollard = await runPollard(arch, threads, options);
-      if (torchAvailable && !torchFirst) torch = await runTorch(arch, threads, options);
-      const row: SpeedRow = { arch, threads, pollard };
-      if (torch) {
-        row.torch = torch;
-        row.ratio = pollard.samplesPerSecond / torch.samplesPerSecond;
-      }
-      progress(
-        `${arch}, ${threads} thread${threads === 1 ? '' : 's'}: Pollard ${formatRate(pollard.samplesPerSecond)}` +
-          (torch ? `, PyTorch ${formatRate(torch.samplesPerSecond)} samples/s` : ' samples/s'),
-      );
-      if (threads > 1) {
-        const runs = await Promise.all(Array.from({ length: threads }, () => runPollard(arch, 1, options)));
-        row.independentSum = runs.reduce((sum, m) => sum + m.samplesPerSecond, 0);
+      const pollards: PollardMeasurement[] = [];
+      const torches: TorchMeasurement[] = [];
+      const ratios: number[] = [];
+      const independents: number[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        // Alternate which side goes first, so a slow spell of the machine does not always hit one.
+        const torchFirst = torchAvailable && pair % 2 === 1;
+        pair += 1;
+        let torch: TorchMeasurement | undefined;
+        if (torchFirst) torch = await runTorch(arch, threads, options);
+        const pollard = await runPollard(arch, threads, options);
+        if (torchAvailable && !torchFirst) torch = await runTorch(arch, threads, options);
+        pollards.push(pollard);
+        if (torch) {
+          torches.push(torch);
+          ratios.push(pollard.samplesPerSecond / torch.samplesPerSecond);
+        }
         progress(
-          `${arch}, ${threads} independent 1-thread processes: ${formatRate(row.independentSum)} samples/s in all`,
+          `${arch}, ${threads} thread${threads === 1 ? '' : 's'}${options.rounds > 1 ? `, round ${round + 1}` : ''}: Pollard ${formatRate(pollard.samplesPerSecond)}` +
+            (torch ? `, PyTorch ${formatRate(torch.samplesPerSecond)} samples/s` : ' samples/s'),
         );
+        if (threads > 1) {
+          const runs = await Promise.all(Array.from({ length: threads }, () => runPollard(arch, 1, options)));
+          const sum = runs.reduce((total, m) => total + m.samplesPerSecond, 0);
+          independents.push(sum);
+          progress(`${arch}, ${threads} independent 1-thread processes: ${formatRate(sum)} samples/s in all`);
+        }
       }
+      const row: SpeedRow = { arch, threads, pollard: medianBy(pollards, (m) => m.samplesPerSecond) };
+      if (torches.length > 0) {
+        row.torch = medianBy(torches, (m) => m.samplesPerSecond);
+        row.ratio = medianBy(ratios, (r) => r);
+      }
+      if (independents.length > 0) row.independentSum = medianBy(independents, (x) => x);
       rows.push(row);
     }
   }
@@ -471,6 +497,7 @@ export function speedTable(rows: SpeedRow[]): string {
 export function speedNotes(rows: SpeedRow[], torchReason: string | undefined): string[] {
   const notes = [
     'Training samples/s at batch 64 (Adam 1e-3); ratio = Pollard / PyTorch, higher is better for Pollard.',
+    "With --rounds R > 1: each side's median of R measurements, and the median of the R paired ratios (which need not equal the ratio of the medians).",
     "The last column is the machine's own ceiling for a speed-up from threads: N independent 1-thread Pollard processes at once, summed, against one alone.",
   ];
   if (torchReason) notes.push(`PyTorch columns are "${DASH}": ${torchReason}.`);

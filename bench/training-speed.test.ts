@@ -9,6 +9,7 @@ import {
   type SpeedRow,
   epochPlan,
   formatRatio,
+  medianBy,
   padToRgb,
   parseBenchArgs,
   speedNotes,
@@ -55,6 +56,7 @@ describe('parseBenchArgs', () => {
       archs: [...ARCHITECTURES],
       threads: [1, 2],
       seconds: 10,
+      rounds: 1,
       json: false,
       torchDevice: 'cpu',
     });
@@ -70,10 +72,15 @@ describe('parseBenchArgs', () => {
       threads: [1, 4],
       steps: 5,
       seconds: 10,
+      rounds: 1,
       json: true,
       torchDevice: 'cpu',
     });
     expect(parseBenchArgs(['--seconds', '2.5'], 2).seconds).toBe(2.5);
+    expect(parseBenchArgs(['--rounds', '3'], 2).rounds).toBe(3);
+    expect(() => parseBenchArgs(['--rounds', '0'], 2)).toThrow(
+      '--rounds: expected a positive integer, got "0"',
+    );
   });
 
   it('a GPU backend has no thread counts and sets PyTorch on CUDA', () => {
@@ -101,6 +108,15 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--steps', '1.5'], 2)).toThrow('--steps: expected a positive integer');
     expect(() => parseBenchArgs(['--seconds', '-1'], 2)).toThrow('--seconds');
     expect(() => parseBenchArgs(['--fast'], 2)).toThrow();
+  });
+});
+
+describe('medianBy', () => {
+  it('takes the middle item by key, the lower middle for an even count', () => {
+    expect(medianBy([5, 1, 3], (x) => x)).toBe(3);
+    expect(medianBy([4, 1, 3, 2], (x) => x)).toBe(2);
+    expect(medianBy([{ r: 9 }, { r: 2 }], (x) => x.r)).toEqual({ r: 2 });
+    expect(() => medianBy([], (x: number) => x)).toThrow('medianBy: no items');
   });
 });
 
