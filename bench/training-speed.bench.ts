@@ -266,12 +266,15 @@ async function measurePollard(
   };
 
   // Warm-up (kernel compilation, first-use allocations, optimizer slots), then steady steps to
-  // calibrate how many steps fill `seconds`: two, or more where two take under a tenth of it.
+  // calibrate how many steps fill `seconds`: two, or more where two take under a quarter of it.
+  // The calibration doubles as warm-up for V8, which tiers JavaScript and WebAssembly kernels up
+  // to optimised code only once they are hot (LeNet's first 100 steps ran at 0.79–0.88× the rate
+  // of the next 100); a training run of minutes runs at the warm rate.
   await train(take(BATCH), 1);
   let calibrationSteps = 2;
   let perStep = (await train(take(2 * BATCH, BATCH), 2)).loop / 2;
-  if (fixedSteps === undefined && calibrationSteps * perStep < seconds / 10) {
-    calibrationSteps = Math.min(Math.floor(source.count / BATCH), Math.ceil(seconds / 10 / perStep));
+  if (fixedSteps === undefined && calibrationSteps * perStep < seconds / 4) {
+    calibrationSteps = Math.min(Math.floor(source.count / BATCH), Math.ceil(seconds / 4 / perStep));
     perStep = (await train(take(calibrationSteps * BATCH, 3 * BATCH), 3)).loop / calibrationSteps;
   }
   const measure = async (steps: number, seed: number) => {
