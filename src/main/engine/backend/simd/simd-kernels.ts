@@ -117,6 +117,16 @@ export function setSimdKernelsEnabled(enabled: boolean): void {
   disabled = !enabled;
 }
 
+/** A 2×2, stride-2 max pool over channels-last [batch, inHeight, inWidth, channels]. */
+export interface Pool2x2Geometry {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+}
+
 const BYTES = 4;
 /** Floats of a pattern: a per-channel value tiled over the 4 rows of a chunk. */
 const patternFloats = (channels: number): number => 4 * channels;
@@ -338,19 +348,7 @@ export class SimdKernels {
    * The 2×2, stride-2 max-pool gradient whose windows all lie inside the input; `dx` must be
    * zero where no window reaches.
    */
-  maxPoolGrad2x2(
-    xs: Float32Array,
-    dys: Float32Array,
-    dx: Float32Array,
-    g: {
-      batchSize: number;
-      inHeight: number;
-      inWidth: number;
-      channels: number;
-      outHeight: number;
-      outWidth: number;
-    },
-  ): void {
+  maxPoolGrad2x2(xs: Float32Array, dys: Float32Array, dx: Float32Array, g: Pool2x2Geometry): void {
     const memory = this.memory;
     this.fns.max_pool_grad_2x2(
       pointer(memory, xs),
