@@ -9,7 +9,7 @@ import { randomArray } from '../../testing/numeric';
 import { registerAdamUpdateWasmKernel } from '../adam-wasm';
 import { registerBatchNormTraining } from '../batch-norm-training';
 import { registerWasmBackend } from '../wasm-backend';
-import { setSimdKernelsEnabled, simdKernelsUnavailable } from './simd-kernels';
+import { compiledSimdModule, setSimdKernelsEnabled, simdKernelsUnavailable } from './simd-kernels';
 
 type Backend = 'cpu' | 'wasm';
 
@@ -72,6 +72,33 @@ describe('SIMD kernels', () => {
     await fresh.compileSimdKernels({ POLLARD_SIMD_KERNELS: '0' });
     expect(fresh.simdKernelsUnavailable()).toBe('disabled by POLLARD_SIMD_KERNELS=0');
     expect(fresh.simdKernelsFor(tf.backend() as never)).toBeUndefined();
+  });
+
+  it('a worker adopts the module compiled here, without loading wabt', async () => {
+    const module = compiledSimdModule();
+    expect(module).toBeInstanceOf(WebAssembly.Module);
+    vi.resetModules();
+    vi.doMock('wabt', () => {
+      throw new Error('wabt must not load');
+    });
+    try {
+      const fresh = await import('./simd-kernels');
+      fresh.adoptSimdModule(module!);
+      await fresh.compileSimdKernels();
+      expect(fresh.simdKernelsUnavailable()).toBeUndefined();
+      const kernels = fresh.simdKernelsFor(tf.backend() as never);
+      expect(kernels).toBeDefined();
+      const x = tf.tensor([-1, 2, 0, 3, -4]);
+      const dy = tf.tensor([5, 6, 7, 8, 9]);
+      const out = tf.zerosLike(x);
+      const heap = (t: tf.Tensor): Float32Array =>
+        (tf.backend() as unknown as { typedArrayFromHeap(t: tf.Tensor): Float32Array }).typedArrayFromHeap(t);
+      kernels!.reluGrad(heap(dy), heap(x), heap(out));
+      expect(Array.from(heap(out))).toEqual([0, 6, 0, 8, 0]);
+      tf.dispose([x, dy, out]);
+    } finally {
+      vi.doUnmock('wabt');
+    }
   });
 
   describe('ReLU gradient', () => {

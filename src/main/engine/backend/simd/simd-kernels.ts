@@ -89,6 +89,7 @@ export function compileSimdKernels(env: NodeJS.ProcessEnv = process.env): Promis
     unavailable = 'disabled by POLLARD_SIMD_KERNELS=0';
     return Promise.resolve();
   }
+  if (compiled !== undefined) return Promise.resolve();
   compiling ??= (async () => {
     try {
       const wabt = await (await import('wabt')).default();
@@ -104,6 +105,16 @@ export function compileSimdKernels(env: NodeJS.ProcessEnv = process.env): Promis
     }
   })();
   return compiling;
+}
+
+/** The compiled kernels of this thread, to hand to a worker thread (undefined where there are none). */
+export function compiledSimdModule(): WebAssembly.Module | undefined {
+  return compiled;
+}
+
+/** Uses kernels compiled in another thread (replica workers), instead of compiling them with wabt. */
+export function adoptSimdModule(module: WebAssembly.Module): void {
+  compiled = module;
 }
 
 /** Why the SIMD kernels are not used in this thread, or undefined when they are. */

@@ -39,6 +39,11 @@ export interface ReplicaInit {
    * says it is ready, so kernel set-up (ONNX Runtime sessions) is not paid inside the first step.
    */
   warmupSize: number;
+  /**
+   * Pollard's SIMD kernels as rank 0 compiled them (a WebAssembly.Module crosses to a worker as
+   * is), so that no replica loads wabt and compiles them again; absent where rank 0 has none.
+   */
+  simdModule?: WebAssembly.Module;
 }
 
 export interface ReplicaStep {

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../../../shared/types';
+import { compiledSimdModule } from '../../backend/simd/simd-kernels';
 import { type LayersModel, tf } from '../../tf';
 import type { OutputKind } from '../loss';
 import { partition, type Slice } from './partition';
@@ -110,6 +111,7 @@ export class ReplicaPool {
     const maxSlice = Math.ceil(options.batchSize / options.replicas);
     const sampleFloats = sizeOf(options.sampleShape);
     const topology = model.toJSON(null, false);
+    const simdModule = compiledSimdModule();
     const remotes: Remote[] = [];
     const ready: Promise<void>[] = [];
     for (let rank = 1; rank < options.replicas; rank++) {
@@ -131,6 +133,7 @@ export class ReplicaPool {
         outputs: new SharedArrayBuffer(maxSlice * options.classes * 4),
         kernelThreads: options.kernelThreads,
         warmupSize: options.microBatch,
+        ...(simdModule ? { simdModule } : {}),
       };
       const worker = startWorker();
       const remote: Remote = {

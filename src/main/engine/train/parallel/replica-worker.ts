@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../backend/ladder';
+import { adoptSimdModule } from '../../backend/simd/simd-kernels';
 import { setKernelThreads } from '../../backend/threads';
 import { type LayersModel, tf, tfl } from '../../tf';
 import { isWasmAbort } from '../memory-estimate';
@@ -32,6 +33,7 @@ interface Replica {
 }
 
 async function createReplica(init: ReplicaInit): Promise<Replica> {
+  if (init.simdModule !== undefined) adoptSimdModule(init.simdModule);
   await initBackend(init.backend);
   setKernelThreads(init.kernelThreads);
   const model = await tfl.models.modelFromJSON({ modelTopology: init.topology as never });
