@@ -119,22 +119,32 @@ describe('FusedAdamOptimizer', () => {
   });
 
   it('runs one kernel per variable on wasm, and leaks nothing', async () => {
-    await tf.setBackend('wasm');
-    const variables = SHAPES.map((shape) => tf.variable(tf.ones(shape)));
-    const optimizer = new FusedAdamOptimizer(0.01);
-    const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
-    optimizer.applyGradients(grads); // creates the slots
-    const before = tf.memory().numTensors;
-    const profile = await tf.profile(() => optimizer.applyGradients(grads));
-    expect(tf.memory().numTensors).toBe(before);
-    const names = profile.kernels.map((k) => k.name);
+    const { names } = await secondStep('wasm');
     expect(names.filter((n) => n === 'PollardAdamUpdate')).toHaveLength(SHAPES.length);
     // The rest: the two β-power updates.
     expect(names.filter((n) => n !== 'PollardAdamUpdate')).toEqual(['Multiply', 'Multiply']);
-    tf.dispose([...variables, ...Object.values(grads)]);
-    optimizer.dispose();
   });
 });
+
+/**
+ * Two FusedAdam steps on `backend` from ones with gradient 1 (the first creates the slots): the
+ * kernels the second step ran, after checking it leaks no tensor, and the fourth variable's
+ * first value after both.
+ */
+async function secondStep(backend: string): Promise<{ names: string[]; fourth: number }> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  const variables = SHAPES.map((shape) => tf.variable(tf.ones(shape)));
+  const optimizer = new FusedAdamOptimizer(0.01);
+  const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
+  optimizer.applyGradients(grads);
+  const before = tf.memory().numTensors;
+  const profile = await tf.profile(() => optimizer.applyGradients(grads));
+  expect(tf.memory().numTensors).toBe(before);
+  const fourth = Array.from(await variables[3]!.data())[0]!;
+  tf.dispose([...variables, ...Object.values(grads)]);
+  optimizer.dispose();
+  return { names: profile.kernels.map((k) => k.name), fourth };
+}
 
 // Forced, so SwiftShader counts (CI installs it; webgpu-backend.test.ts fails there without it).
 const webgpu = await probeWebgpu(true);
@@ -149,19 +159,10 @@ const webgpu = await probeWebgpu(true);
   });
 
   it('runs none of tfjs Adam’s kernels (its own shaders instead), and leaks nothing', async () => {
-    expect(await tf.setBackend('webgpu')).toBe(true);
-    const variables = SHAPES.map((shape) => tf.variable(tf.ones(shape)));
-    const optimizer = new FusedAdamOptimizer(0.01);
-    const grads = Object.fromEntries(variables.map((v) => [v.name, tf.onesLike(v)]));
-    optimizer.applyGradients(grads); // creates the slots
-    const before = tf.memory().numTensors;
-    const profile = await tf.profile(() => optimizer.applyGradients(grads));
-    expect(tf.memory().numTensors).toBe(before);
+    const { names, fourth } = await secondStep('webgpu');
     // Only the two β-power updates go through tfjs kernels.
-    expect(profile.kernels.map((k) => k.name)).toEqual(['Multiply', 'Multiply']);
+    expect(names).toEqual(['Multiply', 'Multiply']);
     // After two steps from 1 with gradient 1: m̂ = v̂ = 1, so each step moves by lr/(1 + ε).
-    expect(Array.from(await variables[3]!.data())[0]).toBeCloseTo(1 - 2 * 0.01, 6);
-    tf.dispose([...variables, ...Object.values(grads)]);
-    optimizer.dispose();
+    expect(fourth).toBeCloseTo(1 - 2 * 0.01, 6);
   });
 });
