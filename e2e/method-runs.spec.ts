@@ -105,8 +105,9 @@ test('a running explore job comes back after a reload, and its result shows when
   const explore = new ExplorePage(page);
 
   await dataset.useSample();
-  // 5,400 training samples, fine-tuned for 3 epochs at each target: long enough to reload while it runs.
-  await dataset.setLimit(6000);
+  // 10,800 training samples, fine-tuned for 3 epochs (the most explore allows) at each target: long
+  // enough to reload while it runs (with 5,400 the faster training loop could end first).
+  await dataset.setLimit(12000);
   await expect(dataset.classes).toHaveText('10', { timeout: 60_000 });
   await shell.next(/Model/);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pollard-e2e-method-runs-'));

@@ -45,8 +45,12 @@ export class ExplorePage {
     await this.page.getByTestId('explore-run').click();
   }
 
+  /**
+   * Cancel while the run goes on. Its progress grows with every event, so the button keeps moving
+   * and never counts as stable; waiting for that let a short run end first. Clicked where it is.
+   */
   async cancel(): Promise<void> {
-    await this.page.getByTestId('explore-progress-cancel').click();
+    await this.page.getByTestId('explore-progress-cancel').click({ force: true });
   }
 
   /** Click a pruned point where the chart drew it (its data-drawn attribute: "0.2@334,228 …"). */
