@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { trainingOptionsSchema } from '../../../../shared/jobs';
 import type { BackendReport } from '../../../../shared/types';
 import type { DatasetSplit } from '../../data/types';
@@ -17,6 +17,7 @@ import { Rng } from '../../util/rng';
 import { trainModel, type TrainData } from '../loop';
 import { fitGpuMicroBatch, fitMicroBatch, isWasmAbort } from '../memory-estimate';
 import { microBatches, partition, replicaCount } from './partition';
+import { acquireThread, endIdleThreads, idleThreadCount, releaseThread } from './replica-threads';
 
 const backend: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 const SHAPE: [number, number, number] = [8, 8, 1];
@@ -125,6 +126,7 @@ describe('data-parallel training', () => {
   afterEach(() => {
     delete process.env.POLLARD_MEMORY_BUDGET_MB;
   });
+  afterAll(endIdleThreads);
 
   it('2 replicas give the weights of 1 to float rounding, bit-identical run to run, with no leaked tensors', async () => {
     const before = tf.memory().numTensors;
@@ -138,6 +140,30 @@ describe('data-parallel training', () => {
     expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
     expect(maxRelativeDifference(first.weights, single.weights)).toBeGreaterThan(0);
     expect(second.weights).toEqual(first.weights);
+  });
+
+  it('a run takes the thread the previous run released, and a fresh thread computes alike', async () => {
+    await endIdleThreads();
+    const fresh = await trainWith(2);
+    expect(idleThreadCount()).toBe(1);
+    const warm = await trainWith(2);
+    expect(idleThreadCount()).toBe(1);
+    expect(warm.weights).toEqual(fresh.weights);
+    await endIdleThreads();
+    expect(idleThreadCount()).toBe(0);
+    const again = await trainWith(2);
+    expect(again.weights).toEqual(fresh.weights);
+  });
+
+  it('ends a thread released in the middle of a request instead of keeping it', async () => {
+    await endIdleThreads();
+    const thread = acquireThread('cpu', 1);
+    const step = expect(thread.request({ type: 'step', id: 1, size: 1, microBatch: 1 })).rejects.toThrow(
+      'replica 1 was closed',
+    );
+    await releaseThread(thread);
+    expect(idleThreadCount()).toBe(0);
+    await step;
   });
 
   it('cancels and resumes on 2 replicas to the weights of an uninterrupted 2-replica run', async () => {

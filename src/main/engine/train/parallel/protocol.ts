@@ -44,6 +44,11 @@ export interface ReplicaInit {
    * is), so that no replica loads wabt and compiles them again; absent where rank 0 has none.
    */
   simdModule?: WebAssembly.Module;
+  /**
+   * tfjs-backend-wasm's compiled module from rank 0 (wasm-module-share.ts): its code, tiered up
+   * by rank 0's steps, is shared instead of compiled again; absent on other backends.
+   */
+  tfjsWasm?: { module: WebAssembly.Module; bytes: number };
 }
 
 export interface ReplicaStep {
@@ -60,10 +65,16 @@ export interface ReplicaPredict {
   size: number;
 }
 
-export type ToReplica = ReplicaInit | ReplicaStep | ReplicaPredict | { type: 'close' };
+/** The pool is closing: drop the model and wait for the next `init` (the thread stays warm). */
+export interface ReplicaRelease {
+  type: 'release';
+}
+
+export type ToReplica = ReplicaInit | ReplicaStep | ReplicaPredict | ReplicaRelease;
 
 export type FromReplica =
   | { type: 'ready'; rank: number }
   | { type: 'step-done'; id: number; lossSum: number; correct: number; finite: boolean }
   | { type: 'predict-done'; id: number }
+  | { type: 'released' }
   | { type: 'error'; id?: number; message: string; abort: boolean };

@@ -11,31 +11,17 @@
  *      same weights on every run — and applies one optimizer step.
  * Replicas never update weights themselves, so they cannot drift from rank 0.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../../../shared/types';
 import { compiledSimdModule } from '../../backend/simd/simd-kernels';
+import { sharedTfjsWasmModule } from '../../backend/wasm-module-share';
 import { type LayersModel, tf } from '../../tf';
 import type { OutputKind } from '../loss';
 import { partition, type Slice } from './partition';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import { acquireThread, releaseThread, type ReplicaThread } from './replica-threads';
 import { type SliceGradients, sliceGradients } from './slice-gradients';
 
-const require = createRequire(import.meta.url);
-
-/**
- * A replica worker: the bundle beside the job process's, or, from the TypeScript sources, a
- * two-line bootstrap that registers tsx's loader first (a worker's execArgv cannot --import it).
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('../replica/index.js', import.meta.url));
-  // require.resolve gives the package's CommonJS build; the loader must be its ES module twin.
-  const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./replica-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true });
-}
+export { ReplicaError } from './replica-threads';
 
 export interface PoolOptions {
   replicas: number;
@@ -59,27 +45,15 @@ export interface BatchTensors {
 }
 
 interface Remote {
-  worker: Worker;
+  thread: ReplicaThread;
   input: Float32Array;
   labels: Int32Array;
   grads: Float32Array;
   outputs: Float32Array;
-  pending?: { resolve: (result: FromReplica) => void; reject: (error: Error) => void };
-  failure?: Error;
 }
 
 function sizeOf(shape: readonly (number | null)[]): number {
   return shape.reduce<number>((a, b) => a * (b ?? 1), 1);
-}
-
-export class ReplicaError extends Error {
-  constructor(
-    message: string,
-    readonly abort: boolean,
-  ) {
-    super(message);
-    this.name = 'ReplicaError';
-  }
 }
 
 export class ReplicaPool {
@@ -97,7 +71,10 @@ export class ReplicaPool {
     return this.remotes.length + 1;
   }
 
-  /** Starts R−1 replica workers and waits until each has rebuilt the model. */
+  /**
+   * Takes R−1 replica threads (warm ones released by an earlier pool first) and waits until each
+   * has rebuilt the model.
+   */
   static async start(
     model: LayersModel,
     variables: tf.Variable[],
@@ -112,6 +89,7 @@ export class ReplicaPool {
     const sampleFloats = sizeOf(options.sampleShape);
     const topology = model.toJSON(null, false);
     const simdModule = compiledSimdModule();
+    const tfjsWasm = options.backend === 'wasm' ? sharedTfjsWasmModule() : undefined;
     const remotes: Remote[] = [];
     const ready: Promise<void>[] = [];
     for (let rank = 1; rank < options.replicas; rank++) {
@@ -134,35 +112,17 @@ export class ReplicaPool {
         kernelThreads: options.kernelThreads,
         warmupSize: options.microBatch,
         ...(simdModule ? { simdModule } : {}),
+        ...(tfjsWasm ? { tfjsWasm } : {}),
       };
-      const worker = startWorker();
       const remote: Remote = {
-        worker,
+        thread: acquireThread(options.backend, rank),
         input: new Float32Array(init.input),
         labels: new Int32Array(init.labels),
         grads: new Float32Array(init.grads),
         outputs: new Float32Array(init.outputs),
       };
-      worker.on('message', (message: FromReplica) => {
-        const pending = remote.pending;
-        remote.pending = undefined;
-        if (!pending) return;
-        if (message.type === 'error')
-          pending.reject(new ReplicaError(`replica ${rank}: ${message.message}`, message.abort));
-        else pending.resolve(message);
-      });
-      const fail = (error: Error): void => {
-        remote.failure = error;
-        const pending = remote.pending;
-        remote.pending = undefined;
-        pending?.reject(error);
-      };
-      worker.on('error', (error) =>
-        fail(new ReplicaError(`replica ${rank} failed: ${error.message}`, false)),
-      );
-      worker.on('exit', (code) => fail(new ReplicaError(`replica ${rank} exited (code ${code})`, false)));
       remotes.push(remote);
-      ready.push(ReplicaPool.request(remote, init).then(() => undefined));
+      ready.push(remote.thread.request(init).then(() => undefined));
     }
     const pool = new ReplicaPool(model, variables, options, new Float32Array(params), remotes);
     try {
@@ -172,14 +132,6 @@ export class ReplicaPool {
       throw error;
     }
     return pool;
-  }
-
-  private static request(remote: Remote, message: ToReplica): Promise<FromReplica> {
-    if (remote.failure) return Promise.reject(remote.failure);
-    return new Promise<FromReplica>((resolve, reject) => {
-      remote.pending = { resolve, reject };
-      remote.worker.postMessage(message);
-    });
   }
 
   private writeWeights(): void {
@@ -215,7 +167,7 @@ export class ReplicaPool {
         pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
       );
       if (labels) remote.labels.set(labels.subarray(slice.start, slice.start + slice.size));
-      replies.push(ReplicaPool.request(remote, request(slice.size, id)));
+      replies.push(remote.thread.request(request(slice.size, id)));
     }
     const settled = Promise.allSettled(replies).then((outcomes) => {
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -313,12 +265,8 @@ export class ReplicaPool {
     return out;
   }
 
+  /** Gives the threads back for the next pool (or ends those that failed or are mid-request). */
   async close(): Promise<void> {
-    await Promise.all(
-      this.remotes.map(async (remote) => {
-        remote.worker.removeAllListeners('exit');
-        await remote.worker.terminate();
-      }),
-    );
+    await Promise.all(this.remotes.map((remote) => releaseThread(remote.thread)));
   }
 }

@@ -3,12 +3,14 @@
  * of the model. Each step it loads the weights rank 0 wrote to shared memory, computes the
  * gradient sums of its slice (the same `sliceGradients` rank 0 runs) and writes them back.
  * It never applies an update: rank 0 owns the optimizer, so every replica always holds exactly
- * rank 0's weights.
+ * rank 0's weights. Between training runs the thread drops its model and waits for the next
+ * (replica-threads.ts keeps it warm).
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../backend/ladder';
-import { adoptSimdModule } from '../../backend/simd/simd-kernels';
+import { adoptSimdModule, compiledSimdModule } from '../../backend/simd/simd-kernels';
 import { setKernelThreads } from '../../backend/threads';
+import { adoptTfjsWasmModule } from '../../backend/wasm-module-share';
 import { type LayersModel, tf, tfl } from '../../tf';
 import { isWasmAbort } from '../memory-estimate';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
@@ -33,7 +35,8 @@ interface Replica {
 }
 
 async function createReplica(init: ReplicaInit): Promise<Replica> {
-  if (init.simdModule !== undefined) adoptSimdModule(init.simdModule);
+  if (init.simdModule !== undefined && compiledSimdModule() === undefined) adoptSimdModule(init.simdModule);
+  if (init.tfjsWasm !== undefined) adoptTfjsWasmModule(init.tfjsWasm);
   await initBackend(init.backend);
   setKernelThreads(init.kernelThreads);
   const model = await tfl.models.modelFromJSON({ modelTopology: init.topology as never });
@@ -142,12 +145,19 @@ function predict(replica: Replica, id: number, size: number): void {
 }
 
 let replica: Replica | undefined;
+
+/** Frees the current model (its weights on the backend); the thread waits for the next `init`. */
+function drop(): void {
+  replica?.model.dispose();
+  replica = undefined;
+}
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (message: ToReplica) => {
   queue = queue.then(async () => {
     try {
       if (message.type === 'init') {
+        drop();
         replica = await createReplica(message);
         send({ type: 'ready', rank: message.rank });
       } else if (message.type === 'step') {
@@ -157,9 +167,8 @@ port.on('message', (message: ToReplica) => {
         if (!replica) throw new Error('predict before init');
         predict(replica, message.id, message.size);
       } else {
-        replica?.model.dispose();
-        replica = undefined;
-        port.close();
+        drop();
+        send({ type: 'released' });
       }
     } catch (error) {
       send({
