@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { compileSimdKernels } from './simd/simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { interceptTfjsWasmCompile } from './wasm-module-share';
 
 const require = createRequire(import.meta.url);
 
@@ -53,6 +54,7 @@ export function registerWasmBackend(): Promise<void> {
     const dir = wasmDirectory();
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(dir + path.sep);
+    interceptTfjsWasmCompile(dir, WASM_BINARIES);
     await compileSimdKernels();
     registerWasmTrainingKernels();
   })().catch((error: unknown) => {
