@@ -158,12 +158,32 @@ describe('data-parallel training', () => {
   it('ends a thread released in the middle of a request instead of keeping it', async () => {
     await endIdleThreads();
     const thread = acquireThread('cpu', 1);
-    const step = expect(thread.request({ type: 'step', id: 1, size: 1, microBatch: 1 })).rejects.toThrow(
-      'replica 1 was closed',
-    );
+    const model = convNet();
+    const buffer = (bytes: number) => new SharedArrayBuffer(bytes);
+    const init = thread.init({
+      type: 'init',
+      rank: 1,
+      backend: 'cpu',
+      topology: model.toJSON(null, false),
+      weights: model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+      trainable: model.trainableWeights.map((w) => model.weights.indexOf(w)),
+      kind: 'probabilities',
+      classes: 3,
+      sampleShape: SHAPE,
+      maxSlice: 1,
+      params: buffer(4 * model.countParams()),
+      input: buffer(4 * 64),
+      labels: buffer(4),
+      grads: buffer(4 * model.countParams()),
+      outputs: buffer(4 * 3),
+      kernelThreads: 1,
+      warmupSize: 1,
+    });
+    model.dispose();
+    const rejected = expect(init).rejects.toThrow('replica 1 was closed');
     await releaseThread(thread);
     expect(idleThreadCount()).toBe(0);
-    await step;
+    await rejected;
   });
 
   it('cancels and resumes on 2 replicas to the weights of an uninterrupted 2-replica run', async () => {

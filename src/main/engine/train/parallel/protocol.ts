@@ -1,7 +1,8 @@
 /**
  * Messages between the job process (rank 0) and its replica workers (ranks 1…R−1). Bulk data
  * never travels in messages: weights, input slices, labels and gradient sums live in
- * SharedArrayBuffers laid out once at `init`; a message only says "step N has `size` samples".
+ * SharedArrayBuffers laid out once at `init`; after `init`, steps are requested and answered
+ * through the thread's StepChannel (step-channel.ts), not messages.
  */
 import type { BackendName } from '../../../../shared/types';
 import type { OutputKind } from '../loss';
@@ -49,32 +50,11 @@ export interface ReplicaInit {
    * by rank 0's steps, is shared instead of compiled again; absent on other backends.
    */
   tfjsWasm?: { module: WebAssembly.Module; bytes: number };
+  /** The thread's StepChannel (step-channel.ts), through which it serves the pool once ready. */
+  control: SharedArrayBuffer;
 }
 
-export interface ReplicaStep {
-  type: 'step';
-  id: number;
-  size: number;
-  microBatch: number;
-}
-
-/** Inference on the input slice (inference mode), outputs written to `outputs`. */
-export interface ReplicaPredict {
-  type: 'predict';
-  id: number;
-  size: number;
-}
-
-/** The pool is closing: drop the model and wait for the next `init` (the thread stays warm). */
-export interface ReplicaRelease {
-  type: 'release';
-}
-
-export type ToReplica = ReplicaInit | ReplicaStep | ReplicaPredict | ReplicaRelease;
+export type ToReplica = ReplicaInit;
 
 export type FromReplica =
-  | { type: 'ready'; rank: number }
-  | { type: 'step-done'; id: number; lossSum: number; correct: number; finite: boolean }
-  | { type: 'predict-done'; id: number }
-  | { type: 'released' }
-  | { type: 'error'; id?: number; message: string; abort: boolean };
+  { type: 'ready'; rank: number } | { type: 'error'; message: string; abort: boolean };

@@ -17,9 +17,10 @@ import { sharedTfjsWasmModule } from '../../backend/wasm-module-share';
 import { type LayersModel, tf } from '../../tf';
 import type { OutputKind } from '../loss';
 import { partition, type Slice } from './partition';
-import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import type { ReplicaInit } from './protocol';
 import { acquireThread, releaseThread, type ReplicaThread } from './replica-threads';
 import { type SliceGradients, sliceGradients } from './slice-gradients';
+import type { ReplicaOutcome, ReplicaRequest } from './step-channel';
 
 export { ReplicaError } from './replica-threads';
 
@@ -57,8 +58,6 @@ function sizeOf(shape: readonly (number | null)[]): number {
 }
 
 export class ReplicaPool {
-  private nextId = 1;
-
   private constructor(
     private readonly model: LayersModel,
     private readonly variables: tf.Variable[],
@@ -93,7 +92,7 @@ export class ReplicaPool {
     const remotes: Remote[] = [];
     const ready: Promise<void>[] = [];
     for (let rank = 1; rank < options.replicas; rank++) {
-      const init: ReplicaInit = {
+      const init: Omit<ReplicaInit, 'control'> = {
         type: 'init',
         rank,
         backend: options.backend,
@@ -122,7 +121,7 @@ export class ReplicaPool {
         outputs: new Float32Array(init.outputs),
       };
       remotes.push(remote);
-      ready.push(remote.thread.request(init).then(() => undefined));
+      ready.push(remote.thread.init(init));
     }
     const pool = new ReplicaPool(model, variables, options, new Float32Array(params), remotes);
     try {
@@ -145,21 +144,17 @@ export class ReplicaPool {
 
   /**
    * Writes the weights and each replica's slice of `x` (and of `labels`) to shared memory and
-   * sends each replica `request(sliceSize, id)`. `settled` resolves to the replicas' replies in
-   * rank order once all have answered, or rejects with the first failure — awaited only after
-   * rank 0 has done its own slice, but observed from the start so no failure goes unhandled.
+   * starts each replica on its slice; `gather` collects the answers.
    */
   private scatter(
     x: tf.Tensor4D,
     labels: Int32Array | undefined,
-    request: (size: number, id: number) => ToReplica,
-  ): { slices: Slice[]; settled: Promise<FromReplica[]> } {
+    request: Omit<ReplicaRequest, 'size'>,
+  ): Slice[] {
     const slices = partition(x.shape[0], this.replicas);
     this.writeWeights();
     const sampleFloats = sizeOf(this.options.sampleShape);
     const pixels = slices.length > 1 ? (x.dataSync() as Float32Array) : undefined;
-    const id = this.nextId++;
-    const replies: Promise<FromReplica>[] = [];
     for (let rank = 1; rank < slices.length; rank++) {
       const slice = slices[rank]!;
       const remote = this.remotes[rank - 1]!;
@@ -167,16 +162,16 @@ export class ReplicaPool {
         pixels!.subarray(slice.start * sampleFloats, (slice.start + slice.size) * sampleFloats),
       );
       if (labels) remote.labels.set(labels.subarray(slice.start, slice.start + slice.size));
-      replies.push(remote.thread.request(request(slice.size, id)));
+      remote.thread.post({ ...request, size: slice.size });
     }
-    const settled = Promise.allSettled(replies).then((outcomes) => {
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
-      return outcomes.map((o) => (o as PromiseFulfilledResult<FromReplica>).value);
-    });
-    // Observed now: a rejection before rank 0 finishes must not count as unhandled.
-    settled.catch(() => undefined);
-    return { slices, settled };
+    return slices;
+  }
+
+  /** The answers of the replicas `scatter` started (ranks 1…count−1), in rank order. */
+  private async gather(count: number): Promise<ReplicaOutcome[]> {
+    const outcomes: ReplicaOutcome[] = [];
+    for (let rank = 1; rank < count; rank++) outcomes.push(await this.remotes[rank - 1]!.thread.finish());
+    return outcomes;
   }
 
   /**
@@ -184,12 +179,7 @@ export class ReplicaPool {
    * `variables` order. The caller owns the returned tensors.
    */
   async step(batch: BatchTensors, microBatch: number): Promise<SliceGradients> {
-    const { slices, settled } = this.scatter(batch.x, batch.labelValues, (size, id) => ({
-      type: 'step',
-      id,
-      size,
-      microBatch,
-    }));
+    const slices = this.scatter(batch.x, batch.labelValues, { kind: 'step', microBatch });
     const own = await sliceGradients(
       this.model,
       this.variables,
@@ -198,9 +188,9 @@ export class ReplicaPool {
       slices[0]!,
       microBatch,
     );
-    let outcomes: FromReplica[];
+    let outcomes: ReplicaOutcome[];
     try {
-      outcomes = await settled;
+      outcomes = await this.gather(slices.length);
     } catch (error) {
       tf.dispose(own.sums);
       throw error;
@@ -209,7 +199,6 @@ export class ReplicaPool {
     let sums = own.sums;
     for (let rank = 1; rank < slices.length; rank++) {
       const done = outcomes[rank - 1]!;
-      if (done.type !== 'step-done') continue;
       lossSum += done.lossSum;
       correct += done.correct;
       finite &&= done.finite;
@@ -241,11 +230,7 @@ export class ReplicaPool {
     const size = x.shape[0];
     if (size > this.capacity) throw new RangeError(`predict: ${size} samples, at most ${this.capacity}`);
     const classes = this.options.classes;
-    const { slices, settled } = this.scatter(x, undefined, (part, id) => ({
-      type: 'predict',
-      id,
-      size: part,
-    }));
+    const slices = this.scatter(x, undefined, { kind: 'predict', microBatch: 0 });
     const first = slices[0]!;
     const own = tf.tidy(() => {
       const part = first.size === size ? x : tf.slice(x, 0, first.size);
@@ -257,7 +242,7 @@ export class ReplicaPool {
     } finally {
       own.dispose();
     }
-    await settled;
+    await this.gather(slices.length);
     for (let rank = 1; rank < slices.length; rank++) {
       const slice = slices[rank]!;
       out.set(this.remotes[rank - 1]!.outputs.subarray(0, slice.size * classes), slice.start * classes);

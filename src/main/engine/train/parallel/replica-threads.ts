@@ -19,7 +19,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../../../shared/types';
-import type { FromReplica, ToReplica } from './protocol';
+import type { FromReplica, ReplicaInit } from './protocol';
+import { isFailure, type ReplicaOutcome, type ReplicaRequest, StepChannel } from './step-channel';
 
 const require = createRequire(import.meta.url);
 
@@ -49,27 +50,34 @@ function startWorker(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
-/** One worker thread and its single outstanding request. */
+/**
+ * One worker thread. `init` travels as a message (the model's topology, the shared buffers);
+ * once the thread has built the model it serves steps, predictions and its release through its
+ * StepChannel until released.
+ */
 export class ReplicaThread {
   private readonly worker = startWorker();
-  private pending?: { resolve: (result: FromReplica) => void; reject: (error: Error) => void };
+  readonly channel = StepChannel.create();
+  private pendingInit?: { resolve: () => void; reject: (error: Error) => void };
+  /** The request in flight on the channel (posted, not yet answered). */
+  private inFlight?: number;
+  /** Whether the worker serves its channel (an init succeeded and it has not been released). */
+  private serving = false;
   private failure?: Error;
   /** The rank this thread serves in its current pool (named in errors). */
   rank = 0;
 
   constructor(readonly backend: BackendName) {
     this.worker.on('message', (message: FromReplica) => {
-      const pending = this.pending;
-      this.pending = undefined;
+      const pending = this.pendingInit;
+      this.pendingInit = undefined;
       if (!pending) return;
-      if (message.type !== 'error') {
-        pending.resolve(message);
-        return;
+      if (message.type === 'ready') {
+        this.serving = true;
+        pending.resolve();
+      } else if (message.type === 'error') {
+        pending.reject(new ReplicaError(`replica ${this.rank}: ${message.message}`, message.abort));
       }
-      const error = new ReplicaError(`replica ${this.rank}: ${message.message}`, message.abort);
-      // A WebAssembly abort leaves the thread's heap unusable: it is ended at release.
-      if (message.abort) this.failure ??= error;
-      pending.reject(error);
     });
     this.worker.on('error', (error) =>
       this.fail(new ReplicaError(`replica ${this.rank} failed: ${error.message}`, false)),
@@ -81,23 +89,56 @@ export class ReplicaThread {
 
   private fail(error: Error): void {
     this.failure ??= error;
-    const pending = this.pending;
-    this.pending = undefined;
+    const pending = this.pendingInit;
+    this.pendingInit = undefined;
     pending?.reject(error);
   }
 
   /** Whether the thread can serve another pool: alive, and not in the middle of a request. */
   get reusable(): boolean {
-    return this.failure === undefined && this.pending === undefined;
+    return this.failure === undefined && this.pendingInit === undefined && this.inFlight === undefined;
   }
 
-  request(message: ToReplica): Promise<FromReplica> {
+  /** Builds the pool's model in the thread; resolves once it serves its channel. */
+  init(message: Omit<ReplicaInit, 'control'>): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.pending) return Promise.reject(new Error(`replica ${this.rank}: a request is already running`));
-    return new Promise<FromReplica>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(message);
+    if (!this.reusable || this.serving) {
+      return Promise.reject(new Error(`replica ${this.rank}: init while it serves another pool`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pendingInit = { resolve, reject };
+      this.worker.postMessage({ ...message, control: this.channel.buffer });
     });
+  }
+
+  /** Starts a step or a prediction (answered through `finish`). */
+  post(request: ReplicaRequest): void {
+    if (this.failure) throw this.failure;
+    if (!this.serving || this.inFlight !== undefined) {
+      throw new Error(`replica ${this.rank}: ${request.kind} while it is not ready for one`);
+    }
+    this.inFlight = this.channel.post(request);
+  }
+
+  /** The answer to the request `post` started; a failure the replica reported is thrown. */
+  async finish(): Promise<ReplicaOutcome> {
+    const seq = this.inFlight;
+    if (seq === undefined) throw new Error(`replica ${this.rank}: nothing to finish`);
+    const result = await this.channel.waitFor(seq, () => this.failure);
+    this.inFlight = undefined;
+    if (!isFailure(result)) return result;
+    const error = new ReplicaError(`replica ${this.rank}: ${result.message}`, result.abort);
+    // A WebAssembly abort leaves the thread's heap unusable: it is ended at release.
+    if (result.abort) this.failure ??= error;
+    throw error;
+  }
+
+  /** Drops the pool's model; the thread waits for its next init. */
+  async release(): Promise<void> {
+    if (!this.serving) return;
+    this.post({ kind: 'release', size: 0, microBatch: 0 });
+    await this.finish();
+    this.serving = false;
   }
 
   hold(): void {
@@ -134,7 +175,7 @@ export function acquireThread(backend: BackendName, rank: number): ReplicaThread
 export async function releaseThread(thread: ReplicaThread): Promise<void> {
   if (!thread.reusable) return thread.end();
   try {
-    await thread.request({ type: 'release' });
+    await thread.release();
   } catch {
     return thread.end();
   }

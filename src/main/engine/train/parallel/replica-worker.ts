@@ -3,7 +3,8 @@
  * of the model. Each step it loads the weights rank 0 wrote to shared memory, computes the
  * gradient sums of its slice (the same `sliceGradients` rank 0 runs) and writes them back.
  * It never applies an update: rank 0 owns the optimizer, so every replica always holds exactly
- * rank 0's weights. Between training runs the thread drops its model and waits for the next
+ * rank 0's weights. Steps arrive through the thread's StepChannel (shared memory, no messages);
+ * between training runs the thread drops its model and waits for the next init
  * (replica-threads.ts keeps it warm).
  */
 import { parentPort } from 'node:worker_threads';
@@ -15,6 +16,7 @@ import { type LayersModel, tf, tfl } from '../../tf';
 import { isWasmAbort } from '../memory-estimate';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { sliceGradients } from './slice-gradients';
+import { type ReplicaOutcome, StepChannel } from './step-channel';
 
 const port = parentPort;
 if (!port) throw new Error('replica-worker.ts runs only as a worker thread');
@@ -96,7 +98,7 @@ function loadWeights(replica: Replica): void {
   });
 }
 
-async function step(replica: Replica, id: number, size: number, microBatch: number): Promise<void> {
+async function step(replica: Replica, size: number, microBatch: number): Promise<ReplicaOutcome> {
   loadWeights(replica);
   const [h, w, c] = replica.init.sampleShape;
   const x = tf.tensor4d(replica.input.subarray(0, size * h * w * c), [size, h, w, c]);
@@ -117,19 +119,13 @@ async function step(replica: Replica, id: number, size: number, microBatch: numb
       offset += sum.size;
     }
     tf.dispose(result.sums);
-    send({
-      type: 'step-done',
-      id,
-      lossSum: result.lossSum,
-      correct: result.correct,
-      finite: result.finite,
-    });
+    return { lossSum: result.lossSum, correct: result.correct, finite: result.finite };
   } finally {
     tf.dispose([x, y, labels]);
   }
 }
 
-function predict(replica: Replica, id: number, size: number): void {
+function predict(replica: Replica, size: number): ReplicaOutcome {
   loadWeights(replica);
   const [h, w, c] = replica.init.sampleShape;
   const output = tf.tidy(() => {
@@ -141,42 +137,61 @@ function predict(replica: Replica, id: number, size: number): void {
   } finally {
     output.dispose();
   }
-  send({ type: 'predict-done', id });
+  return { lossSum: 0, correct: 0, finite: true };
 }
 
-let replica: Replica | undefined;
-
-/** Frees the current model (its weights on the backend); the thread waits for the next `init`. */
-function drop(): void {
-  replica?.model.dispose();
-  replica = undefined;
+/**
+ * Serves the pool through the thread's channel (requests after `after`) until it is released: the thread's event loop
+ * does not turn meanwhile (nothing else is asked of it), and the model is dropped at the end.
+ */
+async function serve(replica: Replica, channel: StepChannel, after: number): Promise<void> {
+  let seen = after;
+  try {
+    for (;;) {
+      const { seq, request } = channel.next(seen);
+      seen = seq;
+      if (request.kind === 'release') {
+        channel.answer(seq, { lossSum: 0, correct: 0, finite: true });
+        return;
+      }
+      try {
+        channel.answer(
+          seq,
+          request.kind === 'step'
+            ? await step(replica, request.size, request.microBatch)
+            : predict(replica, request.size),
+        );
+      } catch (error) {
+        channel.answer(seq, {
+          message: error instanceof Error ? error.message : String(error),
+          abort: isWasmAbort(error),
+        });
+      }
+    }
+  } finally {
+    replica.model.dispose();
+  }
 }
+
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (message: ToReplica) => {
   queue = queue.then(async () => {
+    let replica: Replica;
     try {
-      if (message.type === 'init') {
-        drop();
-        replica = await createReplica(message);
-        send({ type: 'ready', rank: message.rank });
-      } else if (message.type === 'step') {
-        if (!replica) throw new Error('step before init');
-        await step(replica, message.id, message.size, message.microBatch);
-      } else if (message.type === 'predict') {
-        if (!replica) throw new Error('predict before init');
-        predict(replica, message.id, message.size);
-      } else {
-        drop();
-        send({ type: 'released' });
-      }
+      replica = await createReplica(message);
     } catch (error) {
       send({
         type: 'error',
-        ...(message.type === 'step' || message.type === 'predict' ? { id: message.id } : {}),
         message: error instanceof Error ? error.message : String(error),
         abort: isWasmAbort(error),
       });
+      return;
     }
+    // Read before `ready`: rank 0 may post the first request as soon as it hears it.
+    const channel = new StepChannel(message.control);
+    const after = channel.lastRequest;
+    send({ type: 'ready', rank: message.rank });
+    await serve(replica, channel, after);
   });
 });
