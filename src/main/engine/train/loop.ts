@@ -72,7 +72,7 @@ export interface TrainLoopOptions {
   /** CPU threads for data-parallel replicas and kernels (wasm, cpu); default: --threads, else every core. */
   threads?: number;
   /**
-   * Data-parallel replicas (default: as many as the threads allow with ≥ 8 samples and ≥ 100 M
+   * Data-parallel replicas (default: as many as the threads allow with ≥ 8 samples and ≥ 10 M
    * forward multiply-adds each; see replicaCount); the threads left over go to native kernels.
    */
   replicas?: number;

@@ -115,10 +115,12 @@ describe('partition', () => {
     expect(replicaCount(16, 64)).toBe(8);
     expect(replicaCount(2, 64)).toBe(2);
     expect(replicaCount(4, 8)).toBe(1);
-    // LeNet (416,520 MACs a sample) keeps one replica; ResNet-20 (40.8 M) gets one per thread.
-    expect(replicaCount(2, 64, 416_520)).toBe(1);
+    // LeNet (416,520 MACs a sample) gets two replicas, a 100 K-MAC MLP one; ResNet-20 (40.8 M) one per thread.
+    expect(replicaCount(2, 64, 416_520)).toBe(2);
+    expect(replicaCount(16, 64, 416_520)).toBe(2);
+    expect(replicaCount(16, 64, 100_000)).toBe(1);
     expect(replicaCount(16, 64, 40.8e6)).toBe(8);
-    expect(replicaCount(16, 64, 5e6)).toBe(3);
+    expect(replicaCount(16, 64, 0.5e6)).toBe(3);
   });
 });
 

@@ -44,13 +44,16 @@ export function microBatches(slice: Slice, microBatch: number): Slice[] {
 }
 
 /** Forward multiply-adds below which one more replica costs more (per-op overhead, sync) than it saves. */
-export const MIN_MACS_PER_REPLICA = 100e6;
+export const MIN_MACS_PER_REPLICA = 10e6;
 
 /**
  * Replicas worth running for a batch: no more than the threads allowed, none with fewer than
- * `minSlice` samples, and none with less than MIN_MACS_PER_REPLICA of forward work (LeNet's batch
- * of 64 is 27 M multiply-adds: its step is per-op overhead, which a second replica repeats rather
- * than halves — measured 3,314 samples/s on 2 replicas against 3,885 on one).
+ * `minSlice` samples, and none with less than MIN_MACS_PER_REPLICA of forward work. LeNet's batch
+ * of 64 is 27 M multiply-adds, most of its step per-op overhead that a second replica repeats
+ * rather than halves; it once ran slower on 2 replicas (3,314 samples/s against 3,885), but with
+ * replica threads kept warm, sharing the compiled kernels and woken through shared memory,
+ * 2 replicas ran it 1.36× as fast as one (median of 5 paired runs, 2 cores). A small MLP (6 M
+ * multiply-adds a batch) keeps one.
  */
 export function replicaCount(
   threads: number,
