@@ -50,10 +50,12 @@ export const MIN_MACS_PER_REPLICA = 10e6;
  * Replicas worth running for a batch: no more than the threads allowed, none with fewer than
  * `minSlice` samples, and none with less than MIN_MACS_PER_REPLICA of forward work. LeNet's batch
  * of 64 is 27 M multiply-adds, most of its step per-op overhead that a second replica repeats
- * rather than halves; it once ran slower on 2 replicas (3,314 samples/s against 3,885), but with
- * replica threads kept warm, sharing the compiled kernels and woken through shared memory,
- * 2 replicas ran it 1.36× as fast as one (median of 5 paired runs, 2 cores). A small MLP (6 M
- * multiply-adds a batch) keeps one.
+ * rather than halves; it once ran slower on 2 replicas (3,314 samples/s against 3,885). With
+ * replica threads kept warm, sharing the compiled kernels and woken through shared memory, 2
+ * replicas on 2 threads ran it 1.17–1.21× as fast as one on 1 thread (5 pairs in one process,
+ * 2 cores). A fresh process gains less at first: its replica thread's code warms up while both
+ * cores train, so the first 200–300 steps run at 0.8–0.95× one replica's rate and the gain comes
+ * after (a LeNet epoch of MNIST is 938 steps). A small MLP (6 M multiply-adds a batch) keeps one.
  */
 export function replicaCount(
   threads: number,
