@@ -266,16 +266,20 @@ async function measurePollard(
   };
 
   // Warm-up (kernel compilation, first-use allocations, optimizer slots), then steady steps to
-  // calibrate how many steps fill `seconds`: two, or more where two take under a quarter of it.
-  // The calibration doubles as warm-up for V8, which tiers JavaScript and WebAssembly kernels up
-  // to optimised code only once they are hot (LeNet's first 100 steps ran at 0.79–0.88× the rate
-  // of the next 100); a training run of minutes runs at the warm rate.
+  // calibrate how many steps fill `seconds`: two, or as many as fill half of it (over several
+  // epochs of the sample where needed). The calibration doubles as warm-up for V8, which tiers
+  // JavaScript and WebAssembly kernels up to optimised code only once they are hot: LeNet's first
+  // 100 steps ran at 0.79–0.88× the rate of the next 100, and on 2 replicas, whose worker thread
+  // compiles while both cores train, its rate still rose for 500–700 steps (4,100 → 6,700–7,000
+  // samples/s). A training run of minutes runs at the warm rate.
   await train(take(BATCH), 1);
   let calibrationSteps = 2;
   let perStep = (await train(take(2 * BATCH, BATCH), 2)).loop / 2;
-  if (fixedSteps === undefined && calibrationSteps * perStep < seconds / 4) {
-    calibrationSteps = Math.min(Math.floor(source.count / BATCH), Math.ceil(seconds / 4 / perStep));
-    perStep = (await train(take(calibrationSteps * BATCH, 3 * BATCH), 3)).loop / calibrationSteps;
+  if (fixedSteps === undefined && calibrationSteps * perStep < seconds / 2) {
+    const plan = epochPlan(Math.ceil(seconds / 2 / perStep), source.count);
+    calibrationSteps = plan.epochs * plan.batchesPerEpoch;
+    const warm = await train(take(plan.batchesPerEpoch * BATCH, 3 * BATCH), 3, plan.epochs);
+    perStep = warm.loop / calibrationSteps;
   }
   const measure = async (steps: number, seed: number) => {
     const plan = epochPlan(steps, source.count);
