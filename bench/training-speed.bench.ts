@@ -270,8 +270,8 @@ async function measurePollard(
   // epochs of the sample where needed). The calibration doubles as warm-up for V8, which tiers
   // JavaScript and WebAssembly kernels up to optimised code only once they are hot: LeNet's first
   // 100 steps ran at 0.79–0.88× the rate of the next 100, and on 2 replicas, whose worker thread
-  // compiles while both cores train, its rate still rose for 500–700 steps (4,100 → 6,700–7,000
-  // samples/s). A training run of minutes runs at the warm rate.
+  // compiles while both cores train, its rate still rose for 500–700 steps (3,900–4,250
+  // samples/s over the first 100, 6,400–7,650 over steps 600–800). A training run of minutes runs at the warm rate.
   await train(take(BATCH), 1);
   let calibrationSteps = 2;
   let perStep = (await train(take(2 * BATCH, BATCH), 2)).loop / 2;

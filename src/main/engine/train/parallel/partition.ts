@@ -52,10 +52,10 @@ export const MIN_MACS_PER_REPLICA = 10e6;
  * of 64 is 27 M multiply-adds, most of its step per-op overhead that a second replica repeats
  * rather than halves; it once ran slower on 2 replicas (3,314 samples/s against 3,885). With
  * replica threads kept warm, sharing the compiled kernels and woken through shared memory, 2
- * replicas on 2 threads ran it 1.17–1.21× as fast as one on 1 thread (5 pairs in one process,
+ * replicas on 2 threads ran it 1.18–1.21× as fast as one on 1 thread (5 pairs in one process,
  * 2 cores). A fresh process gains less at first: its replica thread's code warms up while both
- * cores train, so the first 200–300 steps run at 0.8–0.95× one replica's rate and the gain comes
- * after (a LeNet epoch of MNIST is 938 steps). A small MLP (6 M multiply-adds a batch) keeps one.
+ * cores train, so its first 200 steps ran at 0.81–1.06× one replica's rate (4 pairs of fresh
+ * processes) and the gain comes after (a LeNet epoch of MNIST is 938 steps). A small MLP (6 M multiply-adds a batch) keeps one.
  */
 export function replicaCount(
   threads: number,

@@ -2,9 +2,9 @@
  * The worker threads behind replicas, kept warm between training runs in one process. A replica
  * worker's first steps are slow: V8 compiles its JavaScript (TensorFlow.js's engine, Pollard's
  * training step) to optimised code only once that code is hot, and its WebAssembly heap and
- * kernel sessions grow on first use. Measured on LeNet, batch 64, 2 replicas: a fresh worker took
- * 11.1 ms per half-batch over its first 100 steps and about 7 ms after 800, while the job
- * process's own half took 7 ms throughout, so every step waited for the cold worker. A job runs
+ * kernel sessions grow on first use. Measured on LeNet, batch 64, 2 replicas: a fresh worker
+ * averaged 11.1 ms per half-batch over its first 100 steps and 7.4–8.2 ms over 800, still
+ * falling, against 7.5 ms for the job process's own half, so every step waited for the worker. A job runs
  * several training runs (explore's candidates, each fine-tune after a pruning round, a
  * prune-while-training run that restarts its replicas whenever the architecture shrinks): each
  * now takes the threads the previous one released, with their compiled code, instead of starting
@@ -57,7 +57,7 @@ function startWorker(): Worker {
  */
 export class ReplicaThread {
   private readonly worker = startWorker();
-  readonly channel = StepChannel.create();
+  private readonly channel = StepChannel.create();
   private pendingInit?: { resolve: () => void; reject: (error: Error) => void };
   /** The request in flight on the channel (posted, not yet answered). */
   private inFlight?: number;

@@ -16,7 +16,7 @@ import { type LayersModel, tf, tfl } from '../../tf';
 import { isWasmAbort } from '../memory-estimate';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
 import { sliceGradients } from './slice-gradients';
-import { type ReplicaOutcome, StepChannel } from './step-channel';
+import { type ReplicaFailure, type ReplicaOutcome, StepChannel } from './step-channel';
 
 const port = parentPort;
 if (!port) throw new Error('replica-worker.ts runs only as a worker thread');
@@ -140,6 +140,11 @@ function predict(replica: Replica, size: number): ReplicaOutcome {
   return { lossSum: 0, correct: 0, finite: true };
 }
 
+/** What rank 0 is told of an error here: its message, and whether it was a WebAssembly abort. */
+function failureOf(error: unknown): ReplicaFailure {
+  return { message: error instanceof Error ? error.message : String(error), abort: isWasmAbort(error) };
+}
+
 /**
  * Serves the pool through the thread's channel (requests after `after`) until it is released: the thread's event loop
  * does not turn meanwhile (nothing else is asked of it), and the model is dropped at the end.
@@ -162,10 +167,7 @@ async function serve(replica: Replica, channel: StepChannel, after: number): Pro
             : predict(replica, request.size),
         );
       } catch (error) {
-        channel.answer(seq, {
-          message: error instanceof Error ? error.message : String(error),
-          abort: isWasmAbort(error),
-        });
+        channel.answer(seq, failureOf(error));
       }
     }
   } finally {
@@ -181,11 +183,7 @@ port.on('message', (message: ToReplica) => {
     try {
       replica = await createReplica(message);
     } catch (error) {
-      send({
-        type: 'error',
-        message: error instanceof Error ? error.message : String(error),
-        abort: isWasmAbort(error),
-      });
+      send({ type: 'error', ...failureOf(error) });
       return;
     }
     // Read before `ready`: rank 0 may post the first request as soon as it hears it.

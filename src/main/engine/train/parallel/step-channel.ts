@@ -1,9 +1,10 @@
 /**
  * The per-step handshake between rank 0 and one replica thread, through shared memory instead of
  * messages. A message between threads is delivered by the receiver's event loop, which sleeps
- * while it waits; waking a sleeping thread on these shared VMs took 0.4–0.9 ms each way, and the
- * reply's trip 0.9–2.7 ms more: measured on LeNet, 2 replicas, 1.3–3.3 ms of every 12–15 ms
- * step went to the round trip. Here each side spins on a shared counter for up to SPIN_MS (the
+ * while it waits, and waking a sleeping thread on these shared VMs is slow: on LeNet, 2 replicas,
+ * a step message reached the replica 0.9 ms after rank 0 posted it, and rank 0's own half plus
+ * its wait exceeded the replica's working time by 2.1–3.3 ms a step (of 12–15 ms); through this
+ * channel that excess measured 1.3–1.6 ms. Here each side spins on a shared counter for up to SPIN_MS (the
  * gaps between steps are shorter than that, so neither side falls asleep while training), then
  * sleeps on it: the replica in Atomics.wait, rank 0 in Atomics.waitAsync (so that its event
  * loop still hears a replica that exits).
