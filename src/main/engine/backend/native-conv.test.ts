@@ -15,6 +15,7 @@ import {
   setNativeKernelThreads,
   unregisterNativeConvKernels,
 } from './native-conv';
+import { type ConvGeometry, filterGradientAsConv, filterGradientGraph } from './native-conv-graphs';
 import { cachedSessionCount, clearSessions } from './ort-session-cache';
 import { registerWasmBackend } from './wasm-backend';
 import { randomArray, relativeError } from '../testing/numeric';
@@ -69,7 +70,8 @@ const CASES: Case[] = [
     ],
   },
   { x: [4, 12, 12, 16], filter: [3, 3, 16, 32], strides: 2, pad: 'same' },
-  // One input channel: dW through one im2col Gemm instead of a Gemm per tap.
+  // One input channel: dW as a convolution (5×5, stride 1), and through one im2col Gemm
+  // instead of a Gemm per tap (3×3, stride 2).
   { x: [2, 10, 10, 1], filter: [5, 5, 1, 4], strides: 1, pad: 'same' },
   { x: [2, 11, 9, 1], filter: [3, 3, 1, 5], strides: 2, pad: 'valid' },
   // Stride 1 into at least 16 channels: dx as the flipped-filter Conv (asymmetric 'same'
@@ -102,7 +104,63 @@ const CASES: Case[] = [
   },
   { x: [2, 8, 8, 8], filter: [3, 3, 8, 8], strides: 1, pad: 'same', fused: true },
   { x: [2, 9, 9, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'valid', fused: true },
+  // Large filters on few input channels at stride 1: dW as a convolution (asymmetric 'same'
+  // padding of an even filter; 'valid'), as the 5×5 one-channel case above.
+  { x: [2, 9, 8, 3], filter: [6, 5, 3, 4], strides: 1, pad: 'same' },
+  { x: [3, 10, 9, 2], filter: [5, 5, 2, 3], strides: 1, pad: 'valid' },
 ];
+
+/** The geometry of a stride-1, undilated convolution of `input` by `filter` with `pad` (top, bottom, left, right). */
+function geometry(
+  input: [number, number, number, number],
+  filter: [number, number, number, number],
+  pad: [number, number, number, number],
+  stride = 1,
+): ConvGeometry {
+  const [batch, inHeight, inWidth, inChannels] = input;
+  const [filterHeight, filterWidth, , outChannels] = filter;
+  const [top, bottom, left, right] = pad;
+  return {
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight: Math.floor((inHeight + top + bottom - filterHeight) / stride) + 1,
+    outWidth: Math.floor((inWidth + left + right - filterWidth) / stride) + 1,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight: stride,
+    strideWidth: stride,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    top,
+    bottom,
+    left,
+    right,
+  };
+}
+
+describe('the filter gradient graph', () => {
+  it('is one Conv for large filters on few input channels at stride 1, else Gemms', () => {
+    const ops = (g: ConvGeometry): string[] => filterGradientGraph(g).nodes.map((n) => n.op);
+    // LeNet's first layer: 5×5, one channel into 6, 'same'.
+    const lenet = geometry([64, 28, 28, 1], [5, 5, 1, 6], [2, 2, 2, 2]);
+    expect(filterGradientAsConv(lenet)).toBe(true);
+    expect(ops(lenet)).toEqual(['Transpose', 'Transpose', 'Conv', 'Transpose']);
+    // 3×3 on one channel: one im2col Gemm after 9 Slices.
+    const small = geometry([64, 28, 28, 1], [3, 3, 1, 32], [1, 1, 1, 1]);
+    expect(filterGradientAsConv(small)).toBe(false);
+    expect(ops(small).filter((op) => op === 'Gemm')).toHaveLength(1);
+    expect(ops(small).filter((op) => op === 'Slice')).toHaveLength(9);
+    // 5×5 on 6 channels (LeNet's second layer): a Gemm per tap.
+    expect(
+      ops(geometry([64, 14, 14, 6], [5, 5, 6, 16], [0, 0, 0, 0])).filter((op) => op === 'Gemm'),
+    ).toHaveLength(25);
+    // Stride 2: the Gemms.
+    expect(filterGradientAsConv(geometry([2, 11, 11, 1], [5, 5, 1, 4], [2, 2, 2, 2], 2))).toBe(false);
+  });
+});
 
 const status = nativeKernelsStatus();
 
