@@ -15,8 +15,10 @@
  *
  * Tensors are passed by reference: a Float32Array view of the wasm heap as an input, and a
  * pre-allocated view of the kernel's output as the fetch, so ORT reads and writes the heap
- * in place (no copies). Works inside worker_threads Workers too (each loads its own binding
- * instance; initOrt passes isMainThread to the addon).
+ * in place. The binding still returns each output as a new Tensor over a copy (a fresh
+ * ArrayBuffer of the output's size, every run), which is why one-thread sessions go through
+ * the C API instead (ort-ffi.ts). Works inside worker_threads Workers too (each loads its own
+ * binding instance; initOrt passes isMainThread to the addon).
  */
 import { createRequire } from 'node:module';
 

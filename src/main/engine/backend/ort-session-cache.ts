@@ -7,14 +7,26 @@
  *
  * The intra-op thread count applies to sessions created afterwards; changing it drops (and
  * disposes) every cached session, so they are recreated with the new count.
+ *
+ * On one intra-op thread (a data-parallel replica's share, or a 1-thread run) sessions go
+ * through ONNX Runtime's C API (ort-ffi.ts), which runs in place on the wasm heap; with more
+ * threads, or where that API cannot be bound, through onnxruntime-node's binding, which copies
+ * every output (and sets allow_spinning off for the intra-op pool).
  */
 import { type OrtLoad, OrtSession, loadOrt } from './ort-binding';
+import { FfiSession, loadOrtFfi } from './ort-ffi';
 import { type OnnxGraph, encodeOnnxModel } from './onnx-model';
+
+/** What a native kernel runs: inputs and the output as float32 views of the wasm heap. */
+export interface KernelSession {
+  run(inputs: Readonly<Record<string, Float32Array>>, output: Float32Array): void;
+  dispose(): void;
+}
 
 /** Enough for every convolution shape of a large CNN, forward and both gradients, at two batch sizes. */
 export const SESSION_CACHE_SIZE = 256;
 
-const sessions = new Map<string, OrtSession>();
+const sessions = new Map<string, KernelSession>();
 let threads = 1;
 
 export function setSessionThreads(n: number): void {
@@ -42,7 +54,7 @@ export function cachedSessionCount(): number {
  * The session for `key`, built from `graph()` on a miss. The graph must have one output.
  * Throws when ONNX Runtime is unavailable (callers check nativeAvailable first).
  */
-export function sessionFor(key: string, graph: () => OnnxGraph): OrtSession {
+export function sessionFor(key: string, graph: () => OnnxGraph): KernelSession {
   const hit = sessions.get(key);
   if (hit !== undefined) {
     // Move to the most recent end of the Map's insertion order.
@@ -56,12 +68,14 @@ export function sessionFor(key: string, graph: () => OnnxGraph): OrtSession {
   const output = g.outputs[0];
   if (output === undefined || g.outputs.length !== 1) throw new Error('native kernel graphs have one output');
   const inputShapes = Object.fromEntries(g.inputs.map((input) => [input.name, input.shape]));
-  const session = new OrtSession(load.ort, encodeOnnxModel(g), inputShapes, output.name, output.shape, {
-    intraOpNumThreads: threads,
-  });
+  const model = encodeOnnxModel(g);
+  const ffi = threads === 1 ? loadOrtFfi() : undefined;
+  const session: KernelSession = ffi?.ok
+    ? new FfiSession(ffi.ffi, model, inputShapes, output.name, output.shape, threads)
+    : new OrtSession(load.ort, model, inputShapes, output.name, output.shape, { intraOpNumThreads: threads });
   sessions.set(key, session);
   if (sessions.size > SESSION_CACHE_SIZE) {
-    const [oldestKey, oldest] = sessions.entries().next().value as [string, OrtSession];
+    const [oldestKey, oldest] = sessions.entries().next().value as [string, KernelSession];
     sessions.delete(oldestKey);
     oldest.dispose();
   }
