@@ -115,12 +115,15 @@ describe('partition', () => {
     expect(replicaCount(16, 64)).toBe(8);
     expect(replicaCount(2, 64)).toBe(2);
     expect(replicaCount(4, 8)).toBe(1);
-    // LeNet (416,520 MACs a sample) gets two replicas, a 100 K-MAC MLP one; ResNet-20 (40.8 M) one per thread.
-    expect(replicaCount(2, 64, 416_520)).toBe(2);
-    expect(replicaCount(16, 64, 416_520)).toBe(2);
+    // LeNet (416,520 MACs a sample) and a 100 K-MAC MLP get one replica; MobileNet-small (6.77 M)
+    // two on 2 threads and four on 16; ResNet-20 (40.8 M) one per thread, down to slices of 8.
+    expect(replicaCount(2, 64, 416_520)).toBe(1);
+    expect(replicaCount(16, 64, 416_520)).toBe(1);
     expect(replicaCount(16, 64, 100_000)).toBe(1);
+    expect(replicaCount(2, 64, 6_765_056)).toBe(2);
+    expect(replicaCount(16, 64, 6_765_056)).toBe(4);
     expect(replicaCount(16, 64, 40.8e6)).toBe(8);
-    expect(replicaCount(16, 64, 0.5e6)).toBe(3);
+    expect(replicaCount(16, 64, 3.2e6)).toBe(2);
   });
 });
 

@@ -44,18 +44,18 @@ export function microBatches(slice: Slice, microBatch: number): Slice[] {
 }
 
 /** Forward multiply-adds below which one more replica costs more (per-op overhead, sync) than it saves. */
-export const MIN_MACS_PER_REPLICA = 10e6;
+export const MIN_MACS_PER_REPLICA = 100e6;
 
 /**
  * Replicas worth running for a batch: no more than the threads allowed, none with fewer than
  * `minSlice` samples, and none with less than MIN_MACS_PER_REPLICA of forward work. LeNet's batch
  * of 64 is 27 M multiply-adds, most of its step per-op overhead that a second replica repeats
- * rather than halves; it once ran slower on 2 replicas (3,314 samples/s against 3,885). With
- * replica threads kept warm, sharing the compiled kernels and woken through shared memory, 2
- * replicas on 2 threads ran it 1.18–1.21× as fast as one on 1 thread (5 pairs in one process,
- * 2 cores). A fresh process gains less at first: its replica thread's code warms up while both
- * cores train, so its first 200 steps ran at 0.81–1.06× one replica's rate (4 pairs of fresh
- * processes) and the gain comes after (a LeNet epoch of MNIST is 938 steps). A small MLP (6 M multiply-adds a batch) keeps one.
+ * rather than halves. For a while 2 replicas paid on it (1.18–1.21× one, warm, with replica
+ * threads that stay warm and share compiled code, when the threshold was 10 M); once the one-thread
+ * step got faster (ONNX Runtime through its C API, LeNet's first filter gradient as one
+ * convolution), they no longer did: 4,806–5,887 samples/s against 5,767–7,265 for one replica
+ * (3 alternated pairs of fresh processes, 600 steps after 300 of warm-up, 2 cores). MobileNet-small
+ * (433 M a batch) and up keep their replicas.
  */
 export function replicaCount(
   threads: number,
