@@ -118,11 +118,21 @@ describe.skipIf(!binding.ok || process.platform !== 'linux')('ONNX Runtime throu
     ).toThrow(/^ONNX Runtime Run: .*b/);
   });
 
-  it('is what the session cache uses on one thread, and the binding on two', () => {
+  it("gives the binding's results on two intra-op threads too, and is what the session cache uses", () => {
+    if (!ffi.ok || !binding.ok) throw new Error('unavailable');
+    const inputs = { x: randomArray(180, 5), w: randomArray(108, 6), b: randomArray(4, 7) };
+    const viaFfi = new Float32Array(240);
+    new FfiSession(ffi.ffi, model, shapes, 'y', outputShape, 2).run(inputs, viaFfi);
+    const viaBinding = new Float32Array(240);
+    new OrtSession(binding.ort, model, shapes, 'y', outputShape, { intraOpNumThreads: 2 }).run(
+      inputs,
+      viaBinding,
+    );
+    expect(Array.from(viaFfi)).toEqual(Array.from(viaBinding));
     const graph = () => forwardGraph(geometry, true, 'relu');
     expect(sessionFor('one', graph)).toBeInstanceOf(FfiSession);
     setSessionThreads(2);
-    expect(sessionFor('two', graph)).toBeInstanceOf(OrtSession);
+    expect(sessionFor('two', graph)).toBeInstanceOf(FfiSession);
   });
 
   it('stays off with POLLARD_ORT_FFI=0', () => {

@@ -19,9 +19,8 @@
  * the library is the checked EXPECTED_ORT_VERSION. Anything unexpected leaves this path
  * unavailable, with the reason, and callers use the binding.
  *
- * Sessions made here have no way to set `session.intra_op.allow_spinning` (that takes
- * AddSessionConfigEntry, not mapped here), so they are used for one intra-op thread only,
- * which has no pool to spin: ort-session-cache.ts uses the binding for more.
+ * Sessions made here set `session.intra_op.allow_spinning` to 0, as the binding's do: an
+ * intra-op pool that spins between kernels would burn the cores the other replicas need.
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -48,10 +47,11 @@ const API = {
   ReleaseSession: 95,
   ReleaseValue: 96,
   ReleaseSessionOptions: 100,
+  AddSessionConfigEntry: 130,
 } as const;
-const API_SLOTS = 101;
-/** Every member above exists since API version 1. */
-const API_VERSION = 1;
+const API_SLOTS = 131;
+/** The API version asked for (ORT 1.22's); every member above is older. */
+const API_VERSION = 22;
 const ORT_LOGGING_LEVEL_WARNING = 2;
 const ORT_SEQUENTIAL = 0;
 const ORT_ENABLE_ALL = 99;
@@ -155,6 +155,10 @@ function bind(): OrtFfi {
   const releaseSession = fn('ReleaseSession', 'void ReleaseSession(void *session)');
   const releaseValue = fn('ReleaseValue', 'void ReleaseValue(void *value)');
   const releaseSessionOptions = fn('ReleaseSessionOptions', 'void ReleaseSessionOptions(void *options)');
+  const addConfigEntry = fn(
+    'AddSessionConfigEntry',
+    'void *AddSessionConfigEntry(void *options, const char *key, const char *value)',
+  );
 
   const out: Pointer[] = [null];
   check(createEnv(ORT_LOGGING_LEVEL_WARNING, 'pollard', out), 'CreateEnv');
@@ -172,6 +176,7 @@ function bind(): OrtFfi {
         check(setInterOp(options, 1), 'SetInterOpNumThreads');
         check(setExecutionMode(options, ORT_SEQUENTIAL), 'SetSessionExecutionMode');
         check(setOptimization(options, ORT_ENABLE_ALL), 'SetSessionGraphOptimizationLevel');
+        check(addConfigEntry(options, 'session.intra_op.allow_spinning', '0'), 'AddSessionConfigEntry');
         check(createSessionFromArray(env, model, model.byteLength, options, out), 'CreateSessionFromArray');
         return out[0];
       } finally {

@@ -8,10 +8,8 @@
  * The intra-op thread count applies to sessions created afterwards; changing it drops (and
  * disposes) every cached session, so they are recreated with the new count.
  *
- * On one intra-op thread (a data-parallel replica's share, or a 1-thread run) sessions go
- * through ONNX Runtime's C API (ort-ffi.ts), which runs in place on the wasm heap; with more
- * threads, or where that API cannot be bound, through onnxruntime-node's binding, which copies
- * every output (and sets allow_spinning off for the intra-op pool).
+ * Sessions go through ONNX Runtime's C API (ort-ffi.ts), which runs in place on the wasm heap;
+ * where that API cannot be bound, through onnxruntime-node's binding, which copies every output.
  */
 import { type OrtLoad, OrtSession, loadOrt } from './ort-binding';
 import { FfiSession, loadOrtFfi } from './ort-ffi';
@@ -69,8 +67,8 @@ export function sessionFor(key: string, graph: () => OnnxGraph): KernelSession {
   if (output === undefined || g.outputs.length !== 1) throw new Error('native kernel graphs have one output');
   const inputShapes = Object.fromEntries(g.inputs.map((input) => [input.name, input.shape]));
   const model = encodeOnnxModel(g);
-  const ffi = threads === 1 ? loadOrtFfi() : undefined;
-  const session: KernelSession = ffi?.ok
+  const ffi = loadOrtFfi();
+  const session: KernelSession = ffi.ok
     ? new FfiSession(ffi.ffi, model, inputShapes, output.name, output.shape, threads)
     : new OrtSession(load.ort, model, inputShapes, output.name, output.shape, { intraOpNumThreads: threads });
   sessions.set(key, session);
