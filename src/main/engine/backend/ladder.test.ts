@@ -220,7 +220,7 @@ describe('probeBackends', () => {
     expect(rungs[0]?.reason).toMatch(/^loaded, but no CUDA device found/);
     expect(rungs[1]?.reason).toMatch(/^no WebGPU adapter/);
     expect(rungs[2]?.device).toBe(
-      `WebAssembly SIMD, ${computeThreads()} thread${computeThreads() === 1 ? '' : 's'}, convolutions in ONNX Runtime, Pollard's SIMD kernels`,
+      `WebAssembly SIMD, ${computeThreads()} thread${computeThreads() === 1 ? '' : 's'}, convolutions in ONNX Runtime (C API), Pollard's SIMD kernels`,
     );
     expect(rungs[3]?.device).toBe('pure JavaScript');
     expect(tf.getBackend()).toBe('cpu');

@@ -18,6 +18,7 @@ import {
   probeTensorflow,
 } from './tensorflow-rung';
 import { nativeKernelsStatus } from './native-conv';
+import { loadOrtFfi } from './ort-ffi';
 import { computeThreads } from './threads';
 import { registerWasmBackend } from './wasm-backend';
 import { type WebgpuDeps, defaultWebgpuDeps, probeWebgpu } from './webgpu-rung';
@@ -62,7 +63,10 @@ async function tryWasm(): Promise<RungOutcome> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // tfjs's wasm build is single-threaded in Node; Pollard runs one instance per replica thread.
   const threads = computeThreads();
-  const native = nativeKernelsStatus().available ? ', convolutions in ONNX Runtime' : '';
+  // Through ONNX Runtime's C API, or (where that cannot be bound) the binding, which copies every output.
+  const native = nativeKernelsStatus().available
+    ? `, convolutions in ONNX Runtime${loadOrtFfi().ok ? ' (C API)' : ' (binding)'}`
+    : '';
   const own = simdKernelsUnavailable() === undefined ? ", Pollard's SIMD kernels" : '';
   return {
     ok: true,
