@@ -19,12 +19,11 @@
  * dW:       dW[i, j, ci, co] = Σ_{n,y,x} xPadded[n, y·sh + i, x·sw + j, ci] · dy[n, y, x, co]:
  *           per tap (i, j), one Gemm of the strided Slice of the padded input it sees
  *           ([N·Ho·Wo, ci], transA) with dy ([N·Ho·Wo, co]); the taps' [ci, co] results
- *           concatenated are dW in HWIO order. With one input channel, the taps' Slices are
- *           concatenated into one im2col matrix [N·Ho·Wo, kh·kw] and one Gemm takes it.
+ *           concatenated are dW in HWIO order (with one input channel, one im2col Gemm instead).
  *           Large filters on few input channels at stride 1 (LeNet's first 5×5 layer) take a
  *           third way, dW as a convolution (filterGradientAsConv): the 25 Slices and their
- *           Concat cost more there than the product (64×28×28×1, 5×5 into 6: 2.1–2.6 ms
- *           against 0.97 ms), while on 3×3 filters or more input channels the Gemms stay faster
+ *           Concat cost more there than the product (64×28×28×1, 5×5 into 6: 2.1–2.7 ms
+ *           against 0.97–1.09 ms), while on 3×3 filters or more input channels the Gemms stay faster
  *           (64×28×28×1, 3×3 into 32: 0.91 against 1.84 ms; 64×14×14×6, 5×5 into 16: 0.74
  *           against 0.90 ms). The choice depends on the geometry alone, so a seed still gives
  *           the same weights on every run.
@@ -253,17 +252,6 @@ function transposedInputGradientGraph(g: ConvGeometry): OnnxGraph {
   };
 }
 
-/**
- * Conv2DBackpropFilter: inputs x, dy; output dw (HWIO). One Gemm per filter tap (i, j):
- * dW[i, j] = tap(i, j)ᵀ · dy, with tap(i, j) the strided Slice of the padded input that the
- * tap sees, as [N·Ho·Wo, ci]; the kh·kw results [ci, co] are concatenated along the first axis,
- * which is HWIO order. Concatenating the taps first into one im2col matrix and running one Gemm
- * computes the same sums but writes and reads the whole im2col once more: measured here, same
- * process, 64×32×32×16 → 16 3×3: 12.9 ms → 5.1 ms; 64×28×28×32 → 32: 17.4 → 12.8 ms; from
- * 3 input channels up it is faster (64×32×32×3 → 16: 2.4 → 1.7 ms). With a single input
- * channel each tap's Gemm has one row, and the im2col Gemm wins (64×28×28×1 → 6 5×5: 3.2
- * against 2.0 ms), so there the taps are concatenated first.
- */
 /** Whether filterGradientGraph computes dW as a convolution (see the header). */
 export function filterGradientAsConv(g: ConvGeometry): boolean {
   return (
@@ -310,6 +298,18 @@ function filterGradientConvGraph(g: ConvGeometry): OnnxGraph {
   };
 }
 
+/**
+ * Conv2DBackpropFilter: inputs x, dy; output dw (HWIO). One Gemm per filter tap (i, j):
+ * dW[i, j] = tap(i, j)ᵀ · dy, with tap(i, j) the strided Slice of the padded input that the
+ * tap sees, as [N·Ho·Wo, ci]; the kh·kw results [ci, co] are concatenated along the first axis,
+ * which is HWIO order. Concatenating the taps first into one im2col matrix and running one Gemm
+ * computes the same sums but writes and reads the whole im2col once more: measured here, same
+ * process, 64×32×32×16 → 16 3×3: 12.9 ms → 5.1 ms; 64×28×28×32 → 32: 17.4 → 12.8 ms; from
+ * 3 input channels up it is faster (64×32×32×3 → 16: 2.4 → 1.7 ms). With a single input
+ * channel each tap's Gemm has one row, and the im2col Gemm wins (64×28×28×1 → 6 5×5: 3.2
+ * against 2.0 ms), so there the taps are concatenated first — unless filterGradientAsConv says
+ * one Conv is faster still (that 5×5 geometry among them).
+ */
 export function filterGradientGraph(g: ConvGeometry): OnnxGraph {
   if (filterGradientAsConv(g)) return filterGradientConvGraph(g);
   const s = shapes(g);

@@ -49,7 +49,7 @@ const API = {
   ReleaseSessionOptions: 100,
   AddSessionConfigEntry: 130,
 } as const;
-const API_SLOTS = 131;
+const API_SLOTS = Math.max(...Object.values(API)) + 1;
 /** The API version asked for (ORT 1.22's); every member above is older. */
 const API_VERSION = 22;
 const ORT_LOGGING_LEVEL_WARNING = 2;

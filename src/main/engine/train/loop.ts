@@ -72,8 +72,9 @@ export interface TrainLoopOptions {
   /** CPU threads for data-parallel replicas and kernels (wasm, cpu); default: --threads, else every core. */
   threads?: number;
   /**
-   * Data-parallel replicas (default: as many as the threads allow with ≥ 8 samples and ≥ 10 M
-   * forward multiply-adds each; see replicaCount); the threads left over go to native kernels.
+   * Data-parallel replicas (default: as many as the threads allow with ≥ 8 samples and
+   * MIN_MACS_PER_REPLICA forward multiply-adds each; see replicaCount); the threads left over go to
+   * native kernels.
    */
   replicas?: number;
   /** Minimum milliseconds between two `batch` events (the last batch of an epoch always reports). */
