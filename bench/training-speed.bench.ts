@@ -98,6 +98,13 @@ export interface SpeedRow {
    * speed-up from threads; on a shared VM it is well below the thread count).
    */
   independentSum?: number;
+  /**
+   * N × the slowest of those N processes: the ceiling for a synchronous step. Each replica
+   * gets an equal slice and the step waits for the last, so where the cores run at different
+   * speeds (a shared VM whose vCPUs are busy to different degrees on the host) the slowest sets
+   * the pace, and the summed ceiling above is out of reach.
+   */
+  independentSlowest?: number;
 }
 
 export interface BenchOptions {
@@ -384,6 +391,7 @@ export async function benchTrainingSpeed(
       const torches: TorchMeasurement[] = [];
       const ratios: number[] = [];
       const independents: number[] = [];
+      const slowest: number[] = [];
       for (let round = 0; round < options.rounds; round++) {
         // Alternate which side goes first, so a slow spell of the machine does not always hit one.
         const torchFirst = torchAvailable && pair % 2 === 1;
@@ -404,8 +412,12 @@ export async function benchTrainingSpeed(
         if (threads > 1) {
           const runs = await Promise.all(Array.from({ length: threads }, () => runPollard(arch, 1, options)));
           const sum = runs.reduce((total, m) => total + m.samplesPerSecond, 0);
+          const rates = runs.map((m) => m.samplesPerSecond);
           independents.push(sum);
-          progress(`${arch}, ${threads} independent 1-thread processes: ${formatRate(sum)} samples/s in all`);
+          slowest.push(threads * Math.min(...rates));
+          progress(
+            `${arch}, ${threads} independent 1-thread processes: ${formatRate(sum)} samples/s in all (${rates.map(formatRate).join(', ')})`,
+          );
         }
       }
       const row: SpeedRow = { arch, threads, pollard: medianBy(pollards, (m) => m.samplesPerSecond) };
@@ -414,6 +426,7 @@ export async function benchTrainingSpeed(
         row.ratio = medianBy(ratios, (r) => r);
       }
       if (independents.length > 0) row.independentSum = medianBy(independents, (x) => x);
+      if (slowest.length > 0) row.independentSlowest = medianBy(slowest, (x) => x);
       rows.push(row);
     }
   }
@@ -467,7 +480,7 @@ export function speedTable(rows: SpeedRow[]): string {
   for (const t of threads) header.push(`Pollard ${label(t)}`, `PyTorch ${label(t)}`, 'ratio');
   if (high !== low) {
     header.push(`Pollard ${high}/${low} speed-up`, `PyTorch ${high}/${low} speed-up`);
-    header.push(`${high} independent processes / 1`);
+    header.push(`${high} independent processes / 1`, `${high} × slowest / 1`);
   }
   const body = archs.map((arch) => {
     const mine = rows.filter((r) => r.arch === arch);
@@ -488,8 +501,10 @@ export function speedTable(rows: SpeedRow[]): string {
     if (high !== low) {
       cells.push(speedUp(mine, 'pollard', low, high), speedUp(mine, 'torch', low, high));
       const single = mine.find((r) => r.threads === low)?.pollard.samplesPerSecond;
-      const independent = mine.find((r) => r.threads === high)?.independentSum;
-      cells.push(single && independent ? formatRatio(independent / single) : DASH);
+      const top = mine.find((r) => r.threads === high);
+      const ceiling = (value: number | undefined): string =>
+        single && value ? formatRatio(value / single) : DASH;
+      cells.push(ceiling(top?.independentSum), ceiling(top?.independentSlowest));
     }
     return cells;
   });
@@ -505,7 +520,7 @@ export function speedNotes(rows: SpeedRow[], torchReason: string | undefined): s
   const notes = [
     'Training samples/s at batch 64 (Adam 1e-3); ratio = Pollard / PyTorch, higher is better for Pollard.',
     "With --rounds R > 1: each side's median of R measurements, and the median of the R paired ratios (which need not equal the ratio of the medians).",
-    "The last column is the machine's own ceiling for a speed-up from threads: N independent 1-thread Pollard processes at once, summed, against one alone.",
+    "The last two columns are the machine's own ceilings for a speed-up from threads, from N independent 1-thread Pollard processes run at once: their summed samples/s against one alone, and N × the slowest of them against one alone (a synchronous step waits for its slowest replica, so where the cores run at different speeds this is the most it can reach).",
   ];
   if (torchReason) notes.push(`PyTorch columns are "${DASH}": ${torchReason}.`);
   for (const arch of new Set(rows.map((r) => r.arch))) {

@@ -124,11 +124,11 @@ describe('speedTable', () => {
   it('shows both sides, ratios and speed-ups as a markdown table', () => {
     const table = speedTable([
       row('lenet', 1, 1000, 2000),
-      { ...row('lenet', 2, 1800, 3000), independentSum: 1900 },
+      { ...row('lenet', 2, 1800, 3000), independentSum: 1900, independentSlowest: 1700 },
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(
-      /^\| arch +\| +params \| Pollard 1 thread \| PyTorch 1 thread \| ratio \| Pollard 2 threads \| PyTorch 2 threads \| ratio \| Pollard 2\/1 speed-up \| PyTorch 2\/1 speed-up \| 2 independent processes \/ 1 \|$/,
+      /^\| arch +\| +params \| Pollard 1 thread \| PyTorch 1 thread \| ratio \| Pollard 2 threads \| PyTorch 2 threads \| ratio \| Pollard 2\/1 speed-up \| PyTorch 2\/1 speed-up \| 2 independent processes \/ 1 \| 2 × slowest \/ 1 \|$/,
     );
     expect(lines[1]).toMatch(/^\|-+\|-+:\|/);
     const cells = lines[2]!.split('|').map((c) => c.trim());
@@ -144,6 +144,7 @@ describe('speedTable', () => {
       '1.80×',
       '1.50×',
       '1.90×',
+      '1.70×',
     ]);
   });
 
