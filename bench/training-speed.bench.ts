@@ -411,8 +411,8 @@ export async function benchTrainingSpeed(
         );
         if (threads > 1) {
           const runs = await Promise.all(Array.from({ length: threads }, () => runPollard(arch, 1, options)));
-          const sum = runs.reduce((total, m) => total + m.samplesPerSecond, 0);
           const rates = runs.map((m) => m.samplesPerSecond);
+          const sum = rates.reduce((total, rate) => total + rate, 0);
           independents.push(sum);
           slowest.push(threads * Math.min(...rates));
           progress(
