@@ -294,5 +294,48 @@ export const KERNELS_WAT = String.raw`
             (f32.add (f32.sqrt (f32.mul (local.get $vs) (local.get $inv2))) (local.get $eps)))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $sl))))
+
+  ;; Σ (x − x) over n floats: 0 when every x is finite, NaN when one is NaN or ±Inf (x − x is
+  ;; NaN for those, and NaN survives every later addition).
+  (func (export "non_finite_probe") (param $x i32) (param $n i32) (result f32)
+    (local $i i32) (local $end i32) (local $vend i32) (local $acc v128) (local $xv v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $vdone (loop $v
+      (br_if $vdone (i32.ge_u (local.get $i) (local.get $vend)))
+      (local.set $xv (v128.load (i32.add (local.get $x) (local.get $i))))
+      (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (local.get $xv) (local.get $xv))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (local.set $s (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+      (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+    (block $done (loop $t
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $s (f32.add (local.get $s)
+        (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $x) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t)))
+    (local.get $s))
+
+  ;; out[i] = out[i] + a[i] over n floats (float32 additions, as tfjs's Add).
+  (func (export "add_into") (param $out i32) (param $a i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $vend i32) (local $at i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $vdone (loop $v
+      (br_if $vdone (i32.ge_u (local.get $i) (local.get $vend)))
+      (local.set $at (i32.add (local.get $out) (local.get $i)))
+      (v128.store (local.get $at)
+        (f32x4.add (v128.load (local.get $at)) (v128.load (i32.add (local.get $a) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (block $done (loop $t
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $at (i32.add (local.get $out) (local.get $i)))
+      (f32.store (local.get $at)
+        (f32.add (f32.load (local.get $at)) (f32.load (i32.add (local.get $a) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t))))
 )
 `;

@@ -16,6 +16,8 @@ import { KERNELS_WAT } from './kernels-wat';
 
 interface Exports {
   relu_grad(dy: number, x: number, out: number, n: number): void;
+  non_finite_probe(x: number, n: number): number;
+  add_into(out: number, a: number, n: number): void;
   channel_sums(
     a: number,
     b: number,
@@ -234,6 +236,19 @@ export class SimdKernels {
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void {
     const memory = this.memory;
     this.fns.relu_grad(pointer(memory, dy), pointer(memory, x), pointer(memory, out), out.length);
+  }
+
+  /** 0 when every value of `x` (on the heap) is finite, NaN when one is NaN or ±Inf. */
+  nonFiniteProbe(x: Float32Array): number {
+    return this.fns.non_finite_probe(pointer(this.memory, x), x.length);
+  }
+
+  /** out += a, elementwise (the same length, both on the heap). */
+  addInto(out: Float32Array, a: Float32Array): void {
+    if (a.length !== out.length)
+      throw new Error(`SIMD kernel: addInto of ${a.length} values into ${out.length}`);
+    const memory = this.memory;
+    this.fns.add_into(pointer(memory, out), pointer(memory, a), out.length);
   }
 
   /**
