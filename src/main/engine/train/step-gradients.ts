@@ -3,6 +3,7 @@
  * the training loop's path where the whole batch fits and no replica helps.
  */
 import { type LayersModel, tf } from '../tf';
+import { finiteProbe } from '../backend/gradient-bookkeeping';
 import type { Batch } from '../data/pipeline';
 import { correctCount, crossEntropy, type OutputKind } from './loss';
 
@@ -31,10 +32,10 @@ export async function directStep(
     return crossEntropy(kind, input.y, predicted);
   }, variables);
   try {
-    // One read per batch: [loss, correct, Σ 0·g] — the last is NaN iff a gradient is not finite.
+    // One read per batch: [loss, correct, probe] — the probe is NaN iff a gradient is not finite.
     summary = tf.tidy(() => {
-      const finiteProbe = tf.addN(Object.values(result.grads).map((g) => tf.sum(tf.mul(g, 0))));
-      return tf.stack([result.value, correctCount(output!, labels), finiteProbe]);
+      const probe = finiteProbe(Object.values(result.grads));
+      return tf.stack([result.value, correctCount(output!, labels), probe]);
     });
     const [loss, correct, probe] = Array.from(await summary.data()) as [number, number, number];
     return { grads: result.grads, loss, correct, finite: Number.isFinite(loss) && Number.isFinite(probe) };

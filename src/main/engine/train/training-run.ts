@@ -331,11 +331,8 @@ export class TrainingRun {
     const whole = { start: 0, size: input.size };
     const summed = pool
       ? await pool.step(batchTensors, microBatch)
-      : await sliceGradients(model, variables, kind, batchTensors, whole, microBatch);
-    const grads = tf.tidy(() =>
-      Object.fromEntries(variables.map((v, i) => [v.name, tf.div(summed.sums[i]!, input.size)])),
-    );
-    tf.dispose(summed.sums);
+      : await sliceGradients(model, variables, kind, batchTensors, whole, microBatch, input.size);
+    const grads = Object.fromEntries(variables.map((v, i) => [v.name, summed.grads[i]!]));
     return { grads, loss: summed.lossSum / input.size, correct: summed.correct, finite: summed.finite };
   }
 

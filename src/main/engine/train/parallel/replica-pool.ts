@@ -6,8 +6,9 @@
  *   1. rank 0 writes every weight to shared memory (after the hooks that swap weights, so QAT's
  *      fake-quantized weights and pruning masks reach every replica) and each replica's input
  *      slice and labels;
- *   2. every rank computes the gradient sums of its slice (micro-batched if memory requires);
- *   3. rank 0 adds them in rank order — a fixed order, so a seed and a thread count give the
+ *   2. every rank computes its slice's share of the batch's mean gradient (micro-batched if
+ *      memory requires);
+ *   3. rank 0 adds the shares in rank order — a fixed order, so a seed and a thread count give the
  *      same weights on every run — and applies one optimizer step.
  * Replicas never update weights themselves, so they cannot drift from rank 0.
  */
@@ -20,6 +21,7 @@ import { partition, type Slice } from './partition';
 import type { ReplicaInit } from './protocol';
 import { acquireThread, releaseThread, type ReplicaThread } from './replica-threads';
 import { type SliceGradients, sliceGradients } from './slice-gradients';
+import { addParts } from '../../backend/gradient-bookkeeping';
 import type { ReplicaOutcome, ReplicaRequest } from './step-channel';
 
 export { ReplicaError } from './replica-threads';
@@ -175,11 +177,12 @@ export class ReplicaPool {
   }
 
   /**
-   * One step's gradient sums over the whole batch (rank 0's slice plus every replica's), in
-   * `variables` order. The caller owns the returned tensors.
+   * One step's mean gradient over the whole batch (rank 0's share plus every replica's, added in
+   * rank order), in `variables` order. The caller owns the returned tensors.
    */
   async step(batch: BatchTensors, microBatch: number): Promise<SliceGradients> {
-    const slices = this.scatter(batch.x, batch.labelValues, { kind: 'step', microBatch });
+    const batchSize = batch.x.shape[0];
+    const slices = this.scatter(batch.x, batch.labelValues, { kind: 'step', microBatch, batchSize });
     const own = await sliceGradients(
       this.model,
       this.variables,
@@ -187,34 +190,27 @@ export class ReplicaPool {
       batch,
       slices[0]!,
       microBatch,
+      batchSize,
     );
     let outcomes: ReplicaOutcome[];
     try {
       outcomes = await this.gather(slices.length);
     } catch (error) {
-      tf.dispose(own.sums);
+      tf.dispose(own.grads);
       throw error;
     }
     let { lossSum, correct, finite } = own;
-    let sums = own.sums;
-    for (let rank = 1; rank < slices.length; rank++) {
-      const done = outcomes[rank - 1]!;
+    for (const done of outcomes) {
       lossSum += done.lossSum;
       correct += done.correct;
       finite &&= done.finite;
-      const grads = this.remotes[rank - 1]!.grads;
-      const previous = sums;
-      let offset = 0;
-      sums = tf.tidy(() =>
-        previous.map((sum) => {
-          const part = tf.tensor(grads.subarray(offset, offset + sum.size), sum.shape);
-          offset += sum.size;
-          return tf.add(sum, part);
-        }),
-      );
-      tf.dispose(previous);
     }
-    return { sums, lossSum, correct, finite };
+    const parts = this.remotes.slice(0, slices.length - 1).map((remote) => remote.grads);
+    try {
+      return { grads: addParts(own.grads, parts), lossSum, correct, finite };
+    } finally {
+      tf.dispose(own.grads);
+    }
   }
 
   /** The most samples one `predict` call takes: every replica's slice full. */
@@ -230,7 +226,7 @@ export class ReplicaPool {
     const size = x.shape[0];
     if (size > this.capacity) throw new RangeError(`predict: ${size} samples, at most ${this.capacity}`);
     const classes = this.options.classes;
-    const slices = this.scatter(x, undefined, { kind: 'predict', microBatch: 0 });
+    const slices = this.scatter(x, undefined, { kind: 'predict', microBatch: 0, batchSize: 0 });
     const first = slices[0]!;
     const own = tf.tidy(() => {
       const part = first.size === size ? x : tf.slice(x, 0, first.size);

@@ -136,7 +136,7 @@ export class ReplicaThread {
   /** Drops the pool's model; the thread waits for its next init. */
   async release(): Promise<void> {
     if (!this.serving) return;
-    this.post({ kind: 'release', size: 0, microBatch: 0 });
+    this.post({ kind: 'release', size: 0, microBatch: 0, batchSize: 0 });
     await this.finish();
     this.serving = false;
   }

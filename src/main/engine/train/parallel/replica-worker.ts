@@ -1,7 +1,7 @@
 /**
  * A replica: a worker thread with its own TensorFlow.js, its own WebAssembly instance and a copy
  * of the model. Each step it loads the weights rank 0 wrote to shared memory, computes the
- * gradient sums of its slice (the same `sliceGradients` rank 0 runs) and writes them back.
+ * gradient of its slice as a share of the batch's mean (the same `sliceGradients` rank 0 runs) and writes it back.
  * It never applies an update: rank 0 owns the optimizer, so every replica always holds exactly
  * rank 0's weights. Steps arrive through the thread's StepChannel (shared memory, no messages);
  * between training runs the thread drops its model and waits for the next init
@@ -79,8 +79,9 @@ async function warmUp(model: LayersModel, variables: tf.Variable[], init: Replic
       { x, y, labels },
       { start: 0, size },
       size,
+      size,
     );
-    tf.dispose(result.sums);
+    tf.dispose(result.grads);
   } finally {
     tf.dispose([x, y, labels]);
   }
@@ -98,7 +99,12 @@ function loadWeights(replica: Replica): void {
   });
 }
 
-async function step(replica: Replica, size: number, microBatch: number): Promise<ReplicaOutcome> {
+async function step(
+  replica: Replica,
+  size: number,
+  microBatch: number,
+  batchSize: number,
+): Promise<ReplicaOutcome> {
   loadWeights(replica);
   const [h, w, c] = replica.init.sampleShape;
   const x = tf.tensor4d(replica.input.subarray(0, size * h * w * c), [size, h, w, c]);
@@ -112,13 +118,14 @@ async function step(replica: Replica, size: number, microBatch: number): Promise
       { x, y, labels },
       { start: 0, size },
       microBatch,
+      batchSize,
     );
     let offset = 0;
-    for (const sum of result.sums) {
-      replica.grads.set(sum.dataSync() as Float32Array, offset);
-      offset += sum.size;
+    for (const share of result.grads) {
+      replica.grads.set(share.dataSync() as Float32Array, offset);
+      offset += share.size;
     }
-    tf.dispose(result.sums);
+    tf.dispose(result.grads);
     return { lossSum: result.lossSum, correct: result.correct, finite: result.finite };
   } finally {
     tf.dispose([x, y, labels]);
@@ -163,7 +170,7 @@ async function serve(replica: Replica, channel: StepChannel, after: number): Pro
         channel.answer(
           seq,
           request.kind === 'step'
-            ? await step(replica, request.size, request.microBatch)
+            ? await step(replica, request.size, request.microBatch, request.batchSize)
             : predict(replica, request.size),
         );
       } catch (error) {

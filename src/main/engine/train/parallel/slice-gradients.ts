@@ -2,19 +2,23 @@
  * The gradient of one slice of a batch, accumulated over micro-batches: the same function runs
  * on the job process's own slice and inside every replica worker, so all ranks compute alike.
  *
- * Gradients are returned as SUMS over the slice's samples (mean gradient × samples), so that the
- * ranks' results add up to the whole batch's sum and one division by the batch size gives the
- * mean gradient of the whole batch, whatever the division into replicas and micro-batches.
- * (BatchNormalization normalises each micro-batch with its own statistics, as PyTorch DDP does
- * per replica without SyncBN; every other layer gives the whole batch's gradient.)
+ * Gradients are returned as SHARES of the whole batch's mean gradient (Σ over the slice's
+ * samples ÷ the batch's size), so that the ranks' results add up to the mean gradient of the
+ * whole batch, whatever the division into replicas and micro-batches. Each micro-batch's mean
+ * loss is scaled by its share of the batch (micro-batch size ÷ batch size) before the backward
+ * pass, so the gradients come out already scaled: no multiply per variable, and no division
+ * once the shares are summed. (BatchNormalization normalises each micro-batch with its own
+ * statistics, as PyTorch DDP does per replica without SyncBN; every other layer gives the whole
+ * batch's gradient.)
  */
 import { type LayersModel, tf } from '../../tf';
+import { finiteProbe } from '../../backend/gradient-bookkeeping';
 import { correctCount, crossEntropy, type OutputKind } from '../loss';
 import { microBatches, type Slice } from './partition';
 
 export interface SliceGradients {
-  /** Σ over the slice's samples of each trainable variable's gradient, in `variables` order. */
-  sums: tf.Tensor[];
+  /** Σ over the slice's samples of each trainable variable's gradient ÷ the batch size, in `variables` order. */
+  grads: tf.Tensor[];
   /** Σ of the per-sample losses. */
   lossSum: number;
   correct: number;
@@ -24,7 +28,8 @@ export interface SliceGradients {
 
 /**
  * Gradients of the samples [slice.start, slice.start + slice.size) of `x`/`y`/`labels`, taken
- * `microBatch` samples at a time. The caller owns the returned tensors.
+ * `microBatch` samples at a time, as shares of a batch of `batchSize` samples. The caller owns
+ * the returned tensors.
  */
 export async function sliceGradients(
   model: LayersModel,
@@ -33,6 +38,7 @@ export async function sliceGradients(
   batch: { x: tf.Tensor4D; y: tf.Tensor2D; labels: tf.Tensor1D },
   slice: Slice,
   microBatch: number,
+  batchSize: number,
 ): Promise<SliceGradients> {
   let sums: tf.Tensor[] | undefined;
   const summaries: tf.Tensor[] = [];
@@ -42,31 +48,29 @@ export async function sliceGradients(
       const x = whole ? batch.x : tf.slice(batch.x, part.start, part.size);
       const y = whole ? batch.y : tf.slice(batch.y, part.start, part.size);
       const labels = whole ? batch.labels : tf.slice(batch.labels, part.start, part.size);
+      const share = part.size / batchSize;
       let output: tf.Tensor2D | undefined;
       let step: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
       try {
         step = tf.variableGrads(() => {
           const predicted = model.apply(x, { training: true }) as tf.Tensor2D;
           output = tf.keep(predicted);
-          return crossEntropy(kind, y, predicted);
+          const loss = crossEntropy(kind, y, predicted);
+          return share === 1 ? loss : tf.mul(loss, share);
         }, variables);
-        const grads = step.grads;
+        const grads = variables.map((variable) => step!.grads[variable.name]!);
+        // [Σ loss ÷ batch size, correct, probe]: the probe is NaN iff a gradient is not finite.
         const value = step.value;
-        const previous = sums;
-        sums = tf.tidy(() =>
-          variables.map((variable, i) => {
-            const scaled = tf.mul(grads[variable.name]!, part.size);
-            return previous ? tf.add(previous[i]!, scaled) : scaled;
-          }),
-        );
-        if (previous) tf.dispose(previous);
-        // [Σ loss, correct, Σ 0·g]: the last is NaN iff a gradient is not finite.
-        summaries.push(
-          tf.tidy(() => {
-            const probe = tf.addN(Object.values(grads).map((g) => tf.sum(tf.mul(g, 0))));
-            return tf.stack([tf.mul(value, part.size), correctCount(output!, labels), probe]);
-          }),
-        );
+        summaries.push(tf.tidy(() => tf.stack([value, correctCount(output!, labels), finiteProbe(grads)])));
+        if (sums === undefined) {
+          sums = grads;
+        } else {
+          const previous = sums;
+          sums = tf.tidy(() => previous.map((sum, i) => tf.add(sum, grads[i]!)));
+          tf.dispose(previous);
+          tf.dispose(grads);
+        }
+        step = { value, grads: {} };
       } finally {
         if (!whole) tf.dispose([x, y, labels]);
         output?.dispose();
@@ -77,10 +81,11 @@ export async function sliceGradients(
       }
     }
     const totals = tf.tidy(() => tf.sum(tf.stack(summaries), 0));
-    const [lossSum, correct, probe] = Array.from(await totals.data()) as [number, number, number];
+    const [lossShare, correct, probe] = Array.from(await totals.data()) as [number, number, number];
     totals.dispose();
+    const lossSum = lossShare * batchSize;
     const result = {
-      sums: sums ?? [],
+      grads: sums ?? [],
       lossSum,
       correct,
       finite: Number.isFinite(lossSum) && Number.isFinite(probe),

@@ -11,7 +11,8 @@
  *
  * Layout (one SharedArrayBuffer per thread, kept for the thread's life):
  *   Int32 [0] request counter (rank 0 increments), [1] kind, [2] samples, [3] micro-batch,
- *         [4] done counter (the replica sets it to the request's), [5] status, [6] error bytes;
+ *         [4] done counter (the replica sets it to the request's), [5] status, [6] error bytes,
+ *         [7] the whole batch's size;
  *   Float64 at byte 32: Σ loss, correct count, finite (1/0);
  *   bytes 64… : the error's message, UTF-8.
  */
@@ -22,6 +23,8 @@ export interface ReplicaRequest {
   kind: RequestKind;
   size: number;
   microBatch: number;
+  /** Samples in the whole batch, over all ranks: a step's gradients are shares of its mean (0 for other kinds). */
+  batchSize: number;
 }
 
 export interface ReplicaOutcome {
@@ -48,6 +51,7 @@ const MICRO = 3;
 const DONE = 4;
 const STATUS = 5;
 const TEXT_LENGTH = 6;
+const BATCH = 7;
 const RESULTS_BYTE = 32;
 const TEXT_BYTE = 64;
 const TEXT_BYTES = 4096;
@@ -101,6 +105,7 @@ export class StepChannel {
     ints[KIND] = KINDS.indexOf(request.kind);
     ints[SIZE] = request.size;
     ints[MICRO] = request.microBatch;
+    ints[BATCH] = request.batchSize;
     const seq = (Atomics.load(ints, REQUEST) + 1) | 0;
     Atomics.store(ints, REQUEST, seq);
     Atomics.notify(ints, REQUEST);
@@ -146,7 +151,10 @@ export class StepChannel {
     const seq = Atomics.load(ints, REQUEST);
     const kind = KINDS[ints[KIND]!];
     if (kind === undefined) throw new Error(`step channel: unknown request kind ${ints[KIND]}`);
-    return { seq, request: { kind, size: ints[SIZE]!, microBatch: ints[MICRO]! } };
+    return {
+      seq,
+      request: { kind, size: ints[SIZE]!, microBatch: ints[MICRO]!, batchSize: ints[BATCH]! },
+    };
   }
 
   /** Answers request `seq` with an outcome or a failure, and wakes rank 0. */
