@@ -237,7 +237,10 @@ async function measurePollard(
   const { trainModel } = await import('../src/main/engine/train/loop');
   const { createMemoryContext } = await import('../src/main/engine/job/context');
   const { trainingOptionsSchema } = await import('../src/shared/jobs');
+  const { setComputeThreads } = await import('../src/main/engine/backend/threads');
 
+  // As a job process does from its spec, so that the backend's device label gives this count.
+  setComputeThreads(threads);
   const report = await initBackend(backend);
   const dataset = await openDataset(SAMPLE);
   const shape = BENCH_SHAPES[arch];
