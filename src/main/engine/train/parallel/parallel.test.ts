@@ -2,7 +2,8 @@
  * Data-parallel replicas and micro-batches give the whole batch's gradient: for a network
  * without BatchNormalization (whose statistics are per micro-batch by design), the weights
  * after training on 2 replicas, or on micro-batches, equal those of one pass per batch to float
- * rounding; a seed and a thread count give bit-identical weights; nothing leaks.
+ * rounding, on the cpu backend and on wasm; a seed and a thread count give bit-identical weights;
+ * a NaN or Inf stops a run on replicas as on one; nothing leaks.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { trainModel, type TrainData } from '../loop';
 import { fitGpuMicroBatch, fitMicroBatch, isWasmAbort } from '../memory-estimate';
 import { microBatches, partition, replicaCount } from './partition';
 import { acquireThread, endIdleThreads, idleThreadCount, releaseThread } from './replica-threads';
+import { registerWasmBackend } from '../../backend/wasm-backend';
 
 const backend: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 const SHAPE: [number, number, number] = [8, 8, 1];
@@ -62,10 +64,14 @@ const training = trainingOptionsSchema.parse({ epochs: 2, learningRate: 0.01, va
 
 async function trainWith(
   threads: number,
+  on: 'cpu' | 'wasm' = 'cpu',
 ): Promise<{ weights: Float32Array[]; replicas: number; micro: number }> {
-  await tf.setBackend('cpu');
+  if (on === 'wasm') await registerWasmBackend();
+  expect(await tf.setBackend(on)).toBe(true);
   const model = convNet();
-  const ctx = createMemoryContext(backend);
+  const ctx = createMemoryContext(
+    on === 'cpu' ? backend : { used: 'wasm', device: 'WebAssembly', rungs: [] },
+  );
   const outcome = await trainModel(
     model,
     data,
@@ -145,6 +151,37 @@ describe('data-parallel training', () => {
     expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
     expect(maxRelativeDifference(first.weights, single.weights)).toBeGreaterThan(0);
     expect(second.weights).toEqual(first.weights);
+  });
+
+  it("on wasm too (the replicas' gradients summed by Pollard's kernel), and a NaN in any replica stops the run", async () => {
+    const before = tf.memory().numTensors;
+    const single = await trainWith(1, 'wasm');
+    const first = await trainWith(2, 'wasm');
+    const second = await trainWith(2, 'wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(first.replicas).toBe(2);
+    expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(first.weights, single.weights)).toBeGreaterThan(0);
+    expect(second.weights).toEqual(first.weights);
+
+    const model = convNet();
+    const ctx = createMemoryContext({ used: 'wasm', device: 'WebAssembly', rungs: [] });
+    const diverging = trainingOptionsSchema.parse({
+      epochs: 2,
+      learningRate: 3e38,
+      optimizer: 'sgd',
+      momentum: 0,
+      validationSplit: 0,
+    });
+    await expect(
+      trainModel(model, data, { training: diverging, batchSize: 32, seed: 5, threads: 2, replicas: 2 }, ctx),
+    ).rejects.toThrow(
+      /^training stopped at epoch \d+, batch \d+: (the loss became (NaN|Infinity)|a gradient became NaN or Inf); the weights of the last good batch were kept\. Try a lower learning rate\.$/,
+    );
+    const kept = await Promise.all(model.getWeights().map(async (w) => Array.from(await w.data())));
+    expect(kept.flat().every(Number.isFinite)).toBe(true);
+    model.dispose();
+    await tf.setBackend('cpu');
   });
 
   it('a run takes the thread the previous run released, and a fresh thread computes alike', async () => {
