@@ -1,11 +1,11 @@
 /**
  * A replica: a worker thread with its own TensorFlow.js, its own WebAssembly instance and a copy
  * of the model. Each step it loads the weights rank 0 wrote to shared memory, computes the
- * gradient of its slice as a share of the batch's mean (the same `sliceGradients` rank 0 runs) and writes it back.
- * It never applies an update: rank 0 owns the optimizer, so every replica always holds exactly
- * rank 0's weights. Steps arrive through the thread's StepChannel (shared memory, no messages);
- * between training runs the thread drops its model and waits for the next init
- * (replica-threads.ts keeps it warm).
+ * gradient of its slice as a share of the batch's mean (the same `sliceGradients` rank 0 runs)
+ * and writes it back. It never applies an update: rank 0 owns the optimizer, so every replica
+ * always holds exactly rank 0's weights. Steps arrive through the thread's StepChannel (shared
+ * memory, no messages); between training runs the thread drops its model and waits for the next
+ * init (replica-threads.ts keeps it warm).
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../backend/ladder';
