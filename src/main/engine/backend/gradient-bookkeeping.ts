@@ -15,7 +15,8 @@
  * the gradient added to it there (a + b and b + a are the same float), further parts (three
  * replicas or more) are added in JavaScript. Every addition rounds to float32, as the Adds they
  * replace did, so the results are the same bits. Without the SIMD kernels they are JavaScript
- * loops; on any other backend the composed forms run.
+ * loops; on any other backend the composed forms run. wasm-kernels.ts registers both with
+ * Pollard's other wasm kernels.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
@@ -96,18 +97,19 @@ export const addPartsWasmConfig: KernelConfig = {
   kernelFunc: addPartsKernel,
 };
 
-function registered(config: KernelConfig): boolean {
-  if (tf.getKernel(config.kernelName, config.backendName) === undefined) tf.registerKernel(config);
-  return true;
-}
-
-function onWasm(grads: readonly tf.Tensor[]): boolean {
-  return tf.getBackend() === 'wasm' && grads.every((g) => g.dtype === 'float32');
+/** Whether `kernelName` runs these gradients: the wasm backend with Pollard's kernels (wasm-kernels.ts), float32. */
+function kernelRuns(kernelName: string, grads: readonly tf.Tensor[]): boolean {
+  return (
+    grads.length > 0 &&
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(kernelName, 'wasm') !== undefined &&
+    grads.every((g) => g.dtype === 'float32')
+  );
 }
 
 /** NaN iff some value of `grads` is NaN or ±Inf, else 0 (a scalar the caller owns). */
 export function finiteProbe(grads: readonly tf.Tensor[]): tf.Scalar {
-  if (grads.length > 0 && onWasm(grads) && registered(nonFiniteProbeWasmConfig)) {
+  if (kernelRuns(NON_FINITE_PROBE_KERNEL, grads)) {
     return tf.engine().runKernel(NON_FINITE_PROBE_KERNEL, grads as unknown as tf.NamedTensorMap) as tf.Scalar;
   }
   return tf.tidy(() =>
@@ -125,7 +127,7 @@ export function addParts(grads: readonly tf.Tensor[], parts: readonly Float32Arr
     if (part.length < total)
       throw new RangeError(`addParts: a part has ${part.length} values, the gradients need ${total}`);
   }
-  if (grads.length > 0 && onWasm(grads) && registered(addPartsWasmConfig)) {
+  if (kernelRuns(ADD_PARTS_KERNEL, grads)) {
     const attrs = { parts } as unknown as tf.NamedAttrMap;
     return tf
       .engine()

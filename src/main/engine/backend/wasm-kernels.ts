@@ -7,7 +7,8 @@
  *   Conv2DBackpropInput, MaxPoolGrad, and BatchMatMul with transposed operands (the
  *   replacements fall back to the originals where they cannot help);
  * - replaced by WebAssembly SIMD kernels (simd/): a per-channel Add (bias) and a Sum over the
- *   leading axes (a bias's gradient); added: PollardReluGrad (ReLU's gradient in one pass);
+ *   leading axes (a bias's gradient); added: PollardReluGrad (ReLU's gradient in one pass),
+ *   PollardNonFiniteProbe and PollardAddParts (a step's gradient bookkeeping, gradient-bookkeeping.ts);
  * - Identity shares its input's data (reference-counted, as the wasm Reshape and the cpu
  *   backend's Identity do) instead of copying it: tfjs's tape clones every tensor a gradient
  *   needs, 42 copies a LeNet step at batch 64, up to 1.2 MB each.
@@ -20,6 +21,7 @@ import { makeBatchMatMulConfig } from './batch-mat-mul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { makeConv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
+import { addPartsWasmConfig, nonFiniteProbeWasmConfig } from './gradient-bookkeeping';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { registerNativeConvKernels, unregisterNativeConvKernels } from './native-conv';
 import {
@@ -68,6 +70,8 @@ const ADDED: readonly KernelConfig[] = [
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
   reluGradConfig,
+  nonFiniteProbeWasmConfig,
+  addPartsWasmConfig,
 ];
 
 /** The configs this module registered, by kernel name (to recognise them on a second call). */

@@ -40,7 +40,7 @@ export async function sliceGradients(
   microBatch: number,
   batchSize: number,
 ): Promise<SliceGradients> {
-  let sums: tf.Tensor[] | undefined;
+  let shares: tf.Tensor[] | undefined;
   const summaries: tf.Tensor[] = [];
   try {
     for (const part of microBatches(slice, microBatch)) {
@@ -62,11 +62,11 @@ export async function sliceGradients(
         // [Σ loss ÷ batch size, correct, probe]: the probe is NaN iff a gradient is not finite.
         const value = step.value;
         summaries.push(tf.tidy(() => tf.stack([value, correctCount(output!, labels), finiteProbe(grads)])));
-        if (sums === undefined) {
-          sums = grads;
+        if (shares === undefined) {
+          shares = grads;
         } else {
-          const previous = sums;
-          sums = tf.tidy(() => previous.map((sum, i) => tf.add(sum, grads[i]!)));
+          const previous = shares;
+          shares = tf.tidy(() => previous.map((share, i) => tf.add(share, grads[i]!)));
           tf.dispose(previous);
           tf.dispose(grads);
         }
@@ -85,15 +85,15 @@ export async function sliceGradients(
     totals.dispose();
     const lossSum = lossShare * batchSize;
     const result = {
-      grads: sums ?? [],
+      grads: shares ?? [],
       lossSum,
       correct,
       finite: Number.isFinite(lossSum) && Number.isFinite(probe),
     };
-    sums = undefined;
+    shares = undefined;
     return result;
   } finally {
     tf.dispose(summaries);
-    if (sums) tf.dispose(sums);
+    if (shares) tf.dispose(shares);
   }
 }
