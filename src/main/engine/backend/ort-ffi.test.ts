@@ -83,8 +83,12 @@ describe.skipIf(!binding.ok || process.platform !== 'linux')('ONNX Runtime throu
     };
     const viaFfi = new FfiSession(ffi.ffi, model, shapes, 'y', outputShape, 1);
     const viaBinding = new OrtSession(binding.ort, model, shapes, 'y', outputShape, { intraOpNumThreads: 1 });
-    // Garbage is not collected within these loops (too little of it): the binding's copies add up.
-    expect(arrayBytes(() => viaBinding.run(inputs, output))).toBeGreaterThanOrEqual(100 * 240 * 4);
+    // The binding's copies add up, unless a collection during the loop frees older buffers (it
+    // did in about 1 run of 6 of this file): the most of five loops.
+    const bindingBytes = Math.max(
+      ...Array.from({ length: 5 }, () => arrayBytes(() => viaBinding.run(inputs, output))),
+    );
+    expect(bindingBytes).toBeGreaterThanOrEqual(100 * 240 * 4);
     // 100 runs, less than one output's bytes in all (koffi's own small bookkeeping aside).
     expect(arrayBytes(() => viaFfi.run(inputs, output))).toBeLessThan(240 * 4);
   });
