@@ -3,8 +3,8 @@
  * tfjs-backend-wasm 4.22 sends a product to XNNPACK only when neither operand is transposed
  * and there is one batch; otherwise it runs a scalar loop, about 10× slower. Every dense
  * layer's gradient is transposed (dW = xᵀ·dy, dx = dy·Wᵀ), so this transposes the operand
- * explicitly (a cheap copy) and then takes the fast path. Products large enough, with a not
- * transposed, go to ONNX Runtime's Gemm instead (native-matmul.ts).
+ * explicitly (a cheap copy) and then takes the fast path. Products large enough go to ONNX
+ * Runtime's Gemm instead, transposed or not (native-matmul.ts).
  */
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf';
