@@ -180,9 +180,13 @@ export function makeBatch(
     const source = index * sampleBytes;
     const target = i * sampleBytes;
     if (augment === undefined) {
-      for (let p = 0; p < sampleBytes; p += channels)
-        for (let ch = 0; ch < channels; ch++)
-          pixels[target + p + ch] = tables[ch]![images[source + p + from[ch]!]!]!;
+      // One channel at a time, its table and source offset hoisted out of the pixel loop.
+      for (let ch = 0; ch < channels; ch++) {
+        const table = tables[ch]!;
+        const read = source + from[ch]!;
+        const write = target + ch;
+        for (let p = 0; p < sampleBytes; p += channels) pixels[write + p] = table[images[read + p]!]!;
+      }
       continue;
     }
     const shiftX = augment.rng.nextInt(2 * padding + 1) - padding;
