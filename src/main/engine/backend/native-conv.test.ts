@@ -1,8 +1,8 @@
 /**
  * The native (ONNX Runtime) convolution kernels give the cpu backend's results (tfjs's
  * reference) for Conv2D, FusedConv2D and both gradients across strides, paddings, odd and
- * even sizes, channel counts and batch sizes; they stay out when disabled; and a ResNet-20
- * training step gives the same gradients with and without them.
+ * even sizes, channel counts and batch sizes, whole or cut across two kernel threads; they stay
+ * out when disabled; and a ResNet-20 training step gives the same gradients with and without them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf';
@@ -16,6 +16,7 @@ import {
   unregisterNativeConvKernels,
 } from './native-conv';
 import { type ConvGeometry, filterGradientAsConv, filterGradientGraph } from './native-conv-graphs';
+import { helperFailure, helperPartCount, helpersStarted, kernelParts } from './ort-helpers';
 import { cachedSessionCount, clearSessions } from './ort-session-cache';
 import { registerWasmBackend } from './wasm-backend';
 import { randomArray, relativeError } from '../testing/numeric';
@@ -196,15 +197,30 @@ describe.skipIf(!status.available)('native convolution kernels (ONNX Runtime)', 
     },
   );
 
-  it('give the same results with two ORT threads', async () => {
+  it.each([
+    // 4.7 M multiply-adds: over MIN_SPLIT_MACS, so each kernel is cut in two along the batch.
+    { x: [8, 16, 16, 16], filter: [3, 3, 16, 16], strides: 1, pad: 'same', fused: true },
+    // An odd batch (parts of 4 and 3), one input channel: the filter gradient as one Conv.
+    { x: [7, 33, 33, 1], filter: [5, 5, 1, 64], strides: 1, pad: 'valid' },
+  ] as Case[])('give the same results on two kernel threads, a part on a helper thread: %j', async (c) => {
     setNativeKernelThreads(2);
-    const c = CASES[8] as Case;
+    await helpersStarted();
+    expect(helperFailure()).toBeUndefined();
+    expect(kernelParts()).toBe(2);
+    const before = helperPartCount();
     const expected = await convResults('cpu', c, 7);
     const actual = await convResults('wasm', c, 7);
+    // The forward pass (outside the gradient and again inside it), dx and dW each sent one part
+    // to the helper.
+    expect(helperPartCount() - before).toBe(4);
     actual.forEach((values, k) =>
-      expect(relativeError(values, expected[k] as Float32Array)).toBeLessThan(1e-4),
+      expect(relativeError(values, expected[k] as Float32Array), `output ${k}`).toBeLessThan(1e-4),
     );
+    // The same bits again: the cut depends on the batch and the thread count alone.
+    const again = await convResults('wasm', c, 7);
+    again.forEach((values, k) => expect(Array.from(values)).toEqual(Array.from(actual[k]!)));
     setNativeKernelThreads(1);
+    expect(kernelParts()).toBe(1);
   });
 
   it('give the same ResNet-20 training-step gradients as the wasm kernels', async () => {

@@ -1,8 +1,9 @@
 /**
  * Native convolution kernels for the wasm backend, computed by ONNX Runtime's CPU execution
- * provider (MLAS: AVX2/AVX-512 FMA SGEMM, its own intra-op threads) instead of XNNPACK in
- * one 128-bit SIMD wasm thread. Measured here (batch 64, 3×3), e.g. 64×32×32×16 → 16:
- * wasm 19.8 ms, ORT 1 thread about 4.5 ms; see native-conv-graphs.ts for the graphs.
+ * provider (MLAS: AVX2/AVX-512 FMA SGEMM; with more than one kernel thread, each call's batch
+ * is cut across them, native-parts.ts) instead of XNNPACK in one 128-bit SIMD wasm thread.
+ * Measured here (batch 64, 3×3), e.g. 64×32×32×16 → 16: wasm 19.8 ms, ORT 1 thread about
+ * 4.5 ms; see native-conv-graphs.ts for the graphs.
  *
  * Replaces, on 'wasm', Conv2D, FusedConv2D (bias; linear, relu, relu6, sigmoid, elu,
  * leakyrelu), Conv2DBackpropInput and Conv2DBackpropFilter, NHWC. Each call reads its
@@ -37,9 +38,12 @@ import {
 } from './native-conv-graphs';
 import { tuneMallocForNativeKernels } from './malloc-tuning';
 import { loadOrt } from './ort-binding';
-import { clearSessions, sessionFor, sessionThreads, setSessionThreads } from './ort-session-cache';
+import { kernelParts, setHelperThreads } from './ort-helpers';
+import { loadOrtFfi } from './ort-ffi';
+import { runNative } from './native-parts';
+import { clearSessions } from './ort-session-cache';
 import { onKernelThreads } from './threads';
-import { asWasm, heapF32 } from './wasm-heap';
+import { asWasm } from './wasm-heap';
 
 /**
  * Below this many multiply-adds a convolution stays on wasm: there the native call's fixed
@@ -49,8 +53,8 @@ export const MIN_NATIVE_MACS = 2_000_000;
 let minMacs = MIN_NATIVE_MACS;
 
 /**
- * Overrides MIN_NATIVE_MACS (tests and benchmarks: 0 sends every convolution to ORT, 1×1
- * ones included).
+ * Overrides MIN_NATIVE_MACS (tests and benchmarks: 0 sends every convolution ORT can express
+ * to ORT).
  */
 export function setNativeKernelMinMacs(n: number): void {
   minMacs = n;
@@ -63,7 +67,7 @@ export interface NativeKernelsStatus {
 }
 
 export function nativeKernelsStatus(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
-  const threads = sessionThreads();
+  const threads = kernelParts();
   if (env.POLLARD_NATIVE_KERNELS === '0') {
     return { available: false, reason: 'disabled by POLLARD_NATIVE_KERNELS=0', threads };
   }
@@ -71,9 +75,14 @@ export function nativeKernelsStatus(env: NodeJS.ProcessEnv = process.env): Nativ
   return load.ok ? { available: true, threads } : { available: false, reason: load.reason, threads };
 }
 
-/** ORT intra-op threads for the native kernels; cached sessions are recreated with the new count. */
+/**
+ * Kernel threads for the native kernels: this thread and n − 1 helper threads, which take parts
+ * of a kernel's batch (ort-helpers.ts). ORT's sessions keep one intra-op thread each.
+ */
 export function setNativeKernelThreads(n: number): void {
-  setSessionThreads(n);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`native kernel threads must be a positive integer, not ${n}`);
+  setHelperThreads(loadOrtFfi().ok ? n - 1 : 0);
 }
 
 let unsubscribeThreads: (() => void) | undefined;
@@ -106,24 +115,20 @@ function macs(g: ConvGeometry): number {
 
 /**
  * The geometry when the native path should run it, else undefined (use the fallback).
- * 1×1 convolutions stay on wasm forward and for dx (XNNPACK runs them as one GEMM, with the
- * stride as a subsampled read; measured 0.8 ms wasm against 1.1 ms ORT for 64×32×32×16 → 32
- * stride 2, whose NCHW transposes touch the whole input), but not for dW (10.5 → 0.4 ms).
- * A forward pass over fewer than 8 input channels (a network's first layer, LeNet's second)
- * stays on wasm too: 64×28×28×1 → 32, 3×3 measured 2.1 ms on wasm against 5.3–13 ms in ORT;
- * 64×14×14×6 → 16 5×5, fastest of 8 alternating runs: wasm 1.45 ms, ORT 2.88 ms; from 8
- * channels ORT wins (64×32×32×8 → 16 3×3: 2.95 against 4.90 ms).
+ * Every convolution of at least `minMacs` multiply-adds that ORT can express runs natively.
+ * Through onnxruntime-node's binding, which copied every output, 1×1 convolutions (forward
+ * and input gradient) and forward passes over fewer than 8 input channels (a network's first
+ * layer, LeNet's second) had measured faster in XNNPACK and stayed there; through the C API,
+ * in place (ort-ffi.ts), ORT is as fast or faster on every one of them. Per call, XNNPACK →
+ * ORT, one thread, alternated in one process (2026-12-05): 64×28×28×1 → 6 5×5 1.22 → 0.56 ms;
+ * 64×14×14×6 → 16 5×5 0.90 → 0.63; 64×28×28×1 → 32 3×3 2.07 → 1.2–1.5; 64×32×32×3 → 16 3×3
+ * 2.17 → 1.38–1.47; 1×1 64×16×16×32 → 64 2.27 → 1.27; 1×1 64×8×8×64 → 128 2.03 → 0.67;
+ * 1×1 stride 2 64×16×16×32 → 64 0.60 → 0.40; 1×1 stride 2 64×32×32×16 → 32 0.78 both.
  */
-function nativeGeometry(
-  info: backend_util.Conv2DInfo,
-  tensors: TensorInfo[],
-  kind: 'forward' | 'dx' | 'dw',
-): ConvGeometry | undefined {
+function nativeGeometry(info: backend_util.Conv2DInfo, tensors: TensorInfo[]): ConvGeometry | undefined {
   if (info.dataFormat !== 'channelsLast' || tensors.some((t) => t.dtype !== 'float32')) return undefined;
   const g = geometry(info);
   if (macs(g) < minMacs || !forwardExpressible(g)) return undefined;
-  if (kind !== 'dw' && g.filterHeight === 1 && g.filterWidth === 1 && minMacs > 0) return undefined;
-  if (kind === 'forward' && g.inChannels < 8 && minMacs > 0) return undefined;
   return g;
 }
 
@@ -164,18 +169,21 @@ function makeForward(kernelName: string, fused: boolean) {
         tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
       );
       const withBias = fused && bias !== undefined;
-      const g = nativeGeometry(info, withBias ? [x, filter, bias] : [x, filter], 'forward');
+      const g = nativeGeometry(info, withBias ? [x, filter, bias] : [x, filter]);
       if (g === undefined) return fallback(args);
       if (withBias && tf.util.sizeFromShape(bias.shape) !== g.outChannels) return fallback(args);
       const alpha = attrs.leakyreluAlpha ?? 0.2;
-      const session = sessionFor(key('conv', g, `${withBias}|${activation}|${alpha}`), () =>
-        forwardGraph(g, withBias, activation as NativeActivation, alpha),
-      );
       const out = wasm.makeOutput(info.outShape, 'float32');
-      // Views after the last allocation (makeOutput may grow the heap).
-      const feeds: Record<string, Float32Array> = { x: heapF32(wasm, x), w: heapF32(wasm, filter) };
-      if (withBias) feeds.b = heapF32(wasm, bias);
-      session.run(feeds, heapF32(wasm, out));
+      runNative(wasm, {
+        key: (batch) => key('conv', { ...g, batch }, `${withBias}|${activation}|${alpha}`),
+        graph: (batch) => forwardGraph({ ...g, batch }, withBias, activation as NativeActivation, alpha),
+        batch: g.batch,
+        macs: macs(g),
+        inputs: withBias ? { x, w: filter, b: bias } : { x, w: filter },
+        batched: ['x'],
+        output: out,
+        combine: 'cut',
+      });
       return out;
     };
     return { kernelName, backendName: 'wasm', kernelFunc };
@@ -197,11 +205,19 @@ function makeBackpropInput(fallback: KernelFunc): KernelConfig {
       false,
       tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
     );
-    const g = nativeGeometry(info, [dy, filter], 'dx');
+    const g = nativeGeometry(info, [dy, filter]);
     if (g === undefined || !inputGradientExpressible(g)) return fallback(args);
-    const session = sessionFor(key('dx', g), () => inputGradientGraph(g));
     const out = wasm.makeOutput(attrs.inputShape, 'float32');
-    session.run({ dy: heapF32(wasm, dy), w: heapF32(wasm, filter) }, heapF32(wasm, out));
+    runNative(wasm, {
+      key: (batch) => key('dx', { ...g, batch }),
+      graph: (batch) => inputGradientGraph({ ...g, batch }),
+      batch: g.batch,
+      macs: macs(g),
+      inputs: { dy, w: filter },
+      batched: ['dy'],
+      output: out,
+      combine: 'cut',
+    });
     return out;
   };
   return { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc };
@@ -222,11 +238,19 @@ function makeBackpropFilter(fallback: KernelFunc): KernelConfig {
       false,
       tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
     );
-    const g = nativeGeometry(info, [x, dy], 'dw');
+    const g = nativeGeometry(info, [x, dy]);
     if (g === undefined) return fallback(args);
-    const session = sessionFor(key('dw', g), () => filterGradientGraph(g));
     const out = wasm.makeOutput(attrs.filterShape, 'float32');
-    session.run({ x: heapF32(wasm, x), dy: heapF32(wasm, dy) }, heapF32(wasm, out));
+    runNative(wasm, {
+      key: (batch) => key('dw', { ...g, batch }),
+      graph: (batch) => filterGradientGraph({ ...g, batch }),
+      batch: g.batch,
+      macs: macs(g),
+      inputs: { x, dy },
+      batched: ['x', 'dy'],
+      output: out,
+      combine: 'sum',
+    });
     return out;
   };
   return { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc };
@@ -251,7 +275,7 @@ export function registerNativeConvKernels(env: NodeJS.ProcessEnv = process.env):
   const status = nativeKernelsStatus(env);
   if (!status.available) return status;
   tuneMallocForNativeKernels();
-  // ORT's intra-op pool follows the process's kernel thread count (all cores, or what each
+  // The native kernels' threads follow the process's kernel thread count (what each
   // data-parallel replica is given while training).
   unsubscribeThreads ??= onKernelThreads(setNativeKernelThreads);
   for (const [kernelName, make] of Object.entries(NATIVE)) {

@@ -1,12 +1,15 @@
 /**
  * Dense-layer products in ONNX Runtime's Gemm give the cpu backend's numbers (forward, the
- * input gradient through transB, the weight gradient through transA), leave small ones to
- * XNNPACK, and stay out when the native kernels are disabled.
+ * input gradient through transB, the weight gradient through transA), whole or cut across two
+ * kernel threads, leave small ones to XNNPACK, and stay out when the native kernels are disabled.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf';
 import { randomArray, relativeError } from '../testing/numeric';
+import { setNativeKernelThreads } from './native-conv';
 import { MIN_NATIVE_GEMM_MACS } from './native-matmul';
+import { MIN_SPLIT_MACS } from './native-parts';
+import { helperPartCount, helpersStarted } from './ort-helpers';
 import { cachedSessionCount, clearSessions } from './ort-session-cache';
 import { registerWasmBackend } from './wasm-backend';
 
@@ -66,6 +69,25 @@ describe('native matrix products (ONNX Runtime Gemm)', () => {
     }
     expect(cachedSessionCount()).toBe(0);
   });
+
+  it.each([
+    [[64, 400], [400, 200], false, false],
+    [[64, 200], [400, 200], false, true],
+    [[64, 400], [64, 200], true, false],
+  ] as const)(
+    'cuts %j · %j (transposeA %s, transposeB %s) across two kernel threads, as cpu within 1e-5',
+    async (aShape, bShape, transposeA, transposeB) => {
+      expect(64 * 400 * 200).toBeGreaterThanOrEqual(MIN_SPLIT_MACS);
+      setNativeKernelThreads(2);
+      await helpersStarted();
+      const before = helperPartCount();
+      const expected = await product('cpu', [...aShape], [...bShape], transposeA, transposeB);
+      const actual = await product('wasm', [...aShape], [...bShape], transposeA, transposeB);
+      setNativeKernelThreads(1);
+      expect(helperPartCount() - before).toBe(1);
+      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+    },
+  );
 
   it('stays out with POLLARD_NATIVE_KERNELS=0', async () => {
     clearSessions();

@@ -11,8 +11,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeKernelsStatus } from './native-conv';
-import { sessionFor } from './ort-session-cache';
-import { heapF32 } from './wasm-heap';
+import { runNative } from './native-parts';
 
 /** Below this many multiply-adds a product stays in XNNPACK (the native call's fixed cost). */
 export const MIN_NATIVE_GEMM_MACS = 256 * 1024;
@@ -35,24 +34,41 @@ export function nativeMatMul(
   const [b0, b1] = b.shape.slice(-2) as [number, number];
   const n = transposeB ? b0 : b1;
   if (m * k * n < MIN_NATIVE_GEMM_MACS || !nativeKernelsStatus().available) return undefined;
-  const aShape = [a0, a1];
-  const bShape = [b0, b1];
-  const session = sessionFor(`gemm|${m},${k},${n}|${transposeA}|${transposeB}`, () => ({
-    inputs: [
-      { name: 'a', shape: aShape },
-      { name: 'b', shape: bShape },
-    ],
-    outputs: [{ name: 'y', shape: [m, n] }],
-    nodes: [
-      {
-        op: 'Gemm',
-        inputs: ['a', 'b'],
-        outputs: ['y'],
-        attributes: { transA: transposeA ? 1 : 0, transB: transposeB ? 1 : 0 },
-      },
-    ],
-  }));
+  // Cut across kernel threads (native-parts.ts) along a's rows for a product or an input
+  // gradient; along the rows both operands share (the batch) for a weight gradient xᵀ·dy, whose
+  // parts are then added. aᵀ·bᵀ stays whole.
+  const along = !transposeA ? 'm' : !transposeB ? 'k' : undefined;
+  const dims = (rows: number) => ({ m: along === 'm' ? rows : m, k: along === 'k' ? rows : k });
   const out = wasm.makeOutput(outShape, 'float32');
-  session.run({ a: heapF32(wasm, a), b: heapF32(wasm, b) }, heapF32(wasm, out));
+  runNative(wasm, {
+    key: (rows) => {
+      const d = dims(rows);
+      return `gemm|${d.m},${d.k},${n}|${transposeA}|${transposeB}`;
+    },
+    graph: (rows) => {
+      const d = dims(rows);
+      return {
+        inputs: [
+          { name: 'a', shape: transposeA ? [d.k, d.m] : [d.m, d.k] },
+          { name: 'b', shape: transposeB ? [n, d.k] : [d.k, n] },
+        ],
+        outputs: [{ name: 'y', shape: [d.m, n] }],
+        nodes: [
+          {
+            op: 'Gemm',
+            inputs: ['a', 'b'],
+            outputs: ['y'],
+            attributes: { transA: transposeA ? 1 : 0, transB: transposeB ? 1 : 0 },
+          },
+        ],
+      };
+    },
+    batch: along === 'm' ? m : along === 'k' ? k : 1,
+    macs: m * k * n,
+    inputs: { a, b },
+    batched: along === 'm' ? ['a'] : along === 'k' ? ['a', 'b'] : [],
+    output: out,
+    combine: along === 'k' ? 'sum' : 'cut',
+  });
   return out;
 }

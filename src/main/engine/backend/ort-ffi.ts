@@ -31,7 +31,7 @@ import { EXPECTED_ORT_VERSION } from './ort-binding';
 const require = createRequire(import.meta.url);
 
 /** OrtApi members used here, by their index in the struct. */
-const API = {
+export const API = {
   GetErrorMessage: 2,
   CreateEnv: 3,
   CreateSessionFromArray: 8,
@@ -51,7 +51,11 @@ const API = {
 } as const;
 const API_SLOTS = Math.max(...Object.values(API)) + 1;
 /** The API version asked for (ORT 1.22's); every member above is older. */
-const API_VERSION = 22;
+export const API_VERSION = 22;
+/** OrtApi::Run, as koffi declares it (here and in the helper threads of ort-helpers.ts). */
+export const RUN_SIGNATURE =
+  'void *Run(void *session, void *runOptions, const char **inputNames, void **inputs, size_t inputCount, ' +
+  'const char **outputNames, size_t outputCount, void **outputs)';
 const ORT_LOGGING_LEVEL_WARNING = 2;
 const ORT_SEQUENTIAL = 0;
 const ORT_ENABLE_ALL = 99;
@@ -82,11 +86,14 @@ export interface OrtFfi {
   ): void;
   releaseValue(value: Pointer): void;
   releaseSession(session: Pointer): void;
+  /** A pointer's address, for another thread's binding (ort-helpers.ts). */
+  address(pointer: Pointer): bigint;
 }
 
 export type OrtFfiLoad = { ok: true; ffi: OrtFfi } | { ok: false; reason: string };
 
-function libraryPath(): string {
+/** The ONNX Runtime library onnxruntime-node ships (and its binding has loaded). */
+export function ortLibraryPath(): string {
   const name = LIBRARY[process.platform];
   if (name === undefined) throw new Error(`no ONNX Runtime library name for ${process.platform}`);
   const dist = path.dirname(require.resolve('onnxruntime-node/dist/binding'));
@@ -100,7 +107,7 @@ function libraryPath(): string {
 
 function bind(): OrtFfi {
   const koffi = require('koffi') as typeof Koffi;
-  const lib = koffi.load(libraryPath());
+  const lib = koffi.load(ortLibraryPath());
   const base = (lib.func('void *OrtGetApiBase()') as () => Pointer)();
   const [getApiPointer, versionPointer] = koffi.decode(base, 'void *', 2) as [Pointer, Pointer];
   const version = koffi.call(versionPointer, koffi.proto('const char *GetVersionString()')) as string;
@@ -127,11 +134,7 @@ function bind(): OrtFfi {
     'CreateSessionFromArray',
     'void *CreateSessionFromArray(void *env, const void *data, size_t length, void *options, _Out_ void **out)',
   );
-  const runSession = fn(
-    'Run',
-    'void *Run(void *session, void *runOptions, const char **inputNames, void **inputs, size_t inputCount, ' +
-      'const char **outputNames, size_t outputCount, void **outputs)',
-  );
+  const runSession = fn('Run', RUN_SIGNATURE);
   const createSessionOptions = fn('CreateSessionOptions', 'void *CreateSessionOptions(_Out_ void **out)');
   const setExecutionMode = fn(
     'SetSessionExecutionMode',
@@ -195,6 +198,7 @@ function bind(): OrtFfi {
     },
     releaseValue: (value) => void releaseValue(value),
     releaseSession: (session) => void releaseSession(session),
+    address: (pointer) => koffi.address(pointer),
   };
 }
 
@@ -218,6 +222,15 @@ export function loadOrtFfi(env: NodeJS.ProcessEnv = process.env): OrtFfiLoad {
 
 function elements(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** One run's session and OrtValues (FfiSession.bind). */
+export interface BoundRun {
+  session: Pointer;
+  inputNames: string[];
+  inputs: Pointer[];
+  outputName: string;
+  output: Pointer | undefined;
 }
 
 /**
@@ -252,10 +265,27 @@ export class FfiSession {
 
   /** Runs synchronously, writing the single output into `output` (a view of its size). */
   run(inputs: Readonly<Record<string, Float32Array>>, output: Float32Array): void {
+    const bound = this.bind(inputs, output);
+    try {
+      this.ffi.run(this.session, bound.inputNames, bound.inputs, [this.outputName], [bound.output]);
+    } finally {
+      this.release(bound);
+    }
+  }
+
+  /**
+   * The OrtValues of one run over these views, checked against the session's shapes, for a run
+   * on this thread or another (ort-helpers.ts); `release` frees them once it is done.
+   */
+  bind(inputs: Readonly<Record<string, Float32Array>>, output: Float32Array): BoundRun {
     if (this.disposed) throw new Error('native kernel: the session was disposed');
-    const names: string[] = [];
-    const values: Pointer[] = [];
-    let result: Pointer | undefined;
+    const bound: BoundRun = {
+      session: this.session,
+      inputNames: [],
+      inputs: [],
+      outputName: this.outputName,
+      output: undefined,
+    };
     try {
       for (const [name, data] of Object.entries(inputs)) {
         const shape = this.shapes.get(name);
@@ -265,20 +295,32 @@ export class FfiSession {
             `native kernel: input ${name} has ${data.length} values, its shape needs ${shape.size}`,
           );
         }
-        names.push(name);
-        values.push(this.ffi.tensor(data, shape.dims));
+        bound.inputNames.push(name);
+        bound.inputs.push(this.ffi.tensor(data, shape.dims));
       }
       if (output.length !== this.outputSize) {
         throw new Error(
           `native kernel: output has ${output.length} values, its shape needs ${this.outputSize}`,
         );
       }
-      result = this.ffi.tensor(output, this.outputDims);
-      this.ffi.run(this.session, names, values, [this.outputName], [result]);
-    } finally {
-      for (const value of values) this.ffi.releaseValue(value);
-      if (result !== undefined) this.ffi.releaseValue(result);
+      bound.output = this.ffi.tensor(output, this.outputDims);
+      return bound;
+    } catch (error) {
+      this.release(bound);
+      throw error;
     }
+  }
+
+  release(bound: BoundRun): void {
+    for (const value of bound.inputs) this.ffi.releaseValue(value);
+    if (bound.output !== undefined) this.ffi.releaseValue(bound.output);
+    bound.inputs = [];
+    bound.output = undefined;
+  }
+
+  /** The binding this session was made with (addresses for helper threads). */
+  get binding(): OrtFfi {
+    return this.ffi;
   }
 
   dispose(): void {

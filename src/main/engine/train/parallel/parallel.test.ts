@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { trainingOptionsSchema } from '../../../../shared/jobs';
+import { type JobEventBody, trainingOptionsSchema } from '../../../../shared/jobs';
 import type { BackendReport } from '../../../../shared/types';
 import type { DatasetSplit } from '../../data/types';
 import { createMemoryContext } from '../../job/context';
@@ -20,6 +20,10 @@ import { fitGpuMicroBatch, fitMicroBatch, isWasmAbort } from '../memory-estimate
 import { microBatches, partition, replicaCount } from './partition';
 import { acquireThread, endIdleThreads, idleThreadCount, releaseThread } from './replica-threads';
 import { registerWasmBackend } from '../../backend/wasm-backend';
+import { MIN_NATIVE_MACS, setNativeKernelMinMacs } from '../../backend/native-conv';
+import { MIN_SPLIT_MACS, setSplitMinMacs } from '../../backend/native-parts';
+import { helperPartCount } from '../../backend/ort-helpers';
+import { setKernelThreads } from '../../backend/threads';
 
 const backend: BackendReport = { used: 'cpu', device: 'pure JavaScript', rungs: [] };
 const SHAPE: [number, number, number] = [8, 8, 1];
@@ -65,22 +69,30 @@ const training = trainingOptionsSchema.parse({ epochs: 2, learningRate: 0.01, va
 async function trainWith(
   threads: number,
   on: 'cpu' | 'wasm' = 'cpu',
-): Promise<{ weights: Float32Array[]; replicas: number; micro: number }> {
+  replicas = threads,
+): Promise<{
+  weights: Float32Array[];
+  replicas: number;
+  micro: number;
+  kernelThreads: number;
+  events: JobEventBody[];
+}> {
   if (on === 'wasm') await registerWasmBackend();
   expect(await tf.setBackend(on)).toBe(true);
   const model = convNet();
   const ctx = createMemoryContext(
     on === 'cpu' ? backend : { used: 'wasm', device: 'WebAssembly', rungs: [] },
   );
-  const outcome = await trainModel(
-    model,
-    data,
-    { training, batchSize: 32, seed: 5, threads, replicas: threads },
-    ctx,
-  );
+  const outcome = await trainModel(model, data, { training, batchSize: 32, seed: 5, threads, replicas }, ctx);
   const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
   model.dispose();
-  return { weights, replicas: outcome.parallelism.replicas, micro: outcome.parallelism.microBatch };
+  return {
+    weights,
+    replicas: outcome.parallelism.replicas,
+    micro: outcome.parallelism.microBatch,
+    kernelThreads: outcome.parallelism.kernelThreads,
+    events: ctx.events,
+  };
 }
 
 function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
@@ -182,6 +194,37 @@ describe('data-parallel training', () => {
     expect(kept.flat().every(Number.isFinite)).toBe(true);
     model.dispose();
     await tf.setBackend('cpu');
+  });
+
+  it('one replica on two kernel threads cuts its native kernels across a helper thread: the weights of one thread to float rounding, bit-identical run to run', async () => {
+    // conv_net's convolution is small: send it to ORT and cut it however small.
+    setNativeKernelMinMacs(0);
+    setSplitMinMacs(0);
+    try {
+      const single = await trainWith(1, 'wasm');
+      const before = helperPartCount();
+      const first = await trainWith(2, 'wasm', 1);
+      const parts = helperPartCount() - before;
+      const second = await trainWith(2, 'wasm', 1);
+      expect(first.replicas).toBe(1);
+      expect(first.kernelThreads).toBe(2);
+      // 2 epochs of 3 batches (32, 32, 6): the forward pass and dW each sent a part to the
+      // helper (the first layer computes no dx).
+      expect(parts).toBe(2 * 3 * 2);
+      expect(first.events).toContainEqual({
+        type: 'log',
+        level: 'info',
+        message:
+          'training on 2 threads: one replica, its large native kernels cut along the batch across them',
+      });
+      expect(maxRelativeDifference(first.weights, single.weights)).toBeLessThan(1e-5);
+      expect(second.weights).toEqual(first.weights);
+    } finally {
+      setNativeKernelMinMacs(MIN_NATIVE_MACS);
+      setSplitMinMacs(MIN_SPLIT_MACS);
+      setKernelThreads(1);
+      await tf.setBackend('cpu');
+    }
   });
 
   it('a run takes the thread the previous run released, and a fresh thread computes alike', async () => {

@@ -5,6 +5,7 @@
  * replica workers started, or one thread kept with the reason logged.
  */
 import type { BackendName } from '../../../../shared/types';
+import { helperFailure, helpersStarted, kernelParts } from '../../backend/ort-helpers';
 import { setKernelThreads } from '../../backend/threads';
 import { webgpuAdapter } from '../../backend/webgpu-rung';
 import type { JobContext } from '../../job/context';
@@ -54,17 +55,9 @@ export function planParallelism(
     : wantedReplicas !== undefined
       ? Math.min(wantedReplicas, replicaCount(threads, batchSize))
       : replicaCount(threads, batchSize, macs);
-  // A kernel thread pool pays off under the same rule as a replica: LeNet's convolutions are too
-  // small to split (measured 3,515 samples/s with 2 kernel threads against 4,345 with one).
-  const kernelThreads = onCpu
-    ? Math.max(
-        1,
-        Math.min(
-          Math.floor(threads / replicas),
-          replicaCount(threads, Math.ceil(batchSize / replicas), macs),
-        ),
-      )
-    : 1;
+  // The threads left to each replica cut its large native kernels along the batch (helper
+  // threads, backend/ort-helpers.ts): LeNet on one replica at 2 threads.
+  const kernelThreads = onCpu ? Math.max(1, Math.floor(threads / replicas)) : 1;
   const slice = Math.ceil(batchSize / replicas);
   const adapter = backend === 'webgpu' ? webgpuAdapter() : undefined;
   const microBatch = onCpu
@@ -81,6 +74,13 @@ export function planParallelism(
   };
 }
 
+/** The log's note on gradient accumulation, where a slice is trained in micro-batches. */
+function microNote(parallelism: Parallelism): string {
+  return parallelism.microBatch < parallelism.sliceSize
+    ? `; micro-batches of ${parallelism.microBatch} with gradient accumulation, so that a step fits in memory`
+    : '';
+}
+
 /** Starts the replica workers, or says why training stays on one thread. */
 async function startReplicas(
   model: LayersModel,
@@ -91,12 +91,10 @@ async function startReplicas(
   parallelism: Parallelism,
   ctx: JobContext,
 ): Promise<ReplicaPool | undefined> {
-  const micro =
-    parallelism.microBatch < parallelism.sliceSize
-      ? `; micro-batches of ${parallelism.microBatch} with gradient accumulation, so that a step fits in memory`
-      : '';
+  const micro = microNote(parallelism);
   if (parallelism.replicas <= 1) {
-    if (micro) ctx.log('info', `training on 1 thread${micro}`);
+    // With kernel threads, startParallelism says how they were used once their helpers started.
+    if (micro && parallelism.kernelThreads <= 1) ctx.log('info', `training on 1 thread${micro}`);
     return undefined;
   }
   try {
@@ -144,5 +142,19 @@ export async function startParallelism(
       ? planParallelism(model, memory, batchSize, tf.getBackend() as BackendName, 1)
       : planned;
   setKernelThreads(parallelism.kernelThreads);
+  // Every step cuts its native kernels the same way (results depend on the seed and the thread
+  // count alone): the helper threads are ready, or have failed to start, before the first step.
+  await helpersStarted();
+  if (pool === undefined && parallelism.kernelThreads > 1) {
+    const micro = microNote(parallelism);
+    const parts = kernelParts();
+    const failure = helperFailure();
+    ctx.log(
+      parts > 1 || failure === undefined ? 'info' : 'warn',
+      parts > 1
+        ? `training on ${parts} threads: one replica, its large native kernels cut along the batch across them${micro}`
+        : `training on 1 thread: ${failure === undefined ? 'no native kernels to spread across threads' : `the kernel helper threads could not start (${failure})`}${micro}`,
+    );
+  }
   return { pool, parallelism };
 }

@@ -9,6 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../backend/ladder';
+import { helpersStarted } from '../../backend/ort-helpers';
 import { adoptSimdModule, compiledSimdModule } from '../../backend/simd/simd-kernels';
 import { setKernelThreads } from '../../backend/threads';
 import { adoptTfjsWasmModule } from '../../backend/wasm-module-share';
@@ -41,6 +42,8 @@ async function createReplica(init: ReplicaInit): Promise<Replica> {
   if (init.tfjsWasm !== undefined) adoptTfjsWasmModule(init.tfjsWasm);
   await initBackend(init.backend);
   setKernelThreads(init.kernelThreads);
+  // Every step cuts its kernels the same way: the helpers are ready (or failed) before the first.
+  await helpersStarted();
   const model = await tfl.models.modelFromJSON({ modelTopology: init.topology as never });
   const mismatch = init.weights.findIndex((weight, i) => {
     const own = model.weights[i];
