@@ -40,7 +40,7 @@ import type { BackendName } from '../src/shared/types';
 import { backendNameSchema } from '../src/shared/result-parts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SAMPLE = path.resolve(here, '../resources/samples/fashion-mnist-small');
+export const SAMPLE = path.resolve(here, '../resources/samples/fashion-mnist-small');
 const PEER = path.join(here, 'pytorch_peer.py');
 /** Debian's python3 with python3-torch; another python3 may come first on PATH. */
 const PYTHON = process.env.POLLARD_BENCH_PYTHON ?? '/usr/bin/python3';
