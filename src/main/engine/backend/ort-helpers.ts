@@ -104,6 +104,24 @@ while (Atomics.load(ctrl, STATE) === 1) {
 }
 `;
 
+let blocking: boolean | undefined;
+
+/**
+ * Whether this thread may block in Atomics.wait: a Node thread may; a thread that must not block
+ * (a browser-like main thread, as Electron's may be) throws, and then keeps spinning instead.
+ */
+function canBlock(): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 0);
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
+}
+
 function readMessage(bytes: Uint8Array): string {
   const length = new DataView(bytes.buffer).getUint32(0, true);
   return new TextDecoder().decode(bytes.slice(4, 4 + length));
@@ -189,7 +207,7 @@ class Helper {
     const deadline = performance.now() + PART_TIMEOUT_MS;
     let done: number;
     while ((done = Atomics.load(this.control, DONE)) !== request) {
-      Atomics.wait(this.control, DONE, done, 10);
+      if (canBlock()) Atomics.wait(this.control, DONE, done, 10);
       if (performance.now() > deadline) {
         this.failed = `no answer in ${PART_TIMEOUT_MS / 1000} s`;
         throw new Error(`native kernel helper thread: ${this.failed}`);
