@@ -32,7 +32,9 @@ const DONE = 1; // the latest finished request's number (the helper writes)
 const STATUS = 2; // 0: the part ran; 1: ORT failed (message in the text buffer)
 const STATE = 3; // 0: starting; 1: ready; −1: could not start (message in the text buffer)
 const CONTROL_WORDS = 4;
-/** Addresses: the session, the input count, the names' byte length, then inputs and the output. */
+// A part's BigUint64 words: the session's address, the input count, the byte length of the
+// names (inputs then the output, newline-separated, in their own buffer), the inputs'
+// OrtValue addresses and the output's.
 const MAX_INPUTS = 8;
 const TEXT_BYTES = 4096;
 /** How long a helper spins for the next part before it sleeps. */
