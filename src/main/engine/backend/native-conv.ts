@@ -38,7 +38,7 @@ import {
 } from './native-conv-graphs';
 import { tuneMallocForNativeKernels } from './malloc-tuning';
 import { loadOrt } from './ort-binding';
-import { kernelParts, setHelperThreads } from './ort-helpers';
+import { setHelperThreads } from './ort-helpers';
 import { loadOrtFfi } from './ort-ffi';
 import { runNative } from './native-parts';
 import { clearSessions } from './ort-session-cache';
@@ -63,16 +63,14 @@ export function setNativeKernelMinMacs(n: number): void {
 export interface NativeKernelsStatus {
   available: boolean;
   reason?: string;
-  threads: number;
 }
 
 export function nativeKernelsStatus(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
-  const threads = kernelParts();
   if (env.POLLARD_NATIVE_KERNELS === '0') {
-    return { available: false, reason: 'disabled by POLLARD_NATIVE_KERNELS=0', threads };
+    return { available: false, reason: 'disabled by POLLARD_NATIVE_KERNELS=0' };
   }
   const load = loadOrt();
-  return load.ok ? { available: true, threads } : { available: false, reason: load.reason, threads };
+  return load.ok ? { available: true } : { available: false, reason: load.reason };
 }
 
 /**

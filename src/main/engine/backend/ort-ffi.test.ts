@@ -8,7 +8,7 @@ import { loadOrt, OrtSession } from './ort-binding';
 import { FfiSession, loadOrtFfi } from './ort-ffi';
 import { forwardGraph } from './native-conv-graphs';
 import { encodeOnnxModel } from './onnx-model';
-import { clearSessions, sessionFor, setSessionThreads } from './ort-session-cache';
+import { clearSessions, sessionFor } from './ort-session-cache';
 import { randomArray } from '../testing/numeric';
 
 const binding = loadOrt();
@@ -41,7 +41,6 @@ const model = encodeOnnxModel(forwardGraph(geometry, true, 'relu'));
 describe.skipIf(!binding.ok || process.platform !== 'linux')('ONNX Runtime through its C API', () => {
   afterEach(() => {
     clearSessions();
-    setSessionThreads(1);
   });
 
   it('binds the library onnxruntime-node ships, version 1.30', () => {
@@ -135,8 +134,6 @@ describe.skipIf(!binding.ok || process.platform !== 'linux')('ONNX Runtime throu
     expect(Array.from(viaFfi)).toEqual(Array.from(viaBinding));
     const graph = () => forwardGraph(geometry, true, 'relu');
     expect(sessionFor('one', graph)).toBeInstanceOf(FfiSession);
-    setSessionThreads(2);
-    expect(sessionFor('two', graph)).toBeInstanceOf(FfiSession);
   });
 
   it('stays off with POLLARD_ORT_FFI=0', () => {

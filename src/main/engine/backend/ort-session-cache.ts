@@ -5,8 +5,8 @@
  * selection), so sessions must outlive a step, but evaluation at other batch sizes must not
  * grow the set without bound. Evicted sessions are disposed.
  *
- * The intra-op thread count applies to sessions created afterwards; changing it drops (and
- * disposes) every cached session, so they are recreated with the new count.
+ * Every session has one intra-op thread: a kernel's work is spread over threads by cutting its
+ * batch across helper threads (ort-helpers.ts), not by ORT's per-session pools.
  *
  * Sessions go through ONNX Runtime's C API (ort-ffi.ts), which runs in place on the wasm heap;
  * where that API cannot be bound, through onnxruntime-node's binding, which copies every output.
@@ -25,19 +25,7 @@ export interface KernelSession {
 export const SESSION_CACHE_SIZE = 256;
 
 const sessions = new Map<string, KernelSession>();
-let threads = 1;
-
-export function setSessionThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`native kernel threads must be a positive integer, not ${n}`);
-  if (n === threads) return;
-  threads = n;
-  clearSessions();
-}
-
-export function sessionThreads(): number {
-  return threads;
-}
+const INTRA_OP_THREADS = 1;
 
 export function clearSessions(): void {
   for (const session of sessions.values()) session.dispose();
@@ -69,8 +57,10 @@ export function sessionFor(key: string, graph: () => OnnxGraph): KernelSession {
   const model = encodeOnnxModel(g);
   const ffi = loadOrtFfi();
   const session: KernelSession = ffi.ok
-    ? new FfiSession(ffi.ffi, model, inputShapes, output.name, output.shape, threads)
-    : new OrtSession(load.ort, model, inputShapes, output.name, output.shape, { intraOpNumThreads: threads });
+    ? new FfiSession(ffi.ffi, model, inputShapes, output.name, output.shape, INTRA_OP_THREADS)
+    : new OrtSession(load.ort, model, inputShapes, output.name, output.shape, {
+        intraOpNumThreads: INTRA_OP_THREADS,
+      });
   sessions.set(key, session);
   if (sessions.size > SESSION_CACHE_SIZE) {
     const [oldestKey, oldest] = sessions.entries().next().value as [string, KernelSession];
